@@ -1,0 +1,110 @@
+/**
+ * The registry of every wire contract: its name (also the Python validator's name and the JSON Schema
+ * file name), its schema and its cross-field rules. Codegen and the vector tests iterate over it.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import {
+  CONFIG_APPLY_RULES,
+  type Rule,
+  WORKER_CONFIG_RULES,
+  WORKER_SETTINGS_RULES,
+} from '../rules.ts';
+import { WorkshopEvent } from './events.ts';
+import {
+  EventsIngestParams,
+  EventsIngestResult,
+  WorkerHelloParams,
+  WorkerHelloResult,
+  WorkerStatusParams,
+  WorkerStatusResult,
+} from './rpc-odoo.ts';
+import {
+  ConfigApplyParams,
+  ConfigApplyResult,
+  ConfigGetParams,
+  ConfigGetResult,
+  Health,
+  HealthGetParams,
+} from './rpc-worker.ts';
+import { WorkerConfig } from './worker-config.ts';
+import { WorkerSettings } from './worker-settings.ts';
+
+export interface Contract {
+  schema: TSchema;
+  rules: Rule[];
+  description: string;
+}
+
+export const CONTRACTS = {
+  worker_config: {
+    schema: WorkerConfig,
+    rules: WORKER_CONFIG_RULES,
+    description: 'Worker configuration pushed by Odoo (config.apply) and persisted by the worker',
+  },
+  worker_settings: {
+    schema: WorkerSettings,
+    rules: WORKER_SETTINGS_RULES,
+    description: 'Local settings file of one worker installation',
+  },
+  event: { schema: WorkshopEvent, rules: [], description: 'One event produced by the worker' },
+  worker_hello_params: {
+    schema: WorkerHelloParams,
+    rules: [],
+    description: 'worker.hello params (worker -> Odoo)',
+  },
+  worker_hello_result: {
+    schema: WorkerHelloResult,
+    rules: CONFIG_APPLY_RULES,
+    description: 'worker.hello result (Odoo -> worker)',
+  },
+  events_ingest_params: {
+    schema: EventsIngestParams,
+    rules: [],
+    description: 'events.ingest params; each event is then validated on its own with `event`',
+  },
+  events_ingest_result: {
+    schema: EventsIngestResult,
+    rules: [],
+    description: 'events.ingest result: one item per event',
+  },
+  worker_status_params: {
+    schema: WorkerStatusParams,
+    rules: [],
+    description: 'worker.status params (health and live device states)',
+  },
+  worker_status_result: {
+    schema: WorkerStatusResult,
+    rules: [],
+    description: 'worker.status result',
+  },
+  config_apply_params: {
+    schema: ConfigApplyParams,
+    rules: CONFIG_APPLY_RULES,
+    description: 'config.apply params (Odoo -> worker)',
+  },
+  config_apply_result: {
+    schema: ConfigApplyResult,
+    rules: [],
+    description: 'config.apply result: the diff that was applied',
+  },
+  config_get_params: { schema: ConfigGetParams, rules: [], description: 'config.get params' },
+  config_get_result: {
+    schema: ConfigGetResult,
+    rules: WORKER_CONFIG_RULES.map((r) => prefixRule(r, '/config')),
+    description: 'config.get result',
+  },
+  health_get_params: { schema: HealthGetParams, rules: [], description: 'health.get params' },
+  health: {
+    schema: Health,
+    rules: [],
+    description: 'health.get result and the body of GET /health',
+  },
+} satisfies Record<string, Contract>;
+
+export type ContractName = keyof typeof CONTRACTS;
+export const CONTRACT_NAMES = Object.keys(CONTRACTS) as ContractName[];
+
+function prefixRule(rule: Rule, prefix: string): Rule {
+  if (rule.kind === 'unique') return { ...rule, array: prefix + rule.array };
+  return { ...rule, at: prefix + rule.at };
+}

@@ -1,0 +1,85 @@
+/**
+ * JSON-RPC methods Odoo calls on the worker (`POST <worker_url>/rpc`, bearer worker token), and the
+ * body of `GET /health`.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { Nullable, Seconds, Timestamp } from './common.ts';
+import { WorkerConfig } from './worker-config.ts';
+
+export const ConfigApplyParams = Type.Object(
+  { config: WorkerConfig },
+  { additionalProperties: false },
+);
+
+export const ConfigChanges = Type.Object(
+  {
+    added: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20_000 }),
+    updated: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20_000 }),
+    removed: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20_000 }),
+    broker_changed: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigApplyResult = Type.Object(
+  {
+    applied: Type.Boolean({ description: 'false when this version was already applied (no-op)' }),
+    version: Type.Integer({ minimum: 0, maximum: 9_007_199_254_740_991 }),
+    changes: ConfigChanges,
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigGetParams = Type.Object({}, { additionalProperties: false });
+
+export const ConfigGetResult = Type.Object(
+  { config: WorkerConfig, applied_at: Nullable(Timestamp) },
+  { additionalProperties: false },
+);
+
+export const HealthGetParams = Type.Object({}, { additionalProperties: false });
+
+const Count = Type.Integer({ minimum: 0, maximum: 9_007_199_254_740_991 });
+
+export const Health = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    software_version: Type.String({ minLength: 1, maxLength: 64 }),
+    worker_uid: Type.String({ maxLength: 64 }),
+    uptime_s: Seconds,
+    broker: Type.Object(
+      {
+        url: Type.String({ maxLength: 512, description: 'Without credentials' }),
+        embedded: Type.Boolean(),
+        connected: Type.Boolean(),
+        reconnects: Count,
+      },
+      { additionalProperties: false },
+    ),
+    devices: Count,
+    subscriptions: Count,
+    outbox: Type.Object(
+      { depth: Count, oldest_pending_s: Nullable(Seconds), dead_letters: Count },
+      { additionalProperties: false },
+    ),
+    odoo: Type.Object(
+      {
+        configured: Type.Boolean(),
+        last_ok_at: Nullable(Timestamp),
+        last_error: Nullable(Type.String({ maxLength: 1024 })),
+      },
+      { additionalProperties: false },
+    ),
+    config: Type.Object(
+      { version: Count, applied_at: Nullable(Timestamp) },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ConfigApplyParams = Static<typeof ConfigApplyParams>;
+export type ConfigChanges = Static<typeof ConfigChanges>;
+export type ConfigApplyResult = Static<typeof ConfigApplyResult>;
+export type ConfigGetResult = Static<typeof ConfigGetResult>;
+export type Health = Static<typeof Health>;

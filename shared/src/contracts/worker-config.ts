@@ -1,0 +1,118 @@
+/**
+ * The worker configuration that Odoo pushes (`config.apply`) and the worker persists. Billing is
+ * Odoo-only and deliberately absent. Cross-field rules (working > standby, unique ids and topics,
+ * generic parser settings) are declared in `../rules.ts`.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { DeviceId, Label, Nullable, PowerW, WorkerUid } from './common.ts';
+
+export const ParserType = Type.Union(
+  [
+    Type.Literal('shelly_gen2'),
+    Type.Literal('shelly_gen1'),
+    Type.Literal('tasmota'),
+    Type.Literal('generic_json'),
+  ],
+  { description: 'Payload family of the meter; selects the parser' },
+);
+
+export const BrokerTls = Type.Object(
+  {
+    ca: Type.Optional(Type.String({ maxLength: 65_536, description: 'PEM CA bundle' })),
+    cert: Type.Optional(Type.String({ maxLength: 65_536, description: 'PEM client certificate' })),
+    key: Type.Optional(Type.String({ maxLength: 65_536, description: 'PEM client private key' })),
+    insecure: Type.Optional(
+      Type.Boolean({ description: 'Skip server certificate verification (testing only)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BrokerConfig = Type.Object(
+  {
+    url: Nullable(
+      Type.String({
+        pattern: '^mqtts?://[!-.0-~]+/?$',
+        maxLength: 512,
+        description: 'mqtt://host:port or mqtts://host:port; null = embedded broker',
+      }),
+    ),
+    username: Type.Optional(Type.String({ maxLength: 256 })),
+    password: Type.Optional(Type.String({ maxLength: 256 })),
+    client_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', maxLength: 128 })),
+    keepalive_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+    reconnect_min_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+    reconnect_max_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+    tls: Type.Optional(BrokerTls),
+  },
+  { additionalProperties: false },
+);
+
+export const SessionConfig = Type.Object(
+  {
+    standby_threshold_w: PowerW,
+    working_threshold_w: PowerW,
+    start_debounce_s: Type.Integer({ minimum: 0, maximum: 3600 }),
+    stop_debounce_s: Type.Integer({ minimum: 0, maximum: 3600 }),
+    message_timeout_s: Type.Integer({ minimum: 5, maximum: 86_400 }),
+    heartbeat_interval_s: Type.Integer({ minimum: 5, maximum: 86_400 }),
+  },
+  { additionalProperties: false },
+);
+
+export const GenericJsonSettings = Type.Object(
+  {
+    field_path: Type.String({
+      pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$',
+      maxLength: 256,
+      description: 'Dotted path to the power field, e.g. "ENERGY.Power" or "meters.0.power"',
+    }),
+    unit: Type.Union([Type.Literal('W'), Type.Literal('kW')]),
+    energy_path: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$', maxLength: 256 }),
+    ),
+    energy_unit: Type.Optional(Type.Union([Type.Literal('Wh'), Type.Literal('kWh')])),
+  },
+  { additionalProperties: false },
+);
+
+export const DeviceConfig = Type.Object(
+  {
+    device_id: DeviceId,
+    name: Label(128, 'Machine name shown to staff'),
+    parser_type: ParserType,
+    topic: Type.String({
+      pattern: '^[^#+ \\t\\r\\n]+$',
+      maxLength: 256,
+      description: 'Topic prefix of the meter (no wildcards), e.g. "shellyplus1pm-a8032ab1"',
+    }),
+    area: Type.Optional(Type.String({ maxLength: 128 })),
+    generic: Type.Optional(GenericJsonSettings),
+    session_config: SessionConfig,
+  },
+  { additionalProperties: false },
+);
+
+export const WorkerConfig = Type.Object(
+  {
+    version: Type.Integer({
+      minimum: 0,
+      maximum: 9_007_199_254_740_991,
+      description: 'Monotonic config version; an older one is rejected',
+    }),
+    worker_uid: Type.Optional(WorkerUid),
+    broker: BrokerConfig,
+    close_sessions_on_shutdown: Type.Optional(
+      Type.Boolean({ description: 'Close open sessions with reason shutdown on SIGTERM' }),
+    ),
+    devices: Type.Array(DeviceConfig, { maxItems: 20_000 }),
+  },
+  { additionalProperties: false },
+);
+
+export type ParserType = Static<typeof ParserType>;
+export type BrokerConfig = Static<typeof BrokerConfig>;
+export type SessionConfig = Static<typeof SessionConfig>;
+export type GenericJsonSettings = Static<typeof GenericJsonSettings>;
+export type DeviceConfig = Static<typeof DeviceConfig>;
+export type WorkerConfig = Static<typeof WorkerConfig>;

@@ -1,0 +1,75 @@
+/**
+ * Local settings of one worker installation: read from its settings file, overridden by environment
+ * variables derived from the schema path (`WORKSHOP_IOT_<PATH>`, e.g. `WORKSHOP_IOT_HTTP_PORT`).
+ * These never travel over the wire; the pushed `WorkerConfig` (devices, broker) is a separate contract.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { Nullable, WorkerUid } from './common.ts';
+import { WorkerConfig } from './worker-config.ts';
+
+export const LogLevel = Type.Union([
+  Type.Literal('fatal'),
+  Type.Literal('error'),
+  Type.Literal('warn'),
+  Type.Literal('info'),
+  Type.Literal('debug'),
+  Type.Literal('trace'),
+  Type.Literal('silent'),
+]);
+
+export const WorkerSettings = Type.Object(
+  {
+    worker_uid: Type.Optional(WorkerUid),
+    data_dir: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    log_level: Type.Optional(LogLevel),
+    http: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+          public_url: Type.Optional(Type.String({ pattern: '^https?://[!-~]+$', maxLength: 512 })),
+          token: Type.Optional(Type.String({ minLength: 24, maxLength: 256 })),
+          read_token: Type.Optional(Type.String({ minLength: 24, maxLength: 256 })),
+          max_body_bytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 67_108_864 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    odoo: Type.Optional(
+      Type.Object(
+        {
+          url: Nullable(Type.String({ pattern: '^https?://[!-~]+$', maxLength: 512 })),
+          api_key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+          database: Type.Optional(Type.String({ maxLength: 128 })),
+          timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 10_000 })),
+          batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          status_interval_s: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    outbox: Type.Optional(
+      Type.Object(
+        {
+          max_events: Type.Optional(Type.Integer({ minimum: 1000, maximum: 100_000_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    embedded_broker: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Initial config used until Odoo pushes one (lets a worker run without Odoo). */
+    config: Type.Optional(WorkerConfig),
+  },
+  { additionalProperties: false },
+);
+
+export type LogLevel = Static<typeof LogLevel>;
+export type WorkerSettings = Static<typeof WorkerSettings>;

@@ -1,0 +1,83 @@
+/**
+ * Cross-field rules, declared as data so that both validators run the same checks: `validate.ts`
+ * interprets them and the Python emitter turns each into code. They run only after the document passed
+ * the structural schema, so every field they read exists and has the right type.
+ *
+ * Paths use `*` for "every item of an array".
+ */
+export type Rule =
+  | {
+      /** `<at>/<field>` must be strictly greater than `<at>/<than>`. */
+      kind: 'greater_than';
+      at: string;
+      field: string;
+      than: string;
+    }
+  | {
+      /** The values of `<key>` are unique among the items of the array at `<array>`. */
+      kind: 'unique';
+      array: string;
+      key: string;
+    }
+  | {
+      /** `<at>/<field>` must be present when `<at>/<when_field>` equals `<equals>`. */
+      kind: 'required_when';
+      at: string;
+      field: string;
+      when_field: string;
+      equals: string;
+    }
+  | {
+      /** `<at>/<field>` must be absent unless `<at>/<when_field>` equals `<equals>`. */
+      kind: 'forbidden_unless';
+      at: string;
+      field: string;
+      when_field: string;
+      equals: string;
+    }
+  | {
+      /** `<at>/<field>` (when present) must be >= `<at>/<than>` (when present). */
+      kind: 'greater_or_equal';
+      at: string;
+      field: string;
+      than: string;
+    };
+
+const deviceRules = (devices: string): Rule[] => [
+  {
+    kind: 'greater_than',
+    at: `${devices}/*/session_config`,
+    field: 'working_threshold_w',
+    than: 'standby_threshold_w',
+  },
+  { kind: 'unique', array: devices, key: 'device_id' },
+  { kind: 'unique', array: devices, key: 'topic' },
+  {
+    kind: 'required_when',
+    at: `${devices}/*`,
+    field: 'generic',
+    when_field: 'parser_type',
+    equals: 'generic_json',
+  },
+  {
+    kind: 'forbidden_unless',
+    at: `${devices}/*`,
+    field: 'generic',
+    when_field: 'parser_type',
+    equals: 'generic_json',
+  },
+];
+
+const brokerRules = (broker: string): Rule[] => [
+  { kind: 'greater_or_equal', at: broker, field: 'reconnect_max_ms', than: 'reconnect_min_ms' },
+];
+
+export const WORKER_CONFIG_RULES: Rule[] = [...deviceRules('/devices'), ...brokerRules('/broker')];
+export const CONFIG_APPLY_RULES: Rule[] = [
+  ...deviceRules('/config/devices'),
+  ...brokerRules('/config/broker'),
+];
+export const WORKER_SETTINGS_RULES: Rule[] = [
+  ...deviceRules('/config/devices'),
+  ...brokerRules('/config/broker'),
+];
