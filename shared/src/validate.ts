@@ -135,6 +135,9 @@ function regex(pattern: string): RegExp {
   return re;
 }
 
+/** In 'u' mode a well-formed pair is one astral code point, so only unpaired surrogates match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function checkString(schema: TSchema, value: unknown, path: string, errors: FieldError[]) {
   if (typeof value !== 'string') {
     errors.push({ path, message: 'must be a string' });
@@ -153,6 +156,12 @@ function checkString(schema: TSchema, value: unknown, path: string, errors: Fiel
           ? 'must not be empty'
           : `must be at least ${schema.minLength} characters`,
     });
+    return;
+  }
+  // An unpaired UTF-16 surrogate cannot be encoded as UTF-8: PostgreSQL (and Python's encoder) would
+  // fail on it far from here, so it is a validation error at the edge.
+  if (LONE_SURROGATE.test(value)) {
+    errors.push({ path, message: 'must not contain unpaired surrogate characters' });
     return;
   }
   if (schema.pattern !== undefined && !regex(schema.pattern).test(value)) {
@@ -286,6 +295,8 @@ function checkRule(rule: Rule, value: unknown, errors: FieldError[]) {
     return;
   }
   for (const [p, obj] of resolve(value, rule.at)) {
+    // Presence is own-property presence (Python's `in`): `o.field === undefined` would also see
+    // inherited members such as `constructor`.
     const o = obj as Record<string, unknown>;
     const at = pointer(p, rule.field);
     if (rule.kind === 'greater_than') {
@@ -293,19 +304,19 @@ function checkRule(rule: Rule, value: unknown, errors: FieldError[]) {
         errors.push({ path: at, message: `must be greater than ${rule.than}` });
     } else if (rule.kind === 'greater_or_equal') {
       if (
-        o[rule.field] !== undefined &&
-        o[rule.than] !== undefined &&
+        Object.hasOwn(o, rule.field) &&
+        Object.hasOwn(o, rule.than) &&
         (o[rule.field] as number) < (o[rule.than] as number)
       )
         errors.push({ path: at, message: `must be greater than or equal to ${rule.than}` });
     } else if (rule.kind === 'required_when') {
-      if (o[rule.when_field] === rule.equals && o[rule.field] === undefined)
+      if (o[rule.when_field] === rule.equals && !Object.hasOwn(o, rule.field))
         errors.push({
           path: at,
           message: `is required when ${rule.when_field} is '${rule.equals}'`,
         });
     } else if (rule.kind === 'forbidden_unless') {
-      if (o[rule.when_field] !== rule.equals && o[rule.field] !== undefined)
+      if (o[rule.when_field] !== rule.equals && Object.hasOwn(o, rule.field))
         errors.push({
           path: at,
           message: `is only allowed when ${rule.when_field} is '${rule.equals}'`,

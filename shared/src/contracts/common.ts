@@ -6,7 +6,7 @@
  * boolean, literal/enum, nullable, discriminated union): the Python emitter supports exactly this subset
  * and throws on anything else, so TS and Python can never silently disagree.
  */
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 /** `T | null`, emitted as `anyOf: [T, {type: 'null'}]`. Null is a legal value, absence is not. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -61,6 +61,7 @@ export const DeviceState = Type.Union(
   ],
   { description: 'Live state of a machine' },
 );
+export type DeviceState = Static<typeof DeviceState>;
 
 /** One field-level validation error, identical in TS and Python. `path` is a JSON pointer. */
 export const FieldErrorSchema = Type.Object(

@@ -1,0 +1,88 @@
+/**
+ * Cross-field rules for the Python module. Rules are data (`src/rules.ts`); each becomes one call to a
+ * runtime helper. Before emitting, every rule path is resolved against the contract's schema: a rule that
+ * names a missing field, or compares something that is not a plain number, would never fire (or fire
+ * differently in JS and Python), so it fails generation instead.
+ */
+import { Kind, type TSchema } from '@sinclair/typebox';
+import type { Contract } from '../src/contracts/index.ts';
+import type { Rule } from '../src/rules.ts';
+import { unionShape } from '../src/validate.ts';
+import { pyStr } from './python-literal.ts';
+
+export class InvalidRuleError extends Error {
+  constructor(contract: string, rule: Rule, reason: string) {
+    super(`codegen: rule ${rule.kind} ${JSON.stringify(rule)} of ${contract}: ${reason}`);
+    this.name = 'InvalidRuleError';
+  }
+}
+
+/** The Python statement that runs `rule` on `value`, appending to `errors`. */
+export function ruleCall(rule: Rule): string {
+  const args = (...xs: string[]) => ['value', 'errors', ...xs.map(pyStr)].join(', ');
+  switch (rule.kind) {
+    case 'unique':
+      return `_rule_unique(${args(rule.array, rule.key)})`;
+    case 'greater_than':
+    case 'greater_or_equal':
+      return `_rule_${rule.kind}(${args(rule.at, rule.field, rule.than)})`;
+    case 'required_when':
+    case 'forbidden_unless':
+      return `_rule_${rule.kind}(${args(rule.at, rule.field, rule.when_field, rule.equals)})`;
+  }
+}
+
+/** Throws InvalidRuleError unless every rule of the contract targets fields of the right kind. */
+export function checkRuleTargets(name: string, contract: Contract): void {
+  for (const rule of contract.rules) {
+    const fail = (reason: string) => new InvalidRuleError(name, rule, reason);
+    const path = rule.kind === 'unique' ? rule.array : rule.at;
+    let node = contract.schema;
+    for (const segment of path.split('/').slice(1)) {
+      const next = step(node, segment);
+      if (!next) throw fail(`path segment '${segment}' does not exist in the schema`);
+      node = next;
+    }
+    if (rule.kind === 'unique') {
+      if (node[Kind] !== 'Array') throw fail('the target is not an array');
+      const key = field(unwrap(node.items), rule.key);
+      if (!key?.required || key.schema[Kind] !== 'String')
+        throw fail(`'${rule.key}' must be a required string of every item`);
+      continue;
+    }
+    const fields =
+      rule.kind === 'greater_than' || rule.kind === 'greater_or_equal'
+        ? [rule.field, rule.than]
+        : [rule.field, rule.when_field];
+    for (const f of fields) {
+      const found = field(node, f);
+      if (!found) throw fail(`field '${f}' does not exist`);
+      const numeric = ['Number', 'Integer'].includes(String(found.schema[Kind]));
+      if ((rule.kind === 'greater_than' || rule.kind === 'greater_or_equal') && !numeric)
+        throw fail(`'${f}' must be a non-nullable number`);
+      // JS compares a missing value as undefined (always false): only optional fields may be missing.
+      if (rule.kind === 'greater_than' && !found.required) throw fail(`'${f}' must be required`);
+    }
+  }
+}
+
+/** The nullable wrapper is transparent for rules: `resolve` skips null values. */
+function unwrap(schema: TSchema): TSchema {
+  if (schema[Kind] !== 'Union') return schema;
+  const shape = unionShape(schema);
+  return shape.shape === 'nullable' ? shape.inner : schema;
+}
+
+function step(schema: TSchema, segment: string): TSchema | undefined {
+  const node = unwrap(schema);
+  if (segment === '*') return node[Kind] === 'Array' ? node.items : undefined;
+  return field(node, segment)?.schema;
+}
+
+function field(schema: TSchema, name: string): { schema: TSchema; required: boolean } | undefined {
+  if (schema[Kind] !== 'Object' || !Object.hasOwn(schema.properties ?? {}, name)) return undefined;
+  return {
+    schema: schema.properties[name],
+    required: (schema.required ?? []).includes(name),
+  };
+}
