@@ -1,0 +1,272 @@
+/**
+ * The device simulator as a library: N simulated meters publishing to any broker, on a simulated
+ * clock that runs `speed` times faster than real time, or is advanced by hand (`advance`) in tests.
+ *
+ *   const sim = new Simulator({ brokerUrl: 'mqtt://127.0.0.1:1884', scenario: 'full-session' });
+ *   await sim.start();            // connects, publishes birth messages, starts the clock
+ *   await sim.finished;           // one run of the scenario (or sim.stop() at any time)
+ */
+import type { DeviceConfig } from '@workshop-iot/shared';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  deviceConfigFor,
+  ShellyGen1Device,
+  ShellyGen2Device,
+  SIM_FAMILIES,
+  type SimDevice,
+  type SimFamily,
+  type SimMessage,
+  TasmotaDevice,
+} from './devices.ts';
+import {
+  type Profile,
+  profileFor,
+  type ScenarioName,
+  SIM_STANDBY_THRESHOLD_W,
+  SIM_WORKING_THRESHOLD_W,
+  seededRandom,
+} from './scenarios.ts';
+
+export interface SimulatorOptions {
+  brokerUrl: string;
+  username?: string;
+  password?: string;
+  scenario: ScenarioName;
+  /** Default: one per family (3), or 100 for many-devices. */
+  devices?: number;
+  families?: readonly SimFamily[];
+  /** Prefix of every simulated device id/topic (default `sim`). */
+  prefix?: string;
+  /** Simulated seconds per real second (default 1). */
+  speed?: number;
+  /** Load mode: publish this many reading messages per real second in total, round-robin. */
+  rate?: number | null;
+  /** Simulated seconds to run; default one scenario run; 0 = forever (loops). */
+  durationS?: number;
+  /** Tasmota TelePeriod in simulated seconds (default 300, Tasmota's default). */
+  telePeriodS?: number;
+  seed?: number;
+  /** MQTT connections; devices are spread over them. Default min(devices, 50). */
+  connections?: number;
+  /** false = the clock only moves through `advance()` (tests). Default true. */
+  autoTick?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SimStats {
+  sim_time_s: number;
+  published: number;
+  polls_answered: number;
+  devices: number;
+}
+
+/** Real-time granularity of the automatic clock. */
+const MIN_TICK_MS = 20;
+
+interface Slot {
+  device: SimDevice;
+  profile: Profile;
+  client: MqttClient;
+}
+
+export class Simulator {
+  readonly devices: SimDevice[];
+  readonly finished: Promise<void>;
+  readonly #options: SimulatorOptions;
+  readonly #slots: Slot[] = [];
+  readonly #byCommandTopic = new Map<string, Slot>();
+  readonly #clients: MqttClient[] = [];
+  readonly #profiles: Profile[];
+  #resolveFinished!: () => void;
+  #timer: NodeJS.Timeout | null = null;
+  #t_s = 0;
+  #published = 0;
+  #pollsAnswered = 0;
+  #rateBudget = 0;
+  #rateCursor = 0;
+  #state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(options: SimulatorOptions) {
+    this.#options = options;
+    const random = seededRandom(options.seed ?? 1);
+    const families = options.families?.length ? options.families : SIM_FAMILIES;
+    const count = options.devices ?? (options.scenario === 'many-devices' ? 100 : families.length);
+    const prefix = options.prefix ?? 'sim';
+    this.devices = [];
+    this.#profiles = [];
+    for (let i = 0; i < count; i++) {
+      const family = families[i % families.length]!;
+      this.devices.push(makeDevice(family, prefix, i, options.telePeriodS ?? 300));
+      this.#profiles.push(profileFor(options.scenario, i, random));
+    }
+    this.finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+  }
+
+  /** Device configs a worker needs to follow these devices. */
+  deviceConfigs(): DeviceConfig[] {
+    return this.devices.map((d) =>
+      deviceConfigFor(d, [SIM_STANDBY_THRESHOLD_W, SIM_WORKING_THRESHOLD_W]),
+    );
+  }
+
+  /** Connect, subscribe to command topics, publish the first tick, start the clock. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('Simulator cannot be restarted');
+    this.#state = 'running';
+    const { brokerUrl, username, password } = this.#options;
+    const connections = Math.max(1, Math.min(this.devices.length, this.#options.connections ?? 50));
+    const perDevice = connections === this.devices.length;
+    for (let c = 0; c < connections; c++) {
+      // With one connection per device, the broker publishes the device's last will like a real one.
+      const will = perDevice ? this.devices[c]!.will : undefined;
+      const client = await mqtt.connectAsync(brokerUrl, {
+        clientId: `${this.#options.prefix ?? 'sim'}-simulator-${process.pid}-${c}`,
+        username,
+        password,
+        reconnectPeriod: 1000,
+        ...(will ? { will: { ...will, retain: true, qos: 1 as const } } : {}),
+      });
+      client.on('message', (topic, payload) => this.#onCommand(topic, payload.toString('utf8')));
+      this.#clients.push(client);
+    }
+    this.devices.forEach((device, i) => {
+      const slot = { device, profile: this.#profiles[i]!, client: this.#clients[i % connections]! };
+      this.#slots.push(slot);
+      for (const topic of device.commandTopics) this.#byCommandTopic.set(topic, slot);
+    });
+    await Promise.all(
+      this.#clients.map((client, c) => {
+        const topics = this.#slots.filter((_, i) => i % connections === c);
+        return client.subscribeAsync(topics.flatMap((s) => s.device.commandTopics));
+      }),
+    );
+    this.#log(
+      `simulating ${this.devices.length} device(s), scenario ${this.#options.scenario}, ` +
+        `${connections} connection(s), speed x${this.#options.speed ?? 1}`,
+    );
+    await this.#tickAll(0);
+    if (this.#options.autoTick !== false) this.#schedule();
+  }
+
+  /** Move the simulated clock forward by `seconds` in 1 s steps (manual mode); resolves when sent. */
+  async advance(seconds: number): Promise<void> {
+    const end = this.#t_s + seconds;
+    while (this.#t_s < end && this.#state === 'running') {
+      await this.#tickAll(Math.min(end, this.#t_s + 1));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await Promise.all(this.#clients.map((c) => c.endAsync()));
+    this.#resolveFinished();
+  }
+
+  stats(): SimStats {
+    return {
+      sim_time_s: this.#t_s,
+      published: this.#published,
+      polls_answered: this.#pollsAnswered,
+      devices: this.devices.length,
+    };
+  }
+
+  #schedule(): void {
+    const speed = this.#options.speed ?? 1;
+    const tickMs = Math.max(MIN_TICK_MS, 1000 / speed);
+    let last = performance.now();
+    const loop = async () => {
+      if (this.#state !== 'running') return;
+      const now = performance.now();
+      const realDt_s = (now - last) / 1000;
+      last = now;
+      await this.#tickAll(this.#t_s + realDt_s * speed, realDt_s);
+      const limit = this.#options.durationS ?? this.#profiles[0]?.duration_s ?? 0;
+      if (limit > 0 && this.#t_s >= limit) {
+        await this.stop();
+        return;
+      }
+      if (this.#state === 'running') this.#timer = setTimeout(loop, tickMs);
+    };
+    this.#timer = setTimeout(loop, tickMs);
+  }
+
+  async #tickAll(t_s: number, realDt_s = 0): Promise<void> {
+    this.#t_s = t_s;
+    const sends: Promise<unknown>[] = [];
+    const rate = this.#options.rate ?? null;
+    for (const slot of this.#slots) {
+      const { power_w, online } = slot.profile.sample(t_s);
+      const messages = slot.device.tick(t_s, power_w, online);
+      // In load mode the rate decides how often readings go out; keep only availability changes.
+      const keep = rate === null ? messages : messages.filter((m) => m.retain);
+      for (const message of keep) sends.push(this.#publish(slot.client, message));
+    }
+    if (rate !== null && this.#slots.length > 0) {
+      this.#rateBudget += rate * realDt_s;
+      while (this.#rateBudget >= 1) {
+        this.#rateBudget--;
+        const slot = this.#slots[this.#rateCursor++ % this.#slots.length]!;
+        sends.push(this.#publish(slot.client, slot.device.reading()));
+      }
+    }
+    await Promise.all(sends);
+  }
+
+  #onCommand(topic: string, payload: string): void {
+    const slot = this.#byCommandTopic.get(topic);
+    if (!slot || this.#state !== 'running') return;
+    const answers = slot.device.command(topic, payload);
+    if (answers.length > 0) this.#pollsAnswered++;
+    for (const answer of answers) void this.#publish(slot.client, answer);
+  }
+
+  async #publish(client: MqttClient, message: SimMessage): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#published++;
+    try {
+      await client.publishAsync(message.topic, message.payload, {
+        retain: message.retain ?? false,
+      });
+    } catch (err) {
+      this.#log(`publish to ${message.topic} failed: ${(err as Error).message}`);
+    }
+  }
+
+  #log(line: string): void {
+    this.#options.log?.(line);
+  }
+}
+
+function makeDevice(family: SimFamily, prefix: string, i: number, telePeriod_s: number): SimDevice {
+  const n = String(i + 1).padStart(4, '0');
+  switch (family) {
+    case 'shelly_gen2': {
+      // Alternate the two Gen2+ meter layouts: PM Mini Gen3 (pm1:0) and Plus 1PM (switch:0).
+      const mini = i % 2 === 0;
+      const id = `${prefix}-${mini ? 'shellypmminig3' : 'shellyplus1pm'}-${n}`;
+      return new ShellyGen2Device(id, id, mini ? 'pm1:0' : 'switch:0');
+    }
+    case 'shelly_gen1': {
+      const id = `${prefix}-shellyplug-s-${n}`;
+      return new ShellyGen1Device(id, id);
+    }
+    case 'tasmota': {
+      const id = `${prefix}-tasmota-${n}`;
+      return new TasmotaDevice(id, id, telePeriod_s);
+    }
+  }
+}
+
+/** Run one scenario to the end (or forever with durationS 0) and return the figures. */
+export async function runSimulation(options: SimulatorOptions): Promise<SimStats> {
+  const sim = new Simulator(options);
+  await sim.start();
+  await sim.finished;
+  return sim.stats();
+}

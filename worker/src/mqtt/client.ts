@@ -1,0 +1,365 @@
+/**
+ * `MqttConnection`: the worker's one MQTT client, a thin wrapper on mqtt.js 5.
+ *
+ * - mqtt:// and mqtts:// (CA bundle, client cert/key, `insecure` = no server verification),
+ *   username/password, client id, keepalive.
+ * - Reconnect with exponential backoff clamped to [reconnect_min_ms, reconnect_max_ms]. mqtt.js only
+ *   knows a fixed `reconnectPeriod`, so it runs with `reconnectPeriod: 0` and this class owns the
+ *   timer; every attempt uses a fresh mqtt.js client, so no half-closed client state leaks between
+ *   attempts or brokers.
+ * - The wanted subscriptions are state here, not in mqtt.js: every (re)connect subscribes them all
+ *   (clean session), `setSubscriptions` diffs and (un)subscribes live.
+ * - `setBroker` reconnects to a new broker when a connection setting changed (TLS included).
+ * - `start()` never fails because the broker is down: it keeps trying and `status()` reports it.
+ * - Passwords never reach a log line or `status()` (URLs are reported without user info).
+ */
+import { randomBytes } from 'node:crypto';
+import type { BrokerConfig } from '@workshop-iot/shared';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { type BackoffBounds, backoffBounds, backoffDelay } from './backoff.ts';
+
+/** A broker config whose URL is known (the embedded broker's URL substituted for `url: null`). */
+export type ResolvedBrokerConfig = BrokerConfig & { url: string };
+
+export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
+
+export type ConnectionEvent =
+  | { type: 'connected'; url: string }
+  | { type: 'disconnected'; url: string; error: string | null }
+  | { type: 'reconnect_scheduled'; attempt: number; delay_ms: number }
+  | { type: 'subscribed'; filters: string[]; failed: string[] }
+  | { type: 'unsubscribed'; filters: string[] };
+
+export interface MqttConnectionOptions {
+  broker: ResolvedBrokerConfig;
+  onMessage: MessageHandler;
+  /** Connection lifecycle, for status pushes, metrics and tests (no polling for state). */
+  onEvent?: (event: ConnectionEvent) => void;
+  logger?: Logger;
+  /** Client id when the config has none; default `workshop-iot-<8 hex>` (unique per process). */
+  defaultClientId?: string;
+  /** Bound on one connection attempt (TCP + TLS + CONNACK); default 10 s. */
+  connectTimeoutMs?: number;
+  /** Jitter source for the backoff; inject a constant in tests. */
+  random?: () => number;
+}
+
+export interface MqttStatus {
+  connected: boolean;
+  /** Broker URL without credentials. */
+  url: string;
+  /** Connection attempts made after the first one (since start or the last broker switch). */
+  reconnects: number;
+  /** Topic filters wanted (subscribed on every connect). */
+  subscriptions: number;
+  /** Topic filters subscribed on the current connection. */
+  subscribed: number;
+  last_error: string | null;
+  connected_since: string | null;
+}
+
+/** Filters per SUBSCRIBE packet: 10,000 devices x 5 topics must not become one 2 MB packet. */
+const SUBSCRIBE_CHUNK = 500;
+const SUBSCRIBE_QOS = 1;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_KEEPALIVE_S = 60;
+/** A graceful end (DISCONNECT) that does not finish in this time is forced. */
+const END_TIMEOUT_MS = 2_000;
+
+const noop = () => {};
+
+export class MqttConnection {
+  #broker: ResolvedBrokerConfig;
+  #bounds: BackoffBounds;
+  readonly #onMessage: MessageHandler;
+  readonly #onEvent: (event: ConnectionEvent) => void;
+  readonly #log: Logger | undefined;
+  readonly #defaultClientId: string;
+  readonly #connectTimeoutMs: number;
+  readonly #random: () => number;
+
+  #client: MqttClient | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #state: 'new' | 'started' | 'stopped' = 'new';
+  #connected = false;
+  #connectedSince: Date | null = null;
+  /** Consecutive failed attempts since the last successful connect (drives the backoff). */
+  #attempt = 0;
+  #reconnects = 0;
+  #lastError: string | null = null;
+  readonly #wanted = new Set<string>();
+  /** Filters a SUBSCRIBE was sent for on the current connection. */
+  #subscribed = new Set<string>();
+  readonly #detachers = new WeakMap<MqttClient, () => void>();
+
+  constructor(options: MqttConnectionOptions) {
+    this.#broker = options.broker;
+    this.#bounds = backoffBounds(options.broker.reconnect_min_ms, options.broker.reconnect_max_ms);
+    this.#onMessage = options.onMessage;
+    this.#onEvent = options.onEvent ?? noop;
+    this.#log = options.logger?.child({ module: 'mqtt.client' });
+    this.#defaultClientId =
+      options.defaultClientId ?? `workshop-iot-${randomBytes(4).toString('hex')}`;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Start connecting. Returns at once; a down broker is retried, never thrown. */
+  start(): void {
+    if (this.#state === 'stopped')
+      throw new Error('MqttConnection cannot be restarted after stop()');
+    if (this.#state === 'started') return;
+    this.#state = 'started';
+    this.#connect();
+  }
+
+  /** Disconnect and release every listener and timer. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#clearTimer();
+    const client = this.#client;
+    this.#client = null;
+    this.#setDisconnected(null);
+    if (client) await this.#release(client, !client.connected);
+  }
+
+  /** Replace the wanted topic filters; (un)subscribes the difference at once when connected. */
+  setSubscriptions(filters: Iterable<string>): void {
+    const next = new Set(filters);
+    for (const filter of this.#wanted) if (!next.has(filter)) this.#wanted.delete(filter);
+    for (const filter of next) this.#wanted.add(filter);
+    if (this.#connected && this.#client) this.#syncSubscriptions(this.#client);
+  }
+
+  /**
+   * Apply new broker settings. Any change to a connection setting (URL, credentials, client id,
+   * keepalive, TLS) drops the current connection and connects to the new broker immediately;
+   * a change of the backoff bounds alone only affects the next retry.
+   */
+  setBroker(broker: ResolvedBrokerConfig): void {
+    if (this.#state === 'stopped') throw new Error('MqttConnection is stopped');
+    const reconnect = connectionKey(broker) !== connectionKey(this.#broker);
+    this.#broker = broker;
+    this.#bounds = backoffBounds(broker.reconnect_min_ms, broker.reconnect_max_ms);
+    if (!reconnect) return;
+    this.#log?.info({ url: safeUrl(broker.url) }, 'Broker settings changed; reconnecting');
+    this.#attempt = 0;
+    this.#reconnects = 0;
+    this.#lastError = null;
+    this.#clearTimer();
+    const old = this.#client;
+    this.#client = null;
+    this.#setDisconnected(null);
+    if (old) void this.#release(old, true);
+    if (this.#state === 'started') this.#connect();
+  }
+
+  /**
+   * Publish (used for device polls). Resolves false when not connected: a poll is only useful now,
+   * so it is never queued for a later connection.
+   */
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    opts: { qos?: 0 | 1; retain?: boolean } = {},
+  ): Promise<boolean> {
+    const client = this.#client;
+    if (!client || !this.#connected) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      client.publish(
+        topic,
+        payload,
+        { qos: opts.qos ?? 0, retain: opts.retain ?? false },
+        (err) => {
+          if (err) this.#log?.warn({ topic, err: err.message }, `Publish to '${topic}' failed`);
+          resolve(!err);
+        },
+      );
+    });
+  }
+
+  status(): MqttStatus {
+    return {
+      connected: this.#connected,
+      url: safeUrl(this.#broker.url),
+      reconnects: this.#reconnects,
+      subscriptions: this.#wanted.size,
+      subscribed: this.#connected ? this.#subscribed.size : 0,
+      last_error: this.#lastError,
+      connected_since: this.#connectedSince?.toISOString() ?? null,
+    };
+  }
+
+  #connect(): void {
+    const broker = this.#broker;
+    const client = mqtt.connect(broker.url, this.#clientOptions(broker));
+    this.#client = client;
+    // Each handler first checks it still belongs to the current client: an old client that is being
+    // torn down may still emit, and must not touch the state of its successor.
+    const onConnect = () => {
+      if (client === this.#client) this.#handleConnect(client);
+    };
+    const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }) => {
+      if (client !== this.#client) return;
+      try {
+        this.#onMessage(topic, payload, packet.retain);
+      } catch (err) {
+        this.#log?.error({ err, topic }, 'Message handler threw');
+      }
+    };
+    const onError = (err: Error) => {
+      if (client !== this.#client) return;
+      this.#lastError = err.message;
+      this.#log?.warn({ url: safeUrl(broker.url), err: err.message }, 'MQTT connection error');
+    };
+    const onClose = () => {
+      if (client === this.#client) this.#handleClose(client);
+    };
+    client.on('connect', onConnect);
+    client.on('message', onMessage);
+    client.on('error', onError);
+    client.on('close', onClose);
+    // mqtt.js registers its own 'connect'/'close' listeners (keepalive, queues): remove only ours.
+    this.#detachers.set(client, () => {
+      client.off('connect', onConnect);
+      client.off('message', onMessage);
+      client.off('error', onError);
+      client.off('close', onClose);
+    });
+  }
+
+  /** End a client we no longer use and drop our listeners from it. */
+  #release(client: MqttClient, force: boolean): Promise<void> {
+    this.#detachers.get(client)?.();
+    this.#detachers.delete(client);
+    return endClient(client, force);
+  }
+
+  #clientOptions(broker: ResolvedBrokerConfig): IClientOptions {
+    const options: IClientOptions = {
+      clientId: broker.client_id ?? this.#defaultClientId,
+      keepalive: broker.keepalive_s ?? DEFAULT_KEEPALIVE_S,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: this.#connectTimeoutMs,
+      resubscribe: false,
+      queueQoSZero: false,
+    };
+    if (broker.username !== undefined) options.username = broker.username;
+    if (broker.password !== undefined) options.password = broker.password;
+    const tls = broker.tls;
+    if (broker.url.startsWith('mqtts:') && tls) {
+      if (tls.ca) options.ca = tls.ca;
+      if (tls.cert) options.cert = tls.cert;
+      if (tls.key) options.key = tls.key;
+      options.rejectUnauthorized = tls.insecure !== true;
+    }
+    return options;
+  }
+
+  #handleConnect(client: MqttClient): void {
+    this.#attempt = 0;
+    this.#connected = true;
+    this.#connectedSince = new Date();
+    this.#lastError = null;
+    this.#subscribed = new Set();
+    const url = safeUrl(this.#broker.url);
+    this.#log?.info({ url, reconnects: this.#reconnects }, `Connected to MQTT broker ${url}`);
+    this.#onEvent({ type: 'connected', url });
+    this.#syncSubscriptions(client);
+  }
+
+  #handleClose(client: MqttClient): void {
+    this.#setDisconnected(this.#lastError);
+    this.#client = null;
+    void this.#release(client, true);
+    if (this.#state !== 'started') return;
+    const delay_ms = backoffDelay(this.#attempt, this.#bounds, this.#random);
+    const attempt = ++this.#attempt;
+    this.#log?.info(
+      { url: safeUrl(this.#broker.url), attempt, delay_ms, err: this.#lastError },
+      `MQTT broker unreachable; retry ${attempt} in ${delay_ms} ms`,
+    );
+    this.#onEvent({ type: 'reconnect_scheduled', attempt, delay_ms });
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#state !== 'started' || this.#client) return;
+      this.#reconnects++;
+      this.#connect();
+    }, delay_ms);
+  }
+
+  #setDisconnected(error: string | null): void {
+    if (!this.#connected) return;
+    this.#connected = false;
+    this.#connectedSince = null;
+    this.#subscribed = new Set();
+    this.#onEvent({ type: 'disconnected', url: safeUrl(this.#broker.url), error });
+  }
+
+  #syncSubscriptions(client: MqttClient): void {
+    const add = [...this.#wanted].filter((f) => !this.#subscribed.has(f));
+    const remove = [...this.#subscribed].filter((f) => !this.#wanted.has(f));
+    for (const filter of remove) this.#subscribed.delete(filter);
+    for (const filter of add) this.#subscribed.add(filter);
+    for (let i = 0; i < remove.length; i += SUBSCRIBE_CHUNK) {
+      const chunk = remove.slice(i, i + SUBSCRIBE_CHUNK);
+      client.unsubscribe(chunk, (err) => {
+        if (err) this.#log?.warn({ err: err.message, count: chunk.length }, 'Unsubscribe failed');
+        else if (client === this.#client) this.#onEvent({ type: 'unsubscribed', filters: chunk });
+      });
+    }
+    for (let i = 0; i < add.length; i += SUBSCRIBE_CHUNK) {
+      const chunk = add.slice(i, i + SUBSCRIBE_CHUNK);
+      client.subscribe(chunk, { qos: SUBSCRIBE_QOS }, (err, granted) => {
+        if (client !== this.#client) return;
+        if (err) {
+          this.#log?.warn({ err: err.message, count: chunk.length }, 'Subscribe failed');
+          return;
+        }
+        // SUBACK return code 128 = the broker refused this filter (ACL): report, do not retry.
+        const failed = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (failed.length > 0) this.#log?.warn({ failed }, 'Broker refused some subscriptions');
+        this.#onEvent({ type: 'subscribed', filters: chunk, failed });
+      });
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/** Everything that requires a new connection when it changes (backoff bounds do not). */
+function connectionKey(broker: ResolvedBrokerConfig): string {
+  const { url, username, password, client_id, keepalive_s, tls } = broker;
+  return JSON.stringify([url, username, password, client_id, keepalive_s, tls ?? null]);
+}
+
+/** The URL without user info, for logs and status. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
+/** End a client; a graceful end that hangs is forced after a bound. */
+function endClient(client: MqttClient, force: boolean): Promise<void> {
+  client.on('error', noop); // a late socket error on a dying client must not become uncaught
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => client.end(true, {}, () => resolve()), END_TIMEOUT_MS);
+    client.end(force, {}, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

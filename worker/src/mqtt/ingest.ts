@@ -1,0 +1,226 @@
+/**
+ * The MQTT hot path: (topic, payload, retained) -> parser -> `DeviceInput` -> `onInput`.
+ *
+ * Routing is one `Map.get(topic)` per message. That works because every built-in parser subscribes
+ * exact topics (no wildcards), so the set of subscribed topics IS the routing table: no linear scan
+ * over devices and no regex per message. The index is rebuilt by `setDevices`, which also returns the
+ * topic filters the MQTT connection must subscribe.
+ *
+ * Bad payloads are counted per device and logged at most once per device per `logIntervalMs`
+ * (the log line carries how many were suppressed since the previous one). Nothing here throws into
+ * the MQTT client: a throwing parser or `onInput` is caught, counted and logged.
+ */
+import type { DeviceConfig } from '@workshop-iot/shared';
+import type { Logger } from 'pino';
+import type { DeviceInput } from '../devices/types.ts';
+import { createParserRegistry, type ParserRegistry } from './parsers/index.ts';
+import type { Parser, PollRequest } from './parsers/types.ts';
+
+export interface InputMeta {
+  /** The broker delivered a retained message (a replay on subscribe), not a live one. */
+  retained: boolean;
+}
+
+export type InputHandler = (deviceId: string, input: DeviceInput, meta: InputMeta) => void;
+
+export interface IngestOptions {
+  onInput: InputHandler;
+  logger?: Logger;
+  /** At most one bad-payload log line per device per interval (default 60 s). */
+  logIntervalMs?: number;
+  /** Clock for the log rate limit; defaults to `Date.now` (works with vitest fake timers). */
+  now?: () => number;
+  parsers?: ParserRegistry;
+}
+
+export interface DeviceIngestStats {
+  messages: number;
+  inputs: number;
+  ignored: number;
+  parse_errors: number;
+  /** Bad payloads whose log line was suppressed by the rate limit (monotonic). */
+  suppressed_logs: number;
+  /** Epoch ms of the last message routed to this device, null before the first. */
+  last_message_at: number | null;
+  last_error: string | null;
+}
+
+export interface IngestStats {
+  messages: number;
+  inputs: number;
+  ignored: number;
+  parse_errors: number;
+  unknown_topic: number;
+  suppressed_logs: number;
+  handler_errors: number;
+  devices: Record<string, DeviceIngestStats>;
+}
+
+interface Route {
+  device: DeviceConfig;
+  parser: Parser;
+  stats: DeviceIngestStats;
+  /** Epoch ms of the last bad-payload log line for this device (-Infinity = never). */
+  lastLogAt: number;
+  /** Bad payloads not logged since the last log line (reported in the next one). */
+  pendingSuppressed: number;
+}
+
+const DEFAULT_LOG_INTERVAL_MS = 60_000;
+
+const newDeviceStats = (): DeviceIngestStats => ({
+  messages: 0,
+  inputs: 0,
+  ignored: 0,
+  parse_errors: 0,
+  suppressed_logs: 0,
+  last_message_at: null,
+  last_error: null,
+});
+
+export class Ingest {
+  readonly #onInput: InputHandler;
+  readonly #log: Logger | undefined;
+  readonly #logIntervalMs: number;
+  readonly #now: () => number;
+  readonly #parsers: ParserRegistry;
+  /** topic -> routes. Almost always one route; several only if two devices share a topic. */
+  #byTopic = new Map<string, Route[]>();
+  #byDevice = new Map<string, Route>();
+  readonly #totals = {
+    messages: 0,
+    inputs: 0,
+    ignored: 0,
+    parse_errors: 0,
+    unknown_topic: 0,
+    suppressed_logs: 0,
+    handler_errors: 0,
+  };
+
+  constructor(options: IngestOptions) {
+    this.#onInput = options.onInput;
+    this.#log = options.logger?.child({ module: 'mqtt.ingest' });
+    this.#logIntervalMs = options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS;
+    this.#now = options.now ?? Date.now;
+    this.#parsers = options.parsers ?? createParserRegistry();
+  }
+
+  /**
+   * Replace the device list. Rebuilds the routing index and returns every topic filter to subscribe
+   * (hand it to `MqttConnection.setSubscriptions`, which diffs). Counters of devices that stay are
+   * kept, so /metrics counters never go backwards for a device that was only edited.
+   */
+  setDevices(devices: readonly DeviceConfig[]): Set<string> {
+    const byTopic = new Map<string, Route[]>();
+    const byDevice = new Map<string, Route>();
+    for (const device of devices) {
+      const parser = this.#parsers[device.parser_type];
+      const previous = this.#byDevice.get(device.device_id);
+      // Per-device parser state (last power) belongs to the old topic/parser: drop it on any change.
+      if (previous && (previous.device.topic !== device.topic || previous.parser !== parser)) {
+        previous.parser.forget?.(device.device_id);
+      }
+      const route: Route = {
+        device,
+        parser,
+        stats: previous?.stats ?? newDeviceStats(),
+        lastLogAt: previous?.lastLogAt ?? Number.NEGATIVE_INFINITY,
+        pendingSuppressed: previous?.pendingSuppressed ?? 0,
+      };
+      byDevice.set(device.device_id, route);
+      for (const topic of parser.subscriptions(device)) {
+        const routes = byTopic.get(topic);
+        if (!routes) {
+          byTopic.set(topic, [route]);
+        } else {
+          routes.push(route);
+          this.#log?.warn(
+            { topic, device_ids: routes.map((r) => r.device.device_id) },
+            'Several devices share one topic; each of them receives its messages',
+          );
+        }
+      }
+    }
+    for (const [deviceId, route] of this.#byDevice) {
+      if (!byDevice.has(deviceId)) route.parser.forget?.(deviceId);
+    }
+    this.#byTopic = byTopic;
+    this.#byDevice = byDevice;
+    return new Set(byTopic.keys());
+  }
+
+  /** The hot path: called for every MQTT message. Never throws. */
+  handle(topic: string, payload: Buffer, retained: boolean): void {
+    this.#totals.messages++;
+    const routes = this.#byTopic.get(topic);
+    if (routes === undefined) {
+      this.#totals.unknown_topic++;
+      return;
+    }
+    for (const route of routes) this.#deliver(route, topic, payload, retained);
+  }
+
+  /** How to poll this device after silence; null for an unknown device or one that cannot be polled. */
+  pollRequest(deviceId: string): PollRequest | null {
+    const route = this.#byDevice.get(deviceId);
+    return route ? route.parser.poll(route.device) : null;
+  }
+
+  /** Counters for /metrics and /health (a snapshot: safe to serialise). */
+  stats(): IngestStats {
+    const devices: Record<string, DeviceIngestStats> = {};
+    for (const [deviceId, route] of this.#byDevice) devices[deviceId] = { ...route.stats };
+    return { ...this.#totals, devices };
+  }
+
+  #deliver(route: Route, topic: string, payload: Buffer, retained: boolean): void {
+    const { stats, device } = route;
+    stats.messages++;
+    stats.last_message_at = this.#now();
+    let result: ReturnType<Parser['parse']>;
+    try {
+      result = route.parser.parse(device, topic, payload);
+    } catch (err) {
+      // Parsers must not throw; if one does, the message is a bad payload, not a crash.
+      result = { kind: 'invalid', reason: `parser threw: ${(err as Error).message}` };
+    }
+    if (result.kind === 'invalid') {
+      this.#badPayload(route, topic, payload.length, result.reason);
+      return;
+    }
+    if (result.kind === 'ignored') {
+      stats.ignored++;
+      this.#totals.ignored++;
+      return;
+    }
+    stats.inputs++;
+    this.#totals.inputs++;
+    try {
+      this.#onInput(device.device_id, result.input, { retained });
+    } catch (err) {
+      this.#totals.handler_errors++;
+      this.#log?.error({ err, device_id: device.device_id, topic }, 'Device input handler threw');
+    }
+  }
+
+  #badPayload(route: Route, topic: string, bytes: number, reason: string): void {
+    const { stats } = route;
+    stats.parse_errors++;
+    stats.last_error = reason;
+    this.#totals.parse_errors++;
+    const now = this.#now();
+    if (now - route.lastLogAt < this.#logIntervalMs) {
+      stats.suppressed_logs++;
+      this.#totals.suppressed_logs++;
+      route.pendingSuppressed++;
+      return;
+    }
+    const suppressed = route.pendingSuppressed;
+    route.pendingSuppressed = 0;
+    route.lastLogAt = now;
+    this.#log?.warn(
+      { device_id: route.device.device_id, topic, bytes, reason, suppressed },
+      `Bad payload from '${route.device.device_id}' (${reason}); ${suppressed} suppressed since last report`,
+    );
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The worker's MQTT side as the integration tests drive it: `Ingest` + `MqttConnection`, with every
+ * delivered input and connection event recorded for event-driven assertions.
+ */
+import type { DeviceConfig } from '@workshop-iot/shared';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { DeviceInput } from '../../../src/devices/types.ts';
+import {
+  type ConnectionEvent,
+  MqttConnection,
+  type ResolvedBrokerConfig,
+} from '../../../src/mqtt/client.ts';
+import { Ingest } from '../../../src/mqtt/ingest.ts';
+import { Recorder } from './wait.ts';
+
+export interface Delivered {
+  deviceId: string;
+  input: DeviceInput;
+  retained: boolean;
+}
+
+export interface WorkerSide {
+  ingest: Ingest;
+  connection: MqttConnection;
+  inputs: Recorder<Delivered>;
+  events: Recorder<ConnectionEvent>;
+  /** Replace the device list the way main.ts does: ingest index + connection subscriptions. */
+  setDevices(devices: DeviceConfig[]): void;
+}
+
+/** Fast backoff so reconnect tests take well under a second per retry. */
+export const FAST_RECONNECT = { reconnect_min_ms: 100, reconnect_max_ms: 400 } as const;
+
+export function workerSide(
+  broker: ResolvedBrokerConfig,
+  devices: DeviceConfig[],
+  logger?: Logger,
+): WorkerSide {
+  const inputs = new Recorder<Delivered>();
+  const events = new Recorder<ConnectionEvent>();
+  const ingest = new Ingest({
+    onInput: (deviceId, input, meta) => inputs.push({ deviceId, input, retained: meta.retained }),
+    ...(logger ? { logger } : {}),
+  });
+  const connection = new MqttConnection({
+    broker,
+    onMessage: (topic, payload, retained) => ingest.handle(topic, payload, retained),
+    onEvent: events.push,
+    random: () => 0.5,
+    ...(logger ? { logger } : {}),
+  });
+  const setDevices = (list: DeviceConfig[]) => connection.setSubscriptions(ingest.setDevices(list));
+  setDevices(devices);
+  return { ingest, connection, inputs, events, setDevices };
+}
+
+/** A device-side publisher (what a meter would be). */
+export function publisher(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { reconnectPeriod: 0, ...options });
+}
+
+export const isReading =
+  (deviceId: string, power_w?: number) =>
+  (d: Delivered): boolean =>
+    d.deviceId === deviceId &&
+    d.input.kind === 'reading' &&
+    (power_w === undefined || d.input.power_w === power_w);
