@@ -1,0 +1,110 @@
+/**
+ * One machine: name, state (colour + icon + text, never colour alone), current power, the running
+ * session's timer, today's working and standby time, and when the meter was last heard from.
+ * With `onOpen`, the whole tile is one button that opens the machine's sessions.
+ */
+import { Component, xml } from '@odoo/owl';
+import type { MachineView } from '../model/dashboard-model.ts';
+import { formatDuration, formatPower, formatRelative } from '../model/format.ts';
+import type { DashboardLabels } from '../model/labels.ts';
+import { StateIcon } from './state_icon.ts';
+
+export interface MachineTileProps {
+  view: MachineView;
+  nowMs: number;
+  labels: DashboardLabels;
+  locale?: string;
+  onOpen?: (view: MachineView) => void;
+}
+
+export class MachineTile extends Component<MachineTileProps> {
+  static components = { StateIcon };
+  static override props = {
+    view: Object,
+    nowMs: Number,
+    labels: Object,
+    locale: { type: String, optional: true },
+    onOpen: { type: Function, optional: true },
+  };
+  static override template = xml`
+    <article t-attf-class="o_workshop_iot_tile o_workshop_iot_state_{{props.view.state}}"
+             t-att-data-device-id="props.view.key" t-att-data-state="props.view.state"
+             t-att-aria-label="props.view.name + ': ' + stateLabel">
+      <div class="o_workshop_iot_tile_header">
+        <h4 class="o_workshop_iot_tile_name">
+          <button t-if="props.onOpen" type="button" class="o_workshop_iot_tile_open"
+                  t-att-title="openLabel" t-att-aria-label="openLabel" t-on-click="open">
+            <t t-esc="props.view.name"/>
+          </button>
+          <t t-else="" t-esc="props.view.name"/>
+        </h4>
+        <p class="o_workshop_iot_state_badge">
+          <StateIcon name="props.view.state"/>
+          <span class="o_workshop_iot_state_text" t-esc="stateLabel"/>
+        </p>
+      </div>
+      <dl class="o_workshop_iot_facts">
+        <div class="o_workshop_iot_fact o_workshop_iot_fact_power">
+          <dt t-esc="props.labels.power"/>
+          <dd class="o_workshop_iot_power" t-esc="power"/>
+        </div>
+        <div class="o_workshop_iot_fact o_workshop_iot_fact_session">
+          <dt t-esc="props.labels.session"/>
+          <dd class="o_workshop_iot_session" t-att-data-seconds="sessionSeconds">
+            <t t-if="props.view.sessionS !== null" t-esc="session"/>
+            <span t-else="" class="o_workshop_iot_muted" t-esc="props.labels.noSession"/>
+          </dd>
+        </div>
+        <div class="o_workshop_iot_fact">
+          <dt t-esc="props.labels.todayWorking"/>
+          <dd class="o_workshop_iot_today_working" t-esc="todayWorking"/>
+        </div>
+        <div class="o_workshop_iot_fact">
+          <dt t-esc="props.labels.todayStandby"/>
+          <dd class="o_workshop_iot_today_standby" t-esc="todayStandby"/>
+        </div>
+      </dl>
+      <p class="o_workshop_iot_seen">
+        <span t-esc="props.labels.lastSeen"/>
+        <time class="o_workshop_iot_last_seen" t-att-datetime="props.view.lastSeenAt" t-esc="lastSeen"/>
+      </p>
+    </article>`;
+
+  get stateLabel(): string {
+    return this.props.labels.states[this.props.view.state] ?? this.props.view.state;
+  }
+
+  get openLabel(): string {
+    return `${this.props.labels.openSessions} ${this.props.view.name}`;
+  }
+
+  get power(): string {
+    return formatPower(this.props.view.powerW, this.props.locale);
+  }
+
+  get sessionSeconds(): string {
+    const s = this.props.view.sessionS;
+    return s === null ? '' : String(Math.floor(s));
+  }
+
+  get session(): string {
+    return formatDuration(this.props.view.sessionS ?? 0);
+  }
+
+  get todayWorking(): string {
+    return formatDuration(this.props.view.todayWorkingS);
+  }
+
+  get todayStandby(): string {
+    return formatDuration(this.props.view.todayStandbyS);
+  }
+
+  get lastSeen(): string {
+    const { lastSeenAt } = this.props.view;
+    return formatRelative(lastSeenAt, this.props.nowMs, this.props.labels.never, this.props.locale);
+  }
+
+  open(): void {
+    this.props.onOpen?.(this.props.view);
+  }
+}

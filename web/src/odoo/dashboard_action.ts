@@ -1,0 +1,67 @@
+/**
+ * Odoo entry point (bundled to addon/workshop_iot/static/src/dashboard/dashboard.js): registers
+ * the `workshop_iot.dashboard` service and the client action of the same tag. A click on a tile
+ * opens the machine's sessions; `context.kiosk` in the action starts in kiosk mode.
+ */
+import { Component, xml } from '@odoo/owl';
+import { registry } from '@web/core/registry';
+import { user } from '@web/core/user';
+import { useService } from '@web/core/utils/hooks';
+import { standardActionServiceProps } from '@web/webclient/actions/action_service';
+import { Dashboard } from '../components/dashboard.ts';
+import type { DataSource } from '../data/data-source.ts';
+import type { ActionService } from '../data/odoo-services.ts';
+import type { MachineView } from '../model/dashboard-model.ts';
+import { toBcp47 } from '../model/format.ts';
+import type { DashboardLabels } from '../model/labels.ts';
+import { type DashboardService, dashboardService } from './dashboard_service.ts';
+import { odooLabels, sessionsOfLabel } from './labels.ts';
+
+export const DASHBOARD_ACTION_TAG = 'workshop_iot.dashboard';
+
+interface ClientActionProps {
+  action: { context?: Record<string, unknown> };
+  className?: string;
+}
+
+export class WorkshopDashboardAction extends Component<ClientActionProps> {
+  static components = { Dashboard };
+  static override props = { ...standardActionServiceProps };
+  static override template = xml`
+    <Dashboard dataSource="dataSource" labels="labels" locale="locale" kiosk="kiosk"
+               onOpenMachine.bind="openMachine" className="props.className"/>`;
+
+  dataSource!: DataSource;
+  labels!: DashboardLabels;
+  locale: string | undefined;
+  kiosk = false;
+  private actionService!: ActionService;
+
+  override setup(): void {
+    this.dataSource = useService<DashboardService>('workshop_iot.dashboard').createDataSource();
+    this.actionService = useService<ActionService>('action');
+    this.labels = odooLabels();
+    this.locale = toBcp47(user.lang);
+    this.kiosk = Boolean(this.props.action?.context?.kiosk);
+  }
+
+  /** The machine's sessions, newest first, in the standard list/form views of `workshop.session`. */
+  openMachine(view: MachineView): void {
+    if (view.id === null) return;
+    void this.actionService.doAction({
+      type: 'ir.actions.act_window',
+      name: sessionsOfLabel(view.name),
+      res_model: 'workshop.session',
+      views: [
+        [false, 'list'],
+        [false, 'form'],
+      ],
+      domain: [['device_id', '=', view.id]],
+      context: { default_device_id: view.id },
+      target: 'current',
+    });
+  }
+}
+
+registry.category('services').add('workshop_iot.dashboard', dashboardService);
+registry.category('actions').add(DASHBOARD_ACTION_TAG, WorkshopDashboardAction);
