@@ -1,0 +1,418 @@
+/**
+ * Composition root: builds every module, starts them in order and stops them in reverse.
+ *
+ * Start: settings -> data dir -> stored config -> outbox -> device registry (restores snapshots) ->
+ * ingest -> embedded broker (when broker.url is null) -> MQTT -> HTTP -> Odoo link.
+ * Stop: MQTT (no more intake) -> Odoo link -> registry (closes sessions only when
+ * `close_sessions_on_shutdown`) -> sender flush within a deadline -> HTTP -> embedded broker -> DB.
+ *
+ * Nothing here needs Odoo or a broker to be reachable: both are retried in the background.
+ *
+ * Longer than 400 lines on purpose (STYLE rule 1): the whole start/stop order and every wire between
+ * modules read in one place; each module's logic stays in its own file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BrokerConfig, DeviceLiveState, Health } from '@workshop-iot/shared';
+import { ConfigManager } from './config/apply.ts';
+import {
+  type LoadOptions,
+  loadSettings,
+  type ResolvedSettings,
+  unknownEnv,
+} from './config/load.ts';
+import { ConfigStore, writeFileAtomic } from './config/store.ts';
+import { DeviceRegistry } from './devices/registry.ts';
+import type { LiveStateListener } from './devices/types.ts';
+import { resolveAdminToken, TokenAuth } from './http/auth.ts';
+import { buildHealth, registerHealthRoute } from './http/health.ts';
+import { registerMetricsRoute, WorkerMetrics } from './http/metrics.ts';
+import { RpcDispatcher } from './http/rpc.ts';
+import { registerControlMethods } from './http/rpc-methods.ts';
+import { HttpServer } from './http/server.ts';
+import { createLogger, type Logger } from './log.ts';
+import { MqttConnection, safeUrl } from './mqtt/client.ts';
+import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
+import { Ingest } from './mqtt/ingest.ts';
+import { OdooLink } from './odoo/link.ts';
+import { OdooRpcClient } from './odoo/rpc-client.ts';
+import { Outbox } from './outbox/outbox.ts';
+import { Sender } from './outbox/sender.ts';
+import { VERSION } from './version.ts';
+
+export interface AppOptions extends LoadOptions {
+  /** Replaces the logger built from settings (tests). */
+  log?: Logger;
+  /** Where the generated token is printed once; default process.stderr. */
+  stderr?: NodeJS.WritableStream;
+  /** Sender flush deadline on stop (default 5 s). */
+  flushDeadlineMs?: number;
+}
+
+export class App {
+  readonly startedAtMs = Date.now();
+  readonly settings: ResolvedSettings;
+  readonly log: Logger;
+  readonly workerUid: string;
+  readonly configs: ConfigManager;
+  readonly outbox: Outbox;
+  readonly registry: DeviceRegistry;
+  readonly ingest: Ingest;
+  readonly mqtt: MqttConnection;
+  readonly http: HttpServer;
+  readonly metrics: WorkerMetrics;
+  readonly odoo: OdooRpcClient | null;
+  readonly sender: Sender;
+  private link: OdooLink | null = null;
+  private embedded: EmbeddedBroker | null = null;
+  private readonly liveListeners = new Set<LiveStateListener>();
+  private stopping: Promise<void> | null = null;
+
+  /** Builds and starts the worker. Throws only for bad settings or an unusable data dir / port. */
+  static async start(options: AppOptions = {}): Promise<App> {
+    const settings = loadSettings(options);
+    const log = options.log ?? createLogger({ level: settings.log_level });
+    const app = new App(settings, log, options);
+    try {
+      await app.startNetwork();
+    } catch (err) {
+      await app.stop();
+      throw err;
+    }
+    return app;
+  }
+
+  private constructor(
+    settings: ResolvedSettings,
+    log: Logger,
+    private readonly options: AppOptions,
+  ) {
+    this.settings = settings;
+    this.log = log;
+    for (const name of unknownEnv(options.env ?? process.env))
+      log.warn({ env: name }, 'Unknown WORKSHOP_IOT_ variable ignored (typo?)');
+    fs.mkdirSync(settings.data_dir, { recursive: true, mode: 0o700 });
+    this.workerUid = settings.worker_uid ?? persistentWorkerUid(settings.data_dir);
+    // The stored config is loaded before anything else is built: every module starts on it.
+    const store = new ConfigStore(settings.data_dir, log.child({ module: 'config' }));
+    const stored = store.load();
+    this.configs = new ConfigManager({
+      initial: stored?.config ?? settings.config,
+      appliedAt: stored?.applied_at ?? null,
+      store,
+      workerUid: this.workerUid,
+      log: log.child({ module: 'config' }),
+    });
+    const config = this.configs.current().config;
+    this.outbox = new Outbox({
+      dir: settings.data_dir,
+      log: log.child({ module: 'outbox' }),
+      maxEvents: settings.outbox.max_events,
+      onCommitted: (events) => {
+        this.metrics?.eventsCommitted(events.map((e) => e.type));
+        this.sender?.wake();
+      },
+    });
+    this.registry = new DeviceRegistry({
+      workerUid: this.workerUid,
+      store: this.outbox,
+      // Real timers, passed explicitly: the actors' delays (debounces, timeouts) run on them.
+      xstateClock: {
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        clearTimeout: (id) => clearTimeout(id),
+      },
+      log: log.child({ module: 'devices' }),
+      onLiveState: (state: DeviceLiveState) => this.emitLiveState(state),
+      onPoll: (deviceId: string) => this.poll(deviceId),
+    });
+    this.registry.apply(config.devices);
+    this.ingest = new Ingest({
+      onInput: (deviceId, input, meta) => this.registry.input(deviceId, input, meta),
+      logger: log,
+    });
+    const filters = this.ingest.setDevices(config.devices);
+    this.mqtt = new MqttConnection({
+      broker: { ...config.broker, url: config.broker.url ?? this.embeddedUrl() },
+      onMessage: (topic, payload, retained) => this.ingest.handle(topic, payload, retained),
+      // While the broker is unreachable, silence is not the devices' fault (liveness pauses).
+      onEvent: (event) => {
+        if (event.type === 'connected') this.registry.setBrokerConnected(true);
+        else if (event.type === 'disconnected') this.registry.setBrokerConnected(false);
+      },
+      logger: log,
+    });
+    this.mqtt.setSubscriptions(filters);
+    this.metrics = new WorkerMetrics(this.metricsSources());
+    this.http = this.buildHttp();
+    this.odoo = settings.odoo.url
+      ? new OdooRpcClient({
+          url: settings.odoo.url,
+          apiKey: settings.odoo.api_key,
+          database: settings.odoo.database,
+          timeoutMs: settings.odoo.timeout_ms,
+        })
+      : null;
+    this.sender = new Sender({
+      outbox: this.outbox,
+      odoo: this.odoo,
+      workerUid: this.workerUid,
+      log: log.child({ module: 'sender' }),
+      batchSize: settings.odoo.batch_size,
+      onBatch: ({ seconds, ok }) => this.metrics.batchSent(seconds, ok),
+      onSettled: ({ acked }) => this.metrics.delivered(acked),
+    });
+    this.configs.addTarget({
+      name: 'devices',
+      apply: (next) => {
+        this.registry.apply(next.devices);
+      },
+    });
+    this.configs.addTarget({
+      name: 'subscriptions',
+      apply: (next) => this.mqtt.setSubscriptions(this.ingest.setDevices(next.devices)),
+    });
+    this.configs.addTarget({
+      name: 'broker',
+      apply: (next, changes) =>
+        changes.broker_changed ? this.switchBroker(next.broker) : undefined,
+    });
+  }
+
+  private async startNetwork(): Promise<void> {
+    const config = this.configs.current().config;
+    if (config.broker.url === null) await this.startEmbedded();
+    this.mqtt.start();
+    const address = await this.http.start();
+    this.sender.start();
+    if (this.odoo) {
+      this.link = new OdooLink({
+        odoo: this.odoo,
+        log: this.log.child({ module: 'odoo' }),
+        workerUid: this.workerUid,
+        softwareVersion: VERSION,
+        httpUrl: this.settings.http.public_url ?? publicUrl(this.settings.http.host, address.port),
+        hostname: os.hostname(),
+        startedAt: new Date(this.startedAtMs).toISOString(),
+        statusIntervalS: this.settings.odoo.status_interval_s,
+        configVersion: () => this.configs.version,
+        applyConfig: (c) => this.configs.apply(c, 'hello'),
+        liveStates: () => this.registry.liveStates(),
+        health: () => this.healthSummary(),
+      });
+      this.link.start();
+    }
+    this.log.info(
+      {
+        version: VERSION,
+        worker_uid: this.workerUid,
+        settings_file: this.settings.source.file,
+        env: this.settings.source.env,
+        data_dir: this.settings.data_dir,
+        http: `http://${this.settings.http.host}:${address.port}`,
+        broker: this.mqtt.status().url,
+        embedded_broker: this.embedded !== null,
+        odoo: this.odoo?.endpoint ?? 'not configured',
+        devices: config.devices.length,
+        config_version: config.version,
+        outbox_depth: this.outbox.depth(),
+      },
+      'Workshop IoT worker started',
+    );
+  }
+
+  /** Stops everything in reverse order; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    const log = this.log;
+    const step = async (name: string, fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err, step: name }, 'Shutdown step failed');
+      }
+    };
+    await step('mqtt', () => this.mqtt.stop());
+    await step('odoo link', () => this.link?.stop());
+    const closeSessions = this.configs.current().config.close_sessions_on_shutdown === true;
+    await step('devices', () => this.registry.stop({ closeSessions }));
+    await step('outbox flush', () => this.outbox.flush());
+    await step('sender', () => this.sender.stop(this.options.flushDeadlineMs ?? 5000));
+    await step('http', () => this.http.stop());
+    await step('embedded broker', () => this.embedded?.stop());
+    await step('outbox close', () => this.outbox.close());
+    log.info({ outbox_depth: this.outbox.depth() }, 'Workshop IoT worker stopped');
+  }
+
+  /** Subscribe to live state changes (dashboard SSE). Returns the unsubscribe function. */
+  onLiveState(listener: LiveStateListener): () => void {
+    this.liveListeners.add(listener);
+    return () => this.liveListeners.delete(listener);
+  }
+
+  health(): Health {
+    const broker = this.mqtt.status();
+    return buildHealth({
+      workerUid: this.workerUid,
+      startedAtMs: this.startedAtMs,
+      broker: () => ({
+        url: broker.url,
+        embedded: this.embedded !== null && this.configs.current().config.broker.url === null,
+        connected: broker.connected,
+        reconnects: broker.reconnects,
+      }),
+      devices: () => this.configs.current().config.devices.length,
+      subscriptions: () => broker.subscriptions,
+      outbox: this.outbox,
+      odoo: () => ({
+        configured: this.odoo !== null,
+        last_ok_at: this.odoo?.lastOkAt ?? null,
+        last_error: this.odoo?.lastError ?? null,
+        failures: this.sender.failures(),
+      }),
+      config: () => ({
+        version: this.configs.version,
+        applied_at: this.configs.current().applied_at,
+      }),
+    });
+  }
+
+  private healthSummary() {
+    const h = this.health();
+    return {
+      status: h.status,
+      broker_connected: h.broker.connected,
+      outbox_depth: h.outbox.depth,
+      oldest_pending_s: h.outbox.oldest_pending_s,
+      dead_letters: h.outbox.dead_letters,
+      uptime_s: h.uptime_s,
+      software_version: h.software_version,
+    };
+  }
+
+  private buildHttp(): HttpServer {
+    const { http: s, data_dir } = this.settings;
+    const token = resolveAdminToken(s.token, data_dir);
+    if (token.generated) {
+      // Printed once, on stderr, never logged: the log may be shipped elsewhere.
+      (this.options.stderr ?? process.stderr).write(
+        `\nWorkshop IoT worker: generated control API token (stored in ${token.file}, shown once):\n  ${token.token}\n\n`,
+      );
+    }
+    const rpc = new RpcDispatcher(this.log.child({ module: 'rpc' }));
+    registerControlMethods(rpc, {
+      applyConfig: (c) => this.configs.apply(c, 'rpc'),
+      getConfig: () => this.configs.current(),
+      health: () => this.health(),
+    });
+    const server = new HttpServer({
+      host: s.host,
+      port: s.port,
+      maxBodyBytes: s.max_body_bytes,
+      auth: new TokenAuth(token.token, s.read_token),
+      rpc,
+      log: this.log.child({ module: 'http' }),
+    });
+    registerHealthRoute(server, () => this.health());
+    registerMetricsRoute(server, this.metrics);
+    return server;
+  }
+
+  private metricsSources() {
+    return {
+      mqtt: () => {
+        const stats = this.ingest.stats();
+        const status = this.mqtt.status();
+        return {
+          messages: stats.messages,
+          parse_errors: stats.parse_errors,
+          reconnects: status.reconnects,
+          connected: status.connected,
+        };
+      },
+      outbox: () => ({
+        depth: this.outbox.depth(),
+        oldest_pending_ms: this.outbox.oldestPendingMs(),
+        dead_letters: this.outbox.deadLetterCount(),
+        over_cap: this.outbox.overCap(),
+      }),
+      configVersion: () => this.configs.version,
+    };
+  }
+
+  private emitLiveState(state: DeviceLiveState): void {
+    this.link?.liveStateChanged(state);
+    for (const listener of this.liveListeners) {
+      try {
+        listener(state);
+      } catch (err) {
+        this.log.error({ err }, 'Live state listener failed');
+      }
+    }
+  }
+
+  private poll(deviceId: string): void {
+    const request = this.ingest.pollRequest(deviceId);
+    if (request) void this.mqtt.publish(request.topic, request.payload);
+  }
+
+  private embeddedUrl(): string {
+    const { host, port } = this.settings.embedded_broker;
+    return `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  private async startEmbedded(): Promise<void> {
+    if (this.embedded) return;
+    const broker = new EmbeddedBroker({ ...this.settings.embedded_broker, logger: this.log });
+    try {
+      await broker.start();
+      this.embedded = broker;
+    } catch (err) {
+      // Another process holds the port: the MQTT client keeps trying the URL and health says so.
+      this.log.error({ err, url: this.embeddedUrl() }, 'Embedded MQTT broker could not start');
+    }
+  }
+
+  /** Broker switch without restart, e.g. embedded -> external: connect to the new one first. */
+  private async switchBroker(broker: BrokerConfig): Promise<void> {
+    if (broker.url === null) {
+      await this.startEmbedded();
+      this.mqtt.setBroker({ ...broker, url: this.embedded?.url ?? this.embeddedUrl() });
+      return;
+    }
+    this.mqtt.setBroker({ ...broker, url: broker.url });
+    const embedded = this.embedded;
+    this.embedded = null;
+    await embedded?.stop();
+    this.log.info({ url: safeUrl(broker.url) }, 'Switched to an external MQTT broker');
+  }
+}
+
+/** A stable worker uid for installations that did not set one: generated once, kept in data_dir. */
+function persistentWorkerUid(dataDir: string): string {
+  const file = path.join(dataDir, 'worker-uid');
+  try {
+    const uid = fs.readFileSync(file, 'utf8').trim();
+    if (/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(uid)) return uid;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const host = os
+    .hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 40);
+  const uid = `${host || 'worker'}-${Math.random().toString(16).slice(2, 8)}`;
+  writeFileAtomic(file, `${uid}\n`, 0o644);
+  return uid;
+}
+
+/** The URL Odoo can reach us at; unknown when bound to a wildcard address (set http.public_url). */
+function publicUrl(host: string, port: number): string | null {
+  if (host === '0.0.0.0' || host === '::') return null;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

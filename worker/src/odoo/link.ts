@@ -1,0 +1,196 @@
+/**
+ * The worker's standing link to Odoo besides event delivery:
+ * - `worker.hello` at start, retried with backoff until it succeeds (registers the worker; when Odoo
+ *   has a newer config it comes back in the answer and goes through the same path as config.apply);
+ * - `worker.status` every `status_interval_s` with the full list of device live states;
+ * - prompt pushes of changed live states, debounced (~300 ms) so a burst becomes one call;
+ * - a status answer announcing a newer config version triggers a new hello (closes missed pushes).
+ * Failures are logged and retried; nothing here blocks intake.
+ */
+import type {
+  DeviceLiveState,
+  WorkerHealthSummary,
+  WorkerHelloParams,
+  WorkerHelloResult,
+} from '@workshop-iot/shared';
+import { isWorkerError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { backoffDelay } from '../outbox/backoff.ts';
+import type { OdooApi } from './rpc-client.ts';
+
+export interface OdooLinkOptions {
+  odoo: OdooApi;
+  log: Logger;
+  workerUid: string;
+  softwareVersion: string;
+  httpUrl: string | null;
+  hostname: string;
+  startedAt: string;
+  statusIntervalS: number;
+  configVersion: () => number;
+  applyConfig: (config: unknown) => Promise<unknown>;
+  liveStates: () => DeviceLiveState[];
+  health: () => WorkerHealthSummary;
+  debounceMs?: number;
+  random?: () => number;
+}
+
+export class OdooLink {
+  private timers = new Set<NodeJS.Timeout>();
+  private changed = new Map<string, DeviceLiveState>();
+  private debounce: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private started = false;
+  private helloAttempt = 0;
+  private helloRunning = false;
+  private abort = new AbortController();
+  /** Set after the first successful hello. */
+  workerId: number | null = null;
+
+  constructor(private readonly options: OdooLinkOptions) {}
+
+  start(): void {
+    if (this.stopped) throw new Error('OdooLink cannot be restarted');
+    if (this.started) return;
+    this.started = true;
+    void this.hello();
+    this.every(this.options.statusIntervalS * 1000, () => void this.pushStatus(true));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = null;
+    this.abort.abort();
+  }
+
+  /** A device's live state changed: pushed within `debounceMs` together with other changes. */
+  liveStateChanged(state: DeviceLiveState): void {
+    if (this.stopped) return;
+    this.changed.set(state.device_id, state);
+    if (this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      void this.pushStatus(false);
+    }, this.options.debounceMs ?? 300);
+  }
+
+  /** Registers with Odoo, retrying with backoff until it works; applies a newer config it returns. */
+  async hello(): Promise<void> {
+    if (this.helloRunning || this.stopped) return;
+    this.helloRunning = true;
+    try {
+      while (!this.stopped) {
+        const params: WorkerHelloParams = {
+          worker_uid: this.options.workerUid,
+          software_version: this.options.softwareVersion,
+          config_version: this.options.configVersion(),
+          hostname: this.options.hostname,
+          http_url: this.options.httpUrl,
+          started_at: this.options.startedAt,
+        };
+        try {
+          const result = await this.options.odoo.hello(params, this.abort.signal);
+          this.helloAttempt = 0;
+          await this.onHello(result);
+          return;
+        } catch (err) {
+          if (this.stopped) return;
+          this.helloAttempt++;
+          const level = isWorkerError(err) && err.retryable ? 'warn' : 'error';
+          this.options.log[level]({ err, attempt: this.helloAttempt }, 'worker.hello failed');
+          await this.delay(
+            backoffDelay(this.helloAttempt, {
+              baseMs: 1000,
+              maxMs: 60_000,
+              random: this.options.random,
+            }),
+          );
+        }
+      }
+    } finally {
+      this.helloRunning = false;
+    }
+  }
+
+  private async onHello(result: WorkerHelloResult): Promise<void> {
+    this.workerId = result.worker_id;
+    this.options.log.info(
+      { worker_id: result.worker_id, odoo_config_version: result.config_version },
+      'Registered with Odoo',
+    );
+    if (result.config && result.config.version > this.options.configVersion()) {
+      try {
+        await this.options.applyConfig(result.config);
+      } catch (err) {
+        this.options.log.error(
+          { err },
+          'Config from worker.hello refused; keeping the current one',
+        );
+      }
+    }
+    void this.pushStatus(true);
+  }
+
+  private async pushStatus(full: boolean): Promise<void> {
+    if (this.stopped) return;
+    let devices: DeviceLiveState[];
+    if (full) {
+      this.changed.clear();
+      devices = this.options.liveStates();
+    } else {
+      devices = [...this.changed.values()];
+      this.changed.clear();
+      if (devices.length === 0) return;
+    }
+    try {
+      const result = await this.options.odoo.status(
+        {
+          worker_uid: this.options.workerUid,
+          config_version: this.options.configVersion(),
+          health: this.options.health(),
+          devices,
+          full,
+        },
+        this.abort.signal,
+      );
+      if (result.config_version > this.options.configVersion()) {
+        this.options.log.info(
+          { odoo_config_version: result.config_version },
+          'Odoo has a newer config: pulling it with worker.hello',
+        );
+        void this.hello();
+      }
+    } catch (err) {
+      if (this.stopped) return;
+      // Prompt pushes are best effort: the next periodic full report carries every state again.
+      const level = isWorkerError(err) && err.retryable ? 'debug' : 'warn';
+      this.options.log[level]({ err, full }, 'worker.status failed');
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const tick = () => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      fn();
+      timer = setTimeout(tick, ms);
+      this.timers.add(timer);
+    };
+    let timer = setTimeout(tick, ms);
+    this.timers.add(timer);
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+      this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+}

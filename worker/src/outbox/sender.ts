@@ -1,0 +1,216 @@
+/**
+ * Drains the outbox to Odoo's `events.ingest` in JSON-RPC batches (oldest first, so in order per
+ * device), forever.
+ *
+ * - Only acknowledged items (`accepted`, `duplicate`) leave the outbox; `rejected` ones move to the
+ *   dead-letter table with Odoo's code and message. An item Odoo did not answer for stays and is sent
+ *   again (event_uid is unique in Odoo, so a resend is harmless).
+ * - Any failure of the call itself is retried with exponential backoff + full jitter, with no retry
+ *   limit. Transport trouble logs a warning; other failures (wrong API key, addon missing, a JSON-RPC
+ *   error for the whole batch) log an error and halve the batch, so one poisonous event cannot block
+ *   the others for long; the batch size grows back after a success.
+ * - Intake never waits for the sender: the outbox commits on its own and calls `wake()`, which starts
+ *   a drain at once when the sender is idle (not while it backs off: a down Odoo is not hammered).
+ * - Without an Odoo URL the sender stays idle: events wait in the outbox (logged once).
+ */
+import type { IngestItemResult, WorkshopEvent } from '@workshop-iot/shared';
+import { isWorkerError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { OdooApi } from '../odoo/rpc-client.ts';
+import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import type { Outbox, PendingEvent } from './outbox.ts';
+
+export interface SenderOptions {
+  outbox: Pick<Outbox, 'peek' | 'settle'>;
+  /** null: Odoo not configured, events stay in the outbox. */
+  odoo: Pick<OdooApi, 'ingest'> | null;
+  workerUid: string;
+  log: Logger;
+  batchSize?: number;
+  backoff?: Partial<BackoffOptions>;
+  /** Observers for metrics: one call per batch round trip and per settled batch. */
+  onBatch?: (info: { size: number; seconds: number; ok: boolean }) => void;
+  onSettled?: (info: { acked: number; rejected: number; events: WorkshopEvent[] }) => void;
+}
+
+export class Sender {
+  private running = false;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private pendingWake = false;
+  private inflight: AbortController | null = null;
+  private attempt = 0;
+  private batchLimit: number;
+  private readonly batchSize: number;
+  private readonly backoff: BackoffOptions;
+  private backingOff: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+  private drainDeadline: number | null = null;
+  /** Delays chosen so far (exposed for tests and /health; reset on success). */
+  readonly delays: number[] = [];
+
+  constructor(private readonly options: SenderOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.batchLimit = this.batchSize;
+    this.backoff = {
+      baseMs: options.backoff?.baseMs ?? 500,
+      maxMs: options.backoff?.maxMs ?? 60_000,
+      random: options.backoff?.random ?? Math.random,
+    };
+  }
+
+  start(): void {
+    if (this.stopped) throw new Error('Sender cannot be restarted');
+    if (this.running) return;
+    this.running = true;
+    if (!this.options.odoo) {
+      this.options.log.warn('Odoo is not configured (odoo.url): events stay in the outbox');
+      return;
+    }
+    this.loop = this.run();
+  }
+
+  /** New events were committed: drain now if idle. */
+  wake(): void {
+    this.pendingWake = true;
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    wake?.();
+  }
+
+  /**
+   * Keeps sending what is in the outbox until it is empty or `deadlineMs` has passed, then stops:
+   * an in-flight call is aborted at the deadline (its events stay and are re-sent on next start).
+   */
+  async stop(deadlineMs = 5000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.drainDeadline = Date.now() + deadlineMs;
+    const abortTimer = setTimeout(() => this.inflight?.abort(), deadlineMs);
+    // A drain does not wait out a backoff: if Odoo is failing there is nothing to flush.
+    this.cancelBackoff();
+    this.wake();
+    try {
+      await this.loop;
+    } finally {
+      clearTimeout(abortTimer);
+      this.running = false;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.shouldExit()) {
+      this.pendingWake = false;
+      const batch = this.options.outbox.peek(this.batchLimit);
+      if (batch.length === 0) {
+        if (this.stopped) return;
+        await this.waitForWake();
+        continue;
+      }
+      const ok = await this.sendBatch(batch);
+      if (ok) continue;
+      if (this.stopped) return;
+      await this.sleep(backoffDelay(this.attempt, this.backoff));
+    }
+  }
+
+  private shouldExit(): boolean {
+    return this.stopped && (this.drainDeadline === null || Date.now() >= this.drainDeadline);
+  }
+
+  private async sendBatch(batch: PendingEvent[]): Promise<boolean> {
+    const odoo = this.options.odoo as Pick<OdooApi, 'ingest'>;
+    const started = performance.now();
+    this.inflight = new AbortController();
+    try {
+      const result = await odoo.ingest(
+        { worker_uid: this.options.workerUid, events: batch.map((b) => b.event) },
+        this.inflight.signal,
+      );
+      this.options.onBatch?.({
+        size: batch.length,
+        seconds: (performance.now() - started) / 1000,
+        ok: true,
+      });
+      this.settle(batch, result.results);
+      if (this.attempt > 0)
+        this.options.log.info({ attempts: this.attempt }, 'Odoo reachable again');
+      this.attempt = 0;
+      this.delays.length = 0;
+      this.batchLimit = Math.min(this.batchSize, this.batchLimit * 2);
+      return true;
+    } catch (err) {
+      this.options.onBatch?.({
+        size: batch.length,
+        seconds: (performance.now() - started) / 1000,
+        ok: false,
+      });
+      this.attempt++;
+      const retryable = isWorkerError(err) && err.retryable;
+      const fields = { err, attempt: this.attempt, batch: batch.length };
+      if (retryable) this.options.log.warn(fields, 'events.ingest failed, retrying with backoff');
+      else {
+        this.options.log.error(fields, 'events.ingest refused, retrying with a smaller batch');
+        this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
+      }
+      return false;
+    } finally {
+      this.inflight = null;
+    }
+  }
+
+  private settle(batch: PendingEvent[], results: IngestItemResult[]): void {
+    const byIndex = new Map(results.map((r) => [r.index, r]));
+    const acked: number[] = [];
+    const rejected: { item: PendingEvent; code: string; message: string }[] = [];
+    const events: WorkshopEvent[] = [];
+    batch.forEach((item, index) => {
+      const r = byIndex.get(index);
+      if (!r || (r.event_uid !== null && r.event_uid !== item.event_uid)) return;
+      if (r.status === 'rejected') {
+        const message = r.message ?? r.errors?.map((e) => `${e.path} ${e.message}`).join('; ');
+        rejected.push({ item, code: r.code ?? 'rejected', message: message ?? 'rejected' });
+        this.options.log.error(
+          { event_uid: item.event_uid, device_id: item.device_id, code: r.code, message },
+          'Odoo rejected an event; moved to the dead-letter table',
+        );
+      } else {
+        acked.push(item.id);
+        events.push(item.event);
+      }
+    });
+    this.options.outbox.settle(acked, rejected);
+    this.options.onSettled?.({ acked: acked.length, rejected: rejected.length, events });
+  }
+
+  private waitForWake(): Promise<void> {
+    if (this.pendingWake) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wakeUp = resolve;
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    this.delays.push(ms);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.backingOff = null;
+        resolve();
+      }, ms);
+      this.backingOff = { timer, resolve };
+    });
+  }
+
+  private cancelBackoff(): void {
+    if (!this.backingOff) return;
+    clearTimeout(this.backingOff.timer);
+    const { resolve } = this.backingOff;
+    this.backingOff = null;
+    resolve();
+  }
+
+  /** Consecutive failed attempts (0 when the last call succeeded). */
+  failures(): number {
+    return this.attempt;
+  }
+}
