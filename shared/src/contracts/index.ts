@@ -9,6 +9,7 @@ import {
   WORKER_CONFIG_RULES,
   WORKER_SETTINGS_RULES,
 } from '../rules.ts';
+import { DashboardMachineList } from './dashboard.ts';
 import { WorkshopEvent } from './events.ts';
 import {
   EventsIngestParams,
@@ -94,6 +95,11 @@ export const CONTRACTS = {
     description: 'config.get result',
   },
   health_get_params: { schema: HealthGetParams, rules: [], description: 'health.get params' },
+  dashboard_machines: {
+    schema: DashboardMachineList,
+    rules: [],
+    description: 'Machines shown by the live dashboard (Odoo and worker)',
+  },
   health: {
     schema: Health,
     rules: [],

@@ -6,19 +6,12 @@
  * the dashboard adds the time elapsed since it *received* the dict to the counter of the current
  * state, so browser/server clock skew never shows up in the counters (see web/README.md).
  */
-import type { DeviceLiveState } from '@workshop-iot/shared';
+import type { DashboardMachine, DeviceLiveState } from '@workshop-iot/shared';
 
 export type DeviceState = DeviceLiveState['state'];
 
-export interface DashboardMachine extends DeviceLiveState {
-  /** Odoo record id of `workshop.device`; the worker sends null (it has no Odoo ids). */
-  id: number | null;
-  name: string;
-  /** Location or area used to group tiles; null when the machine has none. */
-  area: string | null;
-  today_working_s: number;
-  today_standby_s: number;
-}
+/** The wire shape is the shared `DashboardMachine` contract (shared/src/contracts/dashboard.ts). */
+export type { DashboardMachine };
 
 /** Every state in display order: the order of filter chips and of the legend. */
 export const DEVICE_STATES: readonly DeviceState[] = [
