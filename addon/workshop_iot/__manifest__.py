@@ -1,0 +1,32 @@
+{
+    "name": "Workshop IoT",
+    "summary": "Machine usage sessions from power meters (Shelly, Tasmota, MQTT) with a live dashboard",
+    "version": "18.0.1.0.0",
+    "category": "Manufacturing",
+    "license": "LGPL-3",
+    "author": "Workshop IoT contributors",
+    "depends": ["base", "web", "bus", "mail"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [
+        "security/workshop_iot_groups.xml",
+        "security/ir.model.access.csv",
+        "security/workshop_iot_security.xml",
+        "data/ir_cron_data.xml",
+        "views/workshop_broker_views.xml",
+        "views/workshop_worker_views.xml",
+        "views/workshop_device_views.xml",
+        "views/workshop_session_views.xml",
+        "views/workshop_event_views.xml",
+        "views/workshop_worker_secret_views.xml",
+        "views/workshop_iot_menus.xml",
+        "views/dashboard_action.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "workshop_iot/static/src/dashboard/dashboard.js",
+            "workshop_iot/static/src/dashboard/dashboard.scss",
+        ],
+    },
+    "application": True,
+    "installable": True,
+}

@@ -1,0 +1,267 @@
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+# Same patterns as shared/src/contracts/common.ts DeviceId and worker-config.ts DeviceConfig.topic.
+_DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_TOPIC_RE = re.compile(r"^[^#+ \t\r\n]+$")
+_JSON_PATH_RE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+
+PARSER_TYPES = [
+    ("shelly_gen2", "Shelly Gen2/Gen3 (Plus, Pro, PM Mini)"),
+    ("shelly_gen1", "Shelly Gen1"),
+    ("tasmota", "Tasmota"),
+    ("generic_json", "Generic JSON"),
+]
+LIVE_STATES = [
+    ("idle", "Idle"), ("starting", "Starting"), ("standby", "Standby"), ("working", "Working"),
+    ("stopping", "Stopping"), ("offline", "Offline"), ("unknown", "Unknown"),
+]
+
+# Fields that end up in the worker config (DeviceConfig). Billing and live fields are Odoo-only.
+CONFIG_FIELDS = {
+    "name", "device_id", "topic", "parser_type", "area", "worker_id", "active",
+    "generic_field_path", "generic_unit", "generic_energy_path", "generic_energy_unit",
+    "standby_threshold_w", "working_threshold_w", "start_debounce_s", "stop_debounce_s",
+    "message_timeout_s", "heartbeat_interval_s",
+}
+BILLING_FIELDS = {
+    "billing_unit_minutes", "billing_rounding", "billing_basis", "billing_min_units",
+    "billing_price_unit", "currency_id",
+}
+
+
+class WorkshopDevice(models.Model):
+    """A machine with its power meter: how the worker reads it, how sessions are billed, its live state."""
+
+    _name = "workshop.device"
+    _description = "Workshop Machine"
+    _inherit = ["mail.thread"]
+    _order = "area, name, id"
+    _sql_constraints = [
+        # Partial uniqueness (archived devices free their id and topic) needs EXCLUDE: a UNIQUE
+        # constraint cannot carry a WHERE clause. Declared here so Odoo shows the message.
+        ("device_id_active_unique", "EXCLUDE (device_id WITH =) WHERE (active)",
+         "Another active machine already uses this device id."),
+        ("topic_active_unique", "EXCLUDE (topic WITH =) WHERE (active)",
+         "Another active machine already uses this MQTT topic."),
+        ("thresholds_ordered", "CHECK (working_threshold_w > standby_threshold_w)",
+         "The working threshold must be greater than the standby threshold."),
+    ]
+
+    # ------------------------------------------------------------------ identity and meter
+    name = fields.Char(required=True, tracking=True, help="Machine name shown to staff, e.g. 'Laser cutter'.")
+    active = fields.Boolean(default=True, tracking=True)
+    device_id = fields.Char(
+        string="Device ID", required=True, tracking=True, copy=False,
+        help="Id of the meter as in its MQTT topics (Shelly id, Tasmota topic). Unique among active machines.",
+    )
+    topic = fields.Char(
+        string="MQTT topic", required=True, tracking=True, copy=False,
+        help="Topic prefix of the meter without wildcards, e.g. 'shellyplus1pm-a8032ab1'.",
+    )
+    parser_type = fields.Selection(
+        PARSER_TYPES, required=True, default="shelly_gen2", tracking=True,
+        help="Payload family of the meter; selects the worker's parser.",
+    )
+    area = fields.Char(tracking=True, help="Location or area, used to group machines on the dashboard.")
+    worker_id = fields.Many2one(
+        "workshop.worker", string="Worker", tracking=True, ondelete="restrict", index=True,
+        help="Worker that reads this meter. Without a worker the machine is not monitored.",
+    )
+    generic_field_path = fields.Char(
+        string="Power field path", help="Generic JSON: dotted path to the power value, e.g. 'ENERGY.Power'."
+    )
+    generic_unit = fields.Selection([("W", "W"), ("kW", "kW")], string="Power unit", default="W")
+    generic_energy_path = fields.Char(string="Energy field path", help="Generic JSON: optional path to energy.")
+    generic_energy_unit = fields.Selection([("Wh", "Wh"), ("kWh", "kWh")], string="Energy unit")
+
+    # ------------------------------------------------------------------ session detection (_w watts, _s seconds)
+    standby_threshold_w = fields.Float(
+        string="Standby threshold (W)", default=5.0, tracking=True,
+        help="At or above this power a session starts (standby).",
+    )
+    working_threshold_w = fields.Float(
+        string="Working threshold (W)", default=50.0, tracking=True,
+        help="At or above this power the machine is working. Must exceed the standby threshold.",
+    )
+    start_debounce_s = fields.Integer(
+        string="Start debounce (s)", default=10, help="Power must stay above standby this long to start a session."
+    )
+    stop_debounce_s = fields.Integer(
+        string="Stop debounce (s)", default=30, help="Power must stay below standby this long to end a session."
+    )
+    message_timeout_s = fields.Integer(
+        string="Message timeout (s)", default=600,
+        help="Silence after which the worker polls the meter and, without answer, marks it offline.",
+    )
+    heartbeat_interval_s = fields.Integer(
+        string="Heartbeat interval (s)", default=60, help="How often a running session reports its times."
+    )
+
+    # ------------------------------------------------------------------ billing policy
+    billing_unit_minutes = fields.Integer(
+        string="Billing unit (min)", default=15, tracking=True, help="Length of one billing unit in minutes."
+    )
+    billing_rounding = fields.Selection(
+        [("up", "Round up"), ("nearest", "Round to nearest"), ("down", "Round down")],
+        default="up", required=True, tracking=True, help="How partial units are rounded.",
+    )
+    billing_basis = fields.Selection(
+        [("working", "Working time"), ("working_standby", "Working + standby time")],
+        default="working", required=True, tracking=True, help="Which time of a session is billable.",
+    )
+    billing_min_units = fields.Integer(
+        string="Minimum units", default=0, tracking=True,
+        help="Units billed at least for a session with any billable time.",
+    )
+    currency_id = fields.Many2one(
+        "res.currency", default=lambda self: self.env.company.currency_id, help="Currency of the unit price."
+    )
+    billing_price_unit = fields.Monetary(
+        string="Price per unit", tracking=True, help="Optional price of one unit; 0 = no amount computed."
+    )
+    billing_product_code = fields.Char(
+        string="Billing product reference",
+        help="Internal reference of the product an invoicing integration should use for this machine "
+        "(kept as text: the addon does not depend on the product module).",
+    )
+
+    # ------------------------------------------------------------------ live state (worker.status + events)
+    live_state = fields.Selection(LIVE_STATES, default="unknown", required=True, readonly=True,
+                                  help="Live state as last reported by the worker.")
+    live_power_w = fields.Float(string="Power (W)", readonly=True, help="Last reported power.")
+    live_session_id = fields.Char(string="Live session UUID", readonly=True,
+                                  help="Worker session uuid of the running session, if any.")
+    live_session_started_at = fields.Datetime(readonly=True)
+    live_session_working_s = fields.Float(readonly=True, help="Working seconds of the running session.")
+    live_session_standby_s = fields.Float(readonly=True, help="Standby seconds of the running session.")
+    live_last_seen_at = fields.Datetime(string="Last seen", readonly=True, help="Last message from the meter.")
+    live_changed_at = fields.Datetime(readonly=True, help="When the live state was last reported.")
+
+    session_ids = fields.One2many("workshop.session", "device_id", string="Sessions")
+    session_count = fields.Integer(compute="_compute_session_count")
+
+    # ------------------------------------------------------------------ computes
+    def _compute_session_count(self):
+        counts = dict(self.env["workshop.session"]._read_group(
+            [("device_id", "in", self.ids)], ["device_id"], ["__count"]))
+        for device in self:
+            device.session_count = counts.get(device, 0)
+
+    # ------------------------------------------------------------------ constraints
+    @api.constrains("device_id", "topic")
+    def _check_identifiers(self):
+        for device in self:
+            if not _DEVICE_ID_RE.match(device.device_id or ""):
+                raise ValidationError(_("Device id %(id)r: letters, digits, _ . : - (1-64 characters).", id=device.device_id))
+            if not _TOPIC_RE.match(device.topic or "") or len(device.topic) > 256:
+                raise ValidationError(_("MQTT topic %(t)r: no wildcards (+ #) and no spaces.", t=device.topic))
+
+    @api.constrains("standby_threshold_w", "working_threshold_w", "start_debounce_s", "stop_debounce_s",
+                    "message_timeout_s", "heartbeat_interval_s")
+    def _check_session_config(self):
+        for device in self:
+            if device.standby_threshold_w < 0 or device.working_threshold_w <= device.standby_threshold_w:
+                raise ValidationError(_("%(name)s: thresholds must satisfy 0 <= standby < working.", name=device.name))
+            if not (0 <= device.start_debounce_s <= 3600 and 0 <= device.stop_debounce_s <= 3600):
+                raise ValidationError(_("%(name)s: debounce times must be between 0 and 3600 s.", name=device.name))
+            if not (5 <= device.message_timeout_s <= 86400 and 5 <= device.heartbeat_interval_s <= 86400):
+                raise ValidationError(
+                    _("%(name)s: message timeout and heartbeat interval must be between 5 and 86400 s.", name=device.name))
+
+    @api.constrains("parser_type", "generic_field_path", "generic_energy_path")
+    def _check_generic(self):
+        for device in self.filtered(lambda d: d.parser_type == "generic_json"):
+            if not _JSON_PATH_RE.match(device.generic_field_path or ""):
+                raise ValidationError(_("%(name)s: generic JSON needs a power field path like 'ENERGY.Power'.", name=device.name))
+            if device.generic_energy_path and not _JSON_PATH_RE.match(device.generic_energy_path):
+                raise ValidationError(_("%(name)s: the energy field path is not a dotted path.", name=device.name))
+
+    @api.constrains("billing_unit_minutes", "billing_min_units", "billing_price_unit")
+    def _check_billing(self):
+        for device in self:
+            if device.billing_unit_minutes <= 0:
+                raise ValidationError(_("%(name)s: the billing unit must be at least one minute.", name=device.name))
+            if device.billing_min_units < 0 or device.billing_price_unit < 0:
+                raise ValidationError(_("%(name)s: minimum units and price cannot be negative.", name=device.name))
+
+    # ------------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        devices = super().create(vals_list)
+        devices.worker_id._config_changed()
+        return devices
+
+    def write(self, vals):
+        old_workers = self.worker_id if CONFIG_FIELDS.intersection(vals) else None
+        res = super().write(vals)
+        if old_workers is not None:
+            (old_workers | self.worker_id)._config_changed()
+        if BILLING_FIELDS.intersection(vals):
+            self.session_ids.filtered(lambda s: s.billing_state != "billed")._update_billing()
+        return res
+
+    def unlink(self):
+        workers = self.worker_id
+        res = super().unlink()
+        workers.exists()._config_changed()
+        return res
+
+    # ------------------------------------------------------------------ actions
+    def action_push_config(self):
+        """Button "Push config to worker" on the machine form."""
+        self.ensure_one()
+        if not self.worker_id:
+            return self.worker_id._notify(_("No worker"), _("Assign a worker to this machine first."), "warning")
+        return self.worker_id.action_push_config()
+
+    def action_view_sessions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("workshop_iot.workshop_session_action")
+        action["domain"] = [("device_id", "=", self.id)]
+        action["context"] = {"default_device_id": self.id}
+        return action
+
+    # ------------------------------------------------------------------ business
+    def _to_config(self):
+        """DeviceConfig of this machine (shared/src/contracts/worker-config.ts)."""
+        self.ensure_one()
+        conf = {
+            "device_id": self.device_id,
+            "name": self.name[:128],
+            "parser_type": self.parser_type,
+            "topic": self.topic,
+            "session_config": {
+                "standby_threshold_w": self.standby_threshold_w,
+                "working_threshold_w": self.working_threshold_w,
+                "start_debounce_s": self.start_debounce_s,
+                "stop_debounce_s": self.stop_debounce_s,
+                "message_timeout_s": self.message_timeout_s,
+                "heartbeat_interval_s": self.heartbeat_interval_s,
+            },
+        }
+        if self.area:
+            conf["area"] = self.area[:128]
+        if self.parser_type == "generic_json":
+            generic = {"field_path": self.generic_field_path, "unit": self.generic_unit or "W"}
+            if self.generic_energy_path:
+                generic["energy_path"] = self.generic_energy_path
+                generic["energy_unit"] = self.generic_energy_unit or "Wh"
+            conf["generic"] = generic
+        return conf
+
+    @api.model
+    def _for_ingest(self, worker, device_keys):
+        """{device id: machine} for events of ``worker``. Archived machines still count (a stop with
+        reason 'removed' arrives after the archive); preferred: active over archived, the worker's
+        own over others, then the newest."""
+        devices = self.with_context(active_test=False).search(
+            [("device_id", "in", list(device_keys))], order="id desc")
+        best = {}
+        for device in devices:
+            rank = (device.active, device.worker_id == worker)
+            if device.device_id not in best or rank > best[device.device_id][0]:
+                best[device.device_id] = (rank, device)
+        return {key: device for key, (_rank, device) in best.items()}

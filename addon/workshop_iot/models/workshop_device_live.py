@@ -1,0 +1,165 @@
+"""Live state of machines: updates from worker.status and events, the dashboard read API and the
+bus notification the dashboard listens to."""
+
+import logging
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+
+from ..tools.timeutil import parse_wire_ts, to_wire_ts
+
+_logger = logging.getLogger(__name__)
+
+BUS_TYPE = "workshop_iot/device_state"
+USER_GROUP = "workshop_iot.workshop_iot_group_user"
+
+
+class WorkshopDevice(models.Model):
+    _inherit = "workshop.device"
+
+    # ------------------------------------------------------------------ dashboard read API
+    @api.model
+    def dashboard_machines(self):
+        """Every active machine as the dashboard's tile dict (see ``_dashboard_payload``).
+
+        Example item::
+
+            {"id": 7, "name": "Laser", "device_id": "shelly-1", "area": "Hall A", "state": "working",
+             "power_w": 812.0, "session_id": "0190…", "session_started_at": "2026-11-25T08:00:00.000Z",
+             "session_working_s": 1200.0, "session_standby_s": 60.0, "today_working_s": 5400.0,
+             "today_standby_s": 300.0, "last_seen_at": "…Z", "changed_at": "…Z"}
+        """
+        self.check_access("read")
+        return self.search([])._dashboard_payload()
+
+    def _dashboard_payload(self):
+        """Tile dicts for these machines, in recordset order. ``today_*`` counts from the workshop's
+        local midnight (``_workshop_midnight_utc``)."""
+        today = self._today_totals()
+        out = []
+        for device in self:
+            working, standby = today.get(device.id, (0.0, 0.0))
+            out.append({
+                "id": device.id,
+                "name": device.name,
+                "device_id": device.device_id,
+                "area": device.area or None,
+                "state": device.live_state,
+                "power_w": device.live_power_w,
+                "session_id": device.live_session_id or None,
+                "session_started_at": to_wire_ts(device.live_session_started_at),
+                "session_working_s": device.live_session_working_s,
+                "session_standby_s": device.live_session_standby_s,
+                "today_working_s": round(working, 3),
+                "today_standby_s": round(standby, 3),
+                "last_seen_at": to_wire_ts(device.live_last_seen_at),
+                "changed_at": to_wire_ts(device.live_changed_at),
+            })
+        return out
+
+    @api.model
+    def _workshop_tz(self):
+        """Timezone of the workshop day: system parameter ``workshop_iot.timezone``, else the company
+        partner's timezone, else UTC. Not the viewer's timezone: the wall screen and the bus payload
+        (computed in the ingest request, as the integration user) must agree on when "today" starts."""
+        name = self.env["ir.config_parameter"].sudo().get_param("workshop_iot.timezone") or self.env.company.partner_id.tz
+        try:
+            return pytz.timezone(name) if name else pytz.utc
+        except pytz.UnknownTimeZoneError:
+            _logger.warning("workshop_iot.timezone=%r is not a timezone; using UTC", name)
+            return pytz.utc
+
+    @api.model
+    def _workshop_midnight_utc(self, now=None):
+        """Naive UTC datetime of the last local midnight in the workshop timezone."""
+        tz = self._workshop_tz()
+        now = now or fields.Datetime.now()
+        local = pytz.utc.localize(now).astimezone(tz)
+        midnight = tz.localize(datetime.combine(local.date(), time.min))
+        return midnight.astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _today_totals(self):
+        """{device id: (working_s, standby_s)} of sessions (running or closed) since local midnight.
+
+        A session that began before midnight counts pro rata of its time after midnight (sessions
+        carry totals, not a timeline, so the split assumes an even mix of working and standby).
+        """
+        if not self:
+            return {}
+        now = fields.Datetime.now()
+        midnight = self._workshop_midnight_utc(now)
+        sessions = self.env["workshop.session"].sudo().search_read(
+            [("device_id", "in", self.ids), ("started_at", "<", now),
+             "|", ("ended_at", "=", False), ("ended_at", ">", midnight)],
+            ["device_id", "session_uid", "started_at", "ended_at", "last_event_at", "working_s", "standby_s"],
+        )
+        live = {d.id: d for d in self}
+        totals = {}
+        for s in sessions:
+            device = live[s["device_id"][0]]
+            working, standby = s["working_s"], s["standby_s"]
+            if device.live_session_id and device.live_session_id == s["session_uid"] and not s["ended_at"]:
+                # The live report is usually fresher than the last heartbeat stored on the session.
+                working = max(working, device.live_session_working_s)
+                standby = max(standby, device.live_session_standby_s)
+            start = s["started_at"]
+            if start < midnight:
+                end = s["ended_at"] or max(s["last_event_at"] or start, start + timedelta(seconds=working + standby))
+                span = (end - start).total_seconds()
+                share = max((end - midnight).total_seconds(), 0.0) / span if span > 0 else 0.0
+                working, standby = working * share, standby * share
+            w, sb = totals.get(device.id, (0.0, 0.0))
+            totals[device.id] = (w + working, sb + standby)
+        return totals
+
+    # ------------------------------------------------------------------ live updates
+    def _apply_live_states(self, worker, states):
+        """worker.status: apply DeviceLiveState items of ``worker``'s machines; unknown ids are ignored.
+        A report older than the state already stored (a late event was newer) does not win."""
+        by_id = {d.device_id: d for d in self.search([("worker_id", "=", worker.id)])}
+        changed = self.browse()
+        for item in states:
+            device = by_id.get(item["device_id"])
+            if not device:
+                continue
+            vals = {
+                "live_state": item["state"],
+                "live_power_w": item["power_w"] or 0.0,
+                "live_session_id": item["session_id"] or False,
+                "live_session_started_at": parse_wire_ts(item["session_started_at"]) or False,
+                "live_session_working_s": item["session_working_s"],
+                "live_session_standby_s": item["session_standby_s"],
+                "live_last_seen_at": parse_wire_ts(item["last_seen_at"]) or False,
+                "live_changed_at": parse_wire_ts(item["changed_at"]),
+            }
+            if device._set_live(vals):
+                changed |= device
+        changed._notify_live_state()
+        return changed
+
+    def _set_live(self, vals):
+        """Write live fields unless the stored state is newer; True when something changed."""
+        self.ensure_one()
+        at = vals.get("live_changed_at")
+        if self.live_changed_at and at and at < self.live_changed_at:
+            return False
+        vals = {k: v for k, v in vals.items() if self[k] != v}
+        if not vals:
+            return False
+        self.with_context(tracking_disable=True).write(vals)
+        return set(vals) != {"live_changed_at"}
+
+    def _notify_live_state(self):
+        """Send each machine's tile dict to the workshop user group's bus channel (after commit).
+
+        Odoo 18 subscribes every websocket to the ``res.groups`` records of its user
+        (``ir.websocket._build_bus_channel_list``), and managers imply the user group, so only
+        workshop users and managers receive it; the integration user cannot subscribe to it.
+        """
+        if not self:
+            return
+        group = self.env.ref(USER_GROUP).sudo()
+        for payload in self._dashboard_payload():
+            group._bus_send(BUS_TYPE, payload)

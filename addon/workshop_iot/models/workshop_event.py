@@ -1,0 +1,223 @@
+import json
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import rpc_errors as E
+from ..tools.timeutil import parse_wire_ts
+from .bigint_field import BigInteger
+
+_logger = logging.getLogger(__name__)
+
+EVENT_TYPES = [
+    ("session_started", "Session started"),
+    ("session_heartbeat", "Session heartbeat"),
+    ("session_stopped", "Session stopped"),
+    ("device_online", "Device online"),
+    ("device_offline", "Device offline"),
+]
+DEFAULT_LATE_AFTER_S = 300
+
+# Columns written by the bulk insert of _insert_events, in order (ORM-free fast path, see there).
+_INSERT_COLUMNS = (
+    "event_uid", "event_type", "device_id", "device_key", "worker_id", "worker_uid", "seq",
+    "occurred_at", "received_at", "delay_s", "is_late", "session_uid", "session_id", "payload", "state",
+    "error", "create_uid", "create_date", "write_uid", "write_date",
+)
+
+
+def _validators():
+    from ..schema import generated
+
+    return generated
+
+
+class WorkshopEvent(models.Model):
+    """Append-only log of the events workers sent; ``event_uid`` is unique, so re-sending is harmless."""
+
+    _name = "workshop.event"
+    _description = "Workshop IoT Event"
+    _order = "occurred_at desc, id desc"
+    _rec_name = "event_uid"
+    _sql_constraints = [
+        ("event_uid_unique", "UNIQUE(event_uid)", "This event was already received."),
+    ]
+
+    event_uid = fields.Char(string="Event UUID", required=True, readonly=True, help="Unique id set by the worker.")
+    event_type = fields.Selection(EVENT_TYPES, string="Type", required=True, readonly=True, index=True)
+    device_id = fields.Many2one("workshop.device", string="Machine", readonly=True, index=True, ondelete="set null")
+    device_key = fields.Char(string="Device ID", required=True, readonly=True,
+                             help="Device id as sent on the wire (kept when the machine is unknown or deleted).")
+    worker_id = fields.Many2one("workshop.worker", string="Worker", readonly=True, ondelete="set null")
+    worker_uid = fields.Char(string="Worker UID", required=True, readonly=True)
+    seq = BigInteger(required=True, readonly=True, help="Per-device monotonic sequence number set by the worker.")
+    occurred_at = fields.Datetime(required=True, readonly=True, index=True)
+    received_at = fields.Datetime(required=True, readonly=True)
+    delay_s = fields.Float(string="Delay (s)", readonly=True, help="Received minus occurred, in seconds.")
+    is_late = fields.Boolean(readonly=True, help="Received after the late threshold (workshop_iot.late_event_after_s).")
+    session_uid = fields.Char(string="Session UUID", readonly=True, index=True)
+    session_id = fields.Many2one("workshop.session", string="Session", readonly=True, index=True, ondelete="set null")
+    payload = fields.Json(readonly=True)
+    payload_text = fields.Text(string="Payload (JSON)", compute="_compute_payload_text")
+    state = fields.Selection(
+        [("pending", "Pending"), ("processed", "Processed"), ("error", "Error")],
+        default="pending", required=True, readonly=True, index=True,
+        help="Error: stored but not applied (e.g. unknown machine); 'Reprocess' applies it again.",
+    )
+    error = fields.Text(readonly=True)
+
+    def _compute_payload_text(self):
+        for event in self:
+            event.payload_text = json.dumps(event.payload, indent=2, sort_keys=True) if event.payload else False
+
+    def init(self):
+        # Gap detection counts a device's seqs in a range: (device_key, worker_uid, seq) serves it.
+        self.env.cr.execute(SQL(
+            "CREATE INDEX IF NOT EXISTS workshop_event_device_seq_idx ON workshop_event (device_key, worker_uid, seq)"))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_admin(self):
+        if not self.env.is_system():
+            raise UserError(_("The event log is append-only; only administrators can purge it."))
+
+    def action_reprocess(self):
+        """Apply events again (e.g. after creating the machine they referred to). Idempotent."""
+        events = self.sudo().filtered(lambda e: e.state != "processed").sorted("seq")
+        for worker in events.worker_id:
+            group = events.filtered(lambda e: e.worker_id == worker)
+            devices = self.env["workshop.device"].sudo()._for_ingest(worker, set(group.mapped("device_key")))
+            items = [dict(e._as_wire(), _occurred_at=e.occurred_at, _is_late=e.is_late) for e in group]
+            Session = self.env["workshop.session"].sudo()
+            outcome, sessions, changed = Session._process_events(worker, devices, items)
+            for event in group:
+                state, session_id, error = outcome[event.event_uid]
+                device = devices.get(event.device_key)
+                event.write({"state": state, "session_id": session_id, "error": error or False,
+                             "device_id": device.id if device else False})
+            sessions._update_seq_gaps()
+            changed._notify_live_state()
+        return True
+
+    def _as_wire(self):
+        self.ensure_one()
+        return {
+            "event_uid": self.event_uid, "type": self.event_type, "device_id": self.device_key,
+            "worker_uid": self.worker_uid, "seq": self.seq,
+            "occurred_at": fields.Datetime.to_string(self.occurred_at), "payload": self.payload or {},
+        }
+
+    # ------------------------------------------------------------------ ingest
+    @api.model
+    def _late_after_s(self):
+        param = self.env["ir.config_parameter"].sudo().get_param("workshop_iot.late_event_after_s")
+        try:
+            return float(param) if param else DEFAULT_LATE_AFTER_S
+        except ValueError:
+            _logger.warning("workshop_iot.late_event_after_s=%r is not a number; using %s", param, DEFAULT_LATE_AFTER_S)
+            return DEFAULT_LATE_AFTER_S
+
+    @api.model
+    def _ingest(self, worker, raw_events):
+        """events.ingest body: validate, apply and store each event; one result item per event.
+
+        Never all-or-nothing: an invalid event is ``rejected`` alone, a known ``event_uid`` is a
+        ``duplicate``, everything else is applied to sessions and live state and stored
+        (``accepted``). Events are applied before they are inserted so each row is written once,
+        with its final state; that is safe because the duplicate check and the insert share one
+        snapshot (a concurrent insert of the same uid aborts this transaction for a retry, see
+        ``_insert_events``).
+        """
+        validate_event = _validators().validate_event
+        results = [None] * len(raw_events)
+        candidates, seen = [], set()
+        for index, event in enumerate(raw_events):
+            uid = event.get("event_uid") if isinstance(event.get("event_uid"), str) else None
+            errors = validate_event(event)
+            if errors:
+                results[index] = _rejected(index, uid, E.EVENT_INVALID, errors)
+            elif event["worker_uid"] != worker.worker_uid:
+                results[index] = _rejected(index, uid, E.EVENT_WORKER_MISMATCH)
+            elif uid in seen:
+                results[index] = {"index": index, "event_uid": uid, "status": "duplicate"}
+            else:
+                seen.add(uid)
+                candidates.append((index, event))
+
+        known = self._known_uids([e["event_uid"] for _i, e in candidates])
+        now = fields.Datetime.now()
+        late_after = self._late_after_s()
+        fresh = []
+        for index, event in candidates:
+            if event["event_uid"] in known:
+                results[index] = {"index": index, "event_uid": event["event_uid"], "status": "duplicate"}
+                continue
+            occurred = parse_wire_ts(event["occurred_at"])
+            delay = (now - occurred).total_seconds()
+            fresh.append((index, dict(event, _occurred_at=occurred, _delay_s=delay, _is_late=delay > late_after)))
+
+        devices = self.env["workshop.device"]._for_ingest(worker, {e["device_id"] for _i, e in fresh})
+        Session = self.env["workshop.session"]
+        outcome, sessions, changed = Session._process_events(worker, devices, [e for _i, e in fresh])
+        inserted = self._insert_events(worker, devices, [e for _i, e in fresh], outcome, now)
+        for index, event in fresh:
+            uid = event["event_uid"]
+            results[index] = {"index": index, "event_uid": uid, "status": "accepted" if uid in inserted else "duplicate"}
+        sessions._update_seq_gaps()
+        changed._notify_live_state()
+        return {"results": results}
+
+    def _known_uids(self, uids):
+        """The subset of ``uids`` already stored."""
+        if not uids:
+            return set()
+        self.env.cr.execute(SQL("SELECT event_uid FROM workshop_event WHERE event_uid = ANY(%s)", uids))
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _insert_events(self, worker, devices, events, outcome=None, now=None):
+        """Insert events with their processing outcome; returns the set of event_uids inserted.
+
+        One ``INSERT ... ON CONFLICT (event_uid) DO NOTHING RETURNING`` for the whole batch. A
+        concurrent transaction inserting the same uid makes PostgreSQL wait for it; if it commits,
+        Odoo's REPEATABLE READ isolation turns our conflict into a serialization failure, which the
+        controller lets through so that Odoo retries the whole request (``service.model.retrying``):
+        the retry sees the stored row and reports ``duplicate``. Never a unique-violation error.
+        The ORM has no upsert and a per-row create() would double the cost of the hot path; this
+        is the addon's one raw-SQL write.
+        """
+        if not events:
+            return set()
+        outcome = outcome or {}
+        now = now or fields.Datetime.now()
+        rows = []
+        for event in events:
+            device = devices.get(event["device_id"])
+            payload = event["payload"]
+            state, session_id, error = outcome.get(event["event_uid"], ("pending", False, None))
+            occurred = event.get("_occurred_at") or parse_wire_ts(event["occurred_at"])
+            rows.append(SQL(
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s)",
+                event["event_uid"], event["type"], device.id if device else None, event["device_id"],
+                worker.id or None, event["worker_uid"], event["seq"], occurred, now,
+                event.get("_delay_s", (now - occurred).total_seconds()), bool(event.get("_is_late")),
+                payload.get("session_id"), session_id or None, json.dumps(payload), state, error,
+                self.env.uid, now, self.env.uid, now,
+            ))
+        self.env.flush_all()
+        query = SQL(
+            "INSERT INTO workshop_event (%s) VALUES %s ON CONFLICT (event_uid) DO NOTHING RETURNING event_uid",
+            SQL(", ").join(SQL.identifier(c) for c in _INSERT_COLUMNS), SQL(", ").join(rows),
+        )
+        self.env.cr.execute(query)
+        # The only cached value the raw insert can make stale: sessions' one2many to their events.
+        self.env["workshop.session"].invalidate_model(["event_ids"])
+        return {row[0] for row in self.env.cr.fetchall()}
+
+
+def _rejected(index, uid, error, errors=None):
+    item = {"index": index, "event_uid": uid if uid and len(uid) <= 64 else None, "status": "rejected",
+            "code": error.code, "message": error.format()}
+    if errors:
+        item["errors"] = errors[:100]
+    return item

@@ -1,0 +1,193 @@
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import billing
+from .bigint_field import BigInteger
+
+_logger = logging.getLogger(__name__)
+
+# A running session is closed by Odoo (reason timeout) when its worker has been silent for the
+# stale delay (workshop.worker._stale_after_s) and the session itself for this many heartbeats.
+STALE_HEARTBEATS = 3
+
+
+class WorkshopSession(models.Model):
+    """One machine usage session: from power on to power off, with working/standby time and billing."""
+
+    _name = "workshop.session"
+    _description = "Machine Usage Session"
+    _order = "started_at desc, id desc"
+    _rec_names_search = ["device_id", "session_uid"]
+    _sql_constraints = [
+        ("session_uid_unique", "UNIQUE(session_uid)", "A session with this worker session id already exists."),
+        ("durations_positive", "CHECK (total_s >= 0 AND working_s >= 0 AND standby_s >= 0 AND energy_wh >= 0)",
+         "Session durations and energy cannot be negative."),
+        # Small tolerance: the three sums come from float seconds computed by the worker.
+        ("durations_consistent", "CHECK (working_s + standby_s <= total_s + 0.001)",
+         "Working + standby time cannot exceed the session's total time."),
+        ("end_after_start", "CHECK (ended_at IS NULL OR ended_at >= started_at)",
+         "A session cannot end before it started."),
+    ]
+
+    # ------------------------------------------------------------------ fields
+    session_uid = fields.Char(string="Session UUID", required=True, readonly=True, index=True,
+                              help="Session id assigned by the worker (payload session_id).")
+    device_id = fields.Many2one("workshop.device", string="Machine", required=True, readonly=True,
+                                ondelete="restrict", index=True)
+    area = fields.Char(related="device_id.area", store=True, help="Area of the machine, for reporting.")
+    worker_id = fields.Many2one("workshop.worker", string="Worker", readonly=True, ondelete="set null")
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done"), ("timeout", "Timed out")],
+        default="running", required=True, readonly=True, index=True,
+        help="Running until a session_stopped event (or Odoo's stale-session cron) closes it.",
+    )
+    stop_reason = fields.Selection(
+        [("power_off", "Power off"), ("timeout", "Timeout"), ("removed", "Machine removed"),
+         ("shutdown", "Worker shutdown")], readonly=True)
+    started_at = fields.Datetime(required=True, readonly=True, index=True, help="When power first crossed the standby threshold.")
+    ended_at = fields.Datetime(readonly=True, help="When power dropped (the stop debounce is not billed).")
+    last_event_at = fields.Datetime(readonly=True, help="End of the last reported interval.")
+    total_s = fields.Float(string="Total (s)", readonly=True)
+    working_s = fields.Float(string="Working (s)", readonly=True)
+    standby_s = fields.Float(string="Standby (s)", readonly=True)
+    energy_wh = fields.Float(string="Energy (Wh)", readonly=True, help="Energy reported by the meter, if any.")
+    # Hour twins for widget="float_time" (hours:minutes) and for pivot/graph sums.
+    total_hours = fields.Float(compute="_compute_hours", store=True, string="Total")
+    working_hours = fields.Float(compute="_compute_hours", store=True, string="Working")
+    standby_hours = fields.Float(compute="_compute_hours", store=True, string="Standby")
+
+    event_ids = fields.One2many("workshop.event", "session_id", string="Events")
+    first_seq = BigInteger(readonly=True, help="Lowest per-device seq of this session's events received.")
+    last_seq = BigInteger(readonly=True, help="Highest per-device seq of this session's events received.")
+    applied_seq = BigInteger(readonly=True, help="Seq of the event whose cumulative totals are applied.")
+    event_count = fields.Integer(readonly=True)
+    has_start_event = fields.Boolean(readonly=True)
+    has_stop_event = fields.Boolean(readonly=True)
+
+    # Data-quality flags: billing reviews flagged sessions before invoicing.
+    seq_gap_count = fields.Integer(
+        string="Missing events", readonly=True,
+        help="Per-device seq numbers missing between the first and last event of the session.")
+    late_event_count = fields.Integer(
+        readonly=True, help="Events received long after they occurred (delivered from the worker's outbox).")
+    closed_by_odoo = fields.Boolean(
+        readonly=True, help="Closed by Odoo's stale-session cron because the worker stopped reporting.")
+    changed_after_billing = fields.Boolean(
+        readonly=True, help="Late events changed the times after the session was marked billed.")
+    needs_review = fields.Boolean(compute="_compute_needs_review", store=True, index=True)
+
+    currency_id = fields.Many2one(related="device_id.currency_id")
+    billable_s = fields.Float(string="Billable (s)", readonly=True, help="Time billable under the machine's policy.")
+    billable_hours = fields.Float(compute="_compute_hours", store=True, string="Billable")
+    billing_units = fields.Integer(readonly=True, help="Billing units after rounding and minimum.")
+    billing_amount = fields.Monetary(readonly=True, help="Units x price per unit of the machine.")
+    billing_state = fields.Selection(
+        [("pending", "Running"), ("to_bill", "To bill"), ("billed", "Billed")],
+        default="pending", required=True, readonly=True, index=True,
+        help="Billed sessions keep their figures when the machine's billing policy changes.")
+    billed_at = fields.Datetime(readonly=True)
+    billed_by_id = fields.Many2one("res.users", string="Billed by", readonly=True)
+
+    # ------------------------------------------------------------------ computes
+    @api.depends("total_s", "working_s", "standby_s", "billable_s")
+    def _compute_hours(self):
+        for session in self:
+            session.total_hours = session.total_s / 3600.0
+            session.working_hours = session.working_s / 3600.0
+            session.standby_hours = session.standby_s / 3600.0
+            session.billable_hours = session.billable_s / 3600.0
+
+    @api.depends("seq_gap_count", "late_event_count", "closed_by_odoo", "changed_after_billing",
+                 "has_start_event", "state")
+    def _compute_needs_review(self):
+        for session in self:
+            session.needs_review = bool(
+                session.seq_gap_count or session.late_event_count or session.closed_by_odoo
+                or session.changed_after_billing or (session.state != "running" and not session.has_start_event)
+            )
+
+    @api.depends("device_id", "started_at")
+    def _compute_display_name(self):
+        for session in self:
+            started = fields.Datetime.context_timestamp(session, session.started_at) if session.started_at else None
+            session.display_name = "%s %s" % (session.device_id.name or "", started.strftime("%Y-%m-%d %H:%M") if started else "")
+
+    # ------------------------------------------------------------------ actions
+    def action_mark_billed(self):
+        """Mark closed sessions as billed: their billing figures are frozen from now on."""
+        if self.filtered(lambda s: s.state == "running"):
+            raise UserError(_("Running sessions cannot be billed yet."))
+        self.filtered(lambda s: s.billing_state != "billed").write({
+            "billing_state": "billed", "billed_at": fields.Datetime.now(), "billed_by_id": self.env.uid,
+        })
+
+    def action_reset_billing(self):
+        """Undo "billed" (administrators: billed sessions are locked for managers) and recompute."""
+        self.filtered(lambda s: s.billing_state == "billed").write({
+            "billing_state": "to_bill", "billed_at": False, "billed_by_id": False, "changed_after_billing": False,
+        })
+        self._update_billing()
+
+    # ------------------------------------------------------------------ billing
+    def _billing_vals(self, device, working_s, standby_s, state):
+        """Billing fields for the given times under ``device``'s current policy."""
+        seconds = billing.billable_seconds(working_s, standby_s, device.billing_basis)
+        units = billing.billing_units(seconds, device.billing_unit_minutes, device.billing_rounding,
+                                      device.billing_min_units)
+        return {
+            "billable_s": seconds,
+            "billing_units": units,
+            "billing_amount": units * (device.billing_price_unit or 0.0),
+            "billing_state": "pending" if state == "running" else "to_bill",
+        }
+
+    def _update_billing(self):
+        """Recompute billing figures of sessions not billed yet (billed ones are left untouched)."""
+        for session in self.filtered(lambda s: s.billing_state != "billed"):
+            vals = self._billing_vals(session.device_id, session.working_s, session.standby_s, session.state)
+            vals = {k: v for k, v in vals.items() if session[k] != v}
+            if vals:
+                session.write(vals)
+
+    # ------------------------------------------------------------------ crons
+    @api.model
+    def _cron_close_stale_sessions(self):
+        """Cron: close running sessions whose worker stopped reporting, with reason timeout.
+
+        The session ends at its last reported activity (never "now": silence is not usage). If the
+        worker comes back and sends its own session_stopped, that event replaces these figures.
+        """
+        now = fields.Datetime.now()
+        worker_stale = now - timedelta(seconds=self.env["workshop.worker"]._stale_after_s())
+        closed = self.browse()
+        for session in self.search([("state", "=", "running")]):
+            worker = session.worker_id or session.device_id.worker_id
+            if worker and worker.last_seen_at and worker.last_seen_at >= worker_stale:
+                continue
+            device = session.device_id
+            quiet_s = max(STALE_HEARTBEATS * device.heartbeat_interval_s, device.message_timeout_s)
+            last = session.last_event_at or session.started_at
+            if last > now - timedelta(seconds=quiet_s):
+                continue
+            ended = max(last, session.started_at)
+            total = max(session.total_s, session.working_s + session.standby_s)
+            session.write({
+                "state": "timeout", "stop_reason": "timeout", "ended_at": ended, "total_s": total,
+                "closed_by_odoo": True,
+                **session._billing_vals(device, session.working_s, session.standby_s, "timeout"),
+            } if session.billing_state != "billed" else {
+                "state": "timeout", "stop_reason": "timeout", "ended_at": ended, "closed_by_odoo": True,
+            })
+            closed |= session
+        if closed:
+            _logger.info("Closed %s stale session(s) with reason timeout: %s", len(closed), closed.mapped("session_uid"))
+            devices = closed.device_id.filtered(lambda d: d.live_session_id in closed.mapped("session_uid"))
+            for device in devices:
+                device._set_live({"live_state": "unknown", "live_session_id": False, "live_power_w": 0.0,
+                                  "live_session_started_at": False, "live_session_working_s": 0.0,
+                                  "live_session_standby_s": 0.0, "live_changed_at": now})
+            devices._notify_live_state()
+        return closed

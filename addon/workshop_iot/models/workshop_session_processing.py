@@ -1,0 +1,177 @@
+"""Applying ingested events to sessions and to the machines' live state, a whole batch at a time."""
+
+import logging
+
+from odoo import models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
+
+from ..tools.session_fold import FIELDS, SessionFold
+from ..tools.timeutil import parse_wire_ts
+
+_logger = logging.getLogger(__name__)
+
+SESSION_TYPES = {"session_started", "session_heartbeat", "session_stopped"}
+_FIGURE_FIELDS = {"total_s", "working_s", "standby_s"}
+
+
+class WorkshopSession(models.Model):
+    _inherit = "workshop.session"
+
+    def _process_events(self, worker, devices, events):
+        """Apply wire events (plus ``_occurred_at``, ``_is_late``) of ``worker``.
+
+        Returns ``(outcome, sessions, changed)``: ``{event_uid: (state, session id, error)}``, the
+        sessions touched (their seq gaps are counted once the events are stored) and the machines
+        whose live state changed (notified by the caller). The whole batch is applied inside one
+        savepoint; if that fails, machine by machine, so one machine's failure marks only its
+        events ``error`` (kept for reprocessing). Idempotent and order-independent (see
+        ``tools/session_fold.py``).
+        """
+        outcome, by_device = {}, {}
+        for event in sorted(events, key=lambda e: e["seq"]):
+            device = devices.get(event["device_id"])
+            if device:
+                by_device.setdefault(device, []).append(event)
+            else:
+                outcome[event["event_uid"]] = ("error", False, "Unknown machine (device id %r)" % event["device_id"])
+        sessions, changed = self.browse(), self.env["workshop.device"]
+        try:
+            with self.env.cr.savepoint():
+                result = self._process_device_groups(worker, by_device)
+            groups = [result]
+        except Exception as exc:
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                raise  # Odoo retries the whole request
+            _logger.warning("Batch of worker %s failed as a whole (%s); retrying machine by machine",
+                            worker.worker_uid, type(exc).__name__)
+            groups = [self._process_one_device(worker, device, evs) for device, evs in by_device.items()]
+        for part_outcome, part_sessions, part_changed in groups:
+            outcome.update(part_outcome)
+            sessions |= part_sessions
+            changed |= part_changed
+        return outcome, sessions, changed
+
+    def _process_one_device(self, worker, device, events):
+        try:
+            with self.env.cr.savepoint():
+                return self._process_device_groups(worker, {device: events})
+        except Exception as exc:
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                raise
+            _logger.exception("Applying %s event(s) of device %s failed", len(events), device.device_id)
+            error = "Processing failed: %s" % type(exc).__name__
+            return {e["event_uid"]: ("error", False, error) for e in events}, self.browse(), device.browse()
+
+    def _process_device_groups(self, worker, by_device):
+        """Fold events into sessions (one search, one create) and update live states."""
+        by_session = {}
+        for device, events in by_device.items():
+            for event in events:
+                if event["type"] in SESSION_TYPES:
+                    by_session.setdefault(event["payload"]["session_id"], (device, []))[1].append(event)
+        existing = {s.session_uid: s for s in self.search([("session_uid", "in", list(by_session))])}
+        outcome, to_create, touched = {}, [], self.browse()
+        for session_uid, (device, events) in by_session.items():
+            session = existing.get(session_uid)
+            if session and session.device_id != device:
+                error = "Session %s belongs to machine %s" % (session_uid, session.device_id.device_id)
+                outcome.update({e["event_uid"]: ("error", False, error) for e in events})
+                continue
+            vals = self._fold_session(device, worker, session, session_uid, events)
+            if session:
+                touched |= session
+            else:
+                to_create.append(vals)
+        touched |= self.create(to_create) if to_create else self.browse()
+        session_ids = {s.session_uid: s.id for s in touched}
+        changed = self.env["workshop.device"]
+        for device, events in by_device.items():
+            for event in events:
+                sid = session_ids.get(event["payload"].get("session_id"), False)
+                outcome.setdefault(event["event_uid"], ("processed", sid, None))
+            if self._apply_live_from_events(device, events):
+                changed |= device
+        others = {}
+        for device, events in by_device.items():
+            seqs = [e["seq"] for e in events if e["type"] not in SESSION_TYPES]
+            if seqs:
+                others[device] = (min(seqs), max(seqs))
+        for device, (low, high) in others.items():
+            touched |= self.search([("device_id", "=", device.id), ("first_seq", "<=", high), ("last_seq", ">=", low)])
+        return outcome, touched, changed
+
+    def _fold_session(self, device, worker, session, session_uid, events):
+        """Fold ``events`` into ``session``; writes an existing one, returns create vals for a new one."""
+        before = {name: session[name] for name in FIELDS} if session else {}
+        fold = SessionFold(before)
+        for event in events:
+            fold.apply(event, event.get("_is_late", False))
+        vals = {k: (v if v is not None else False) for k, v in fold.values().items()}
+        if not session:
+            vals.update(session_uid=session_uid, device_id=device.id, worker_id=worker.id)
+            vals.update(self._billing_vals(device, fold.working_s, fold.standby_s, fold.state))
+            return vals
+        vals = {k: v for k, v in vals.items() if before[k] != v}
+        if not vals:
+            return vals
+        if session.billing_state == "billed":
+            if _FIGURE_FIELDS.intersection(vals):
+                vals["changed_after_billing"] = True
+        else:
+            billing = self._billing_vals(device, fold.working_s, fold.standby_s, fold.state)
+            vals.update({k: v for k, v in billing.items() if session[k] != v})
+        session.write(vals)
+        return vals
+
+    def _update_seq_gaps(self):
+        """Count per-device seqs missing between each session's first and last event, in one query.
+
+        Counted over *all* stored events of the machine and worker (device_online/offline share the
+        seq), so a late event filling the hole clears the flag again.
+        """
+        sessions = self.filtered(lambda s: s.first_seq and s.last_seq and s.worker_id)
+        if not sessions:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """SELECT s.id, count(DISTINCT e.seq)
+                 FROM workshop_session s
+                 JOIN workshop_device d ON d.id = s.device_id
+                 JOIN workshop_worker w ON w.id = s.worker_id
+                 JOIN workshop_event e ON e.device_key = d.device_id AND e.worker_uid = w.worker_uid
+                                      AND e.seq BETWEEN s.first_seq AND s.last_seq
+                WHERE s.id = ANY(%s)
+             GROUP BY s.id""", sessions.ids))
+        present = dict(self.env.cr.fetchall())
+        for session in sessions:
+            gaps = max(session.last_seq - session.first_seq + 1 - present.get(session.id, 0), 0)
+            if session.seq_gap_count != gaps:
+                session.seq_gap_count = gaps
+
+    def _apply_live_from_events(self, device, events):
+        """Live state from the newest event (by occurred_at, then seq); older news never wins.
+        Returns True when the machine's live state changed."""
+        latest = max(events, key=lambda e: (e["_occurred_at"], e["seq"]))
+        at, payload, kind = latest["_occurred_at"], latest["payload"], latest["type"]
+        vals = {"live_changed_at": at, "live_last_seen_at": at}
+        if kind in ("session_started", "session_heartbeat"):
+            vals.update(
+                live_state=payload["state"], live_power_w=payload["power_w"],
+                live_session_id=payload["session_id"],
+                live_session_started_at=parse_wire_ts(payload["started_at"]),
+                live_session_working_s=payload.get("working_s", 0.0),
+                live_session_standby_s=payload.get("standby_s", 0.0),
+            )
+        elif kind == "session_stopped":
+            state = {"power_off": "idle", "timeout": "offline"}.get(payload["reason"], "unknown")
+            vals.update(live_state=state, live_power_w=0.0, live_session_id=False,
+                        live_session_started_at=False, live_session_working_s=0.0, live_session_standby_s=0.0)
+            if payload["reason"] == "timeout":
+                vals["live_last_seen_at"] = parse_wire_ts(payload["ended_at"])
+        elif kind == "device_online":
+            vals.update(live_state=payload["state"], live_power_w=payload["power_w"] or 0.0)
+        elif kind == "device_offline":
+            vals.update(live_state="offline", live_power_w=0.0,
+                        live_last_seen_at=parse_wire_ts(payload["last_seen_at"]) or device.live_last_seen_at)
+        return device._set_live(vals)

@@ -1,0 +1,388 @@
+import logging
+import re
+import secrets
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import config_push, worker_client
+from ..tools.exceptions import ConfigInvalid, WorkerCallError
+
+_logger = logging.getLogger(__name__)
+
+WORKER_GROUP = "workshop_iot.workshop_iot_group_worker"
+_WORKER_UID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_HTTP_URL_RE = re.compile(r"^https?://[!-~]+$")
+
+# Fields that change what the worker receives or where it is sent.
+CONFIG_FIELDS = {"worker_uid", "broker_id", "url", "close_sessions_on_shutdown", "active"}
+
+# A worker not heard of (hello, status, events or a health answer) for this long is offline.
+DEFAULT_STALE_AFTER_S = 300
+
+
+def _validators():
+    # Imported lazily: schema/generated.py is produced by shared/codegen (another part of the build).
+    from ..schema import generated
+
+    return generated
+
+
+class WorkshopWorker(models.Model):
+    """One worker installation: its URL and token, the config it should run and its health."""
+
+    _name = "workshop.worker"
+    _description = "Workshop IoT Worker"
+    _order = "name, id"
+    _sql_constraints = [
+        ("worker_uid_unique", "UNIQUE(worker_uid)", "Another worker already uses this worker uid."),
+    ]
+
+    # ------------------------------------------------------------------ fields
+    name = fields.Char(required=True, help="Label shown to admins, e.g. 'Workshop PC'.")
+    active = fields.Boolean(default=True)
+    worker_uid = fields.Char(
+        string="Worker UID",
+        required=True,
+        copy=False,
+        help="Stable id of the installation (worker settings 'worker_uid'). Letters, digits, _ . : -",
+    )
+    url = fields.Char(
+        string="Worker URL",
+        help="Base URL of the worker's HTTP server, e.g. http://127.0.0.1:8787. Odoo calls <url>/rpc "
+        "for config.apply and health.get. Filled from worker.hello when empty.",
+    )
+    token = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="Bearer token Odoo sends to the worker (worker settings http.token). Write-only in the UI.",
+    )
+    token_set = fields.Boolean(
+        compute="_compute_token_set", compute_sudo=True, help="A worker token is stored."
+    )
+    new_token = fields.Char(
+        string="Set token",
+        compute="_compute_new_token",
+        inverse="_inverse_new_token",
+        groups="base.group_system",
+        help="Type a token to store it. It is never displayed again.",
+    )
+    broker_id = fields.Many2one(
+        "workshop.broker", string="Broker", ondelete="restrict",
+        help="Broker this worker connects to. Empty: the worker's embedded broker.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Integration user",
+        ondelete="restrict",
+        help="User whose API key the worker uses. Only this user may report for this worker uid.",
+    )
+    close_sessions_on_shutdown = fields.Boolean(
+        help="On SIGTERM the worker closes open sessions with reason 'shutdown' instead of resuming them.",
+    )
+    device_ids = fields.One2many("workshop.device", "worker_id", string="Devices")
+    device_count = fields.Integer(compute="_compute_device_count")
+
+    status = fields.Selection(
+        [("online", "Online"), ("offline", "Offline"), ("unknown", "Unknown")],
+        default="unknown",
+        required=True,
+        readonly=True,
+        help="Online while the worker reports or answers health checks.",
+    )
+    last_seen_at = fields.Datetime(readonly=True, help="Last hello, status report, event batch or health answer.")
+    last_hello_at = fields.Datetime(readonly=True)
+    started_at = fields.Datetime(readonly=True, help="Start time of the worker process (from worker.hello).")
+    software_version = fields.Char(readonly=True)
+    hostname = fields.Char(readonly=True)
+
+    config_version = fields.Integer(
+        default=1, readonly=True, copy=False,
+        help="Version of the config Odoo holds for this worker; bumped on every relevant change.",
+    )
+    applied_config_version = fields.Integer(
+        readonly=True, copy=False, help="Config version the worker last reported as applied."
+    )
+    config_in_sync = fields.Boolean(compute="_compute_config_in_sync")
+    push_state = fields.Selection(
+        [("none", "Nothing to push"), ("pending", "Pending"), ("ok", "Pushed"),
+         ("retry", "Retrying"), ("failed", "Failed")],
+        default="none", required=True, readonly=True, copy=False,
+        help="Outcome of the last config push. 'Retrying' pushes are retried by a cron with backoff.",
+    )
+    push_attempts = fields.Integer(readonly=True, copy=False, help="Failed attempts since the last success.")
+    push_next_at = fields.Datetime(readonly=True, copy=False, help="When the cron retries the push.")
+    push_last_at = fields.Datetime(readonly=True, copy=False)
+    push_error = fields.Text(readonly=True, copy=False)
+
+    health_status = fields.Selection([("ok", "OK"), ("degraded", "Degraded")], readonly=True)
+    broker_connected = fields.Boolean(readonly=True)
+    outbox_depth = fields.Integer(readonly=True, help="Events waiting in the worker's outbox.")
+    oldest_pending_s = fields.Float(readonly=True, help="Age of the oldest event in the outbox, seconds.")
+    dead_letters = fields.Integer(readonly=True, help="Events the worker gave up on.")
+    uptime_s = fields.Float(readonly=True)
+    health_checked_at = fields.Datetime(readonly=True)
+    health_error = fields.Text(readonly=True)
+
+    # ------------------------------------------------------------------ computes
+    def _compute_token_set(self):
+        for worker in self:
+            worker.token_set = bool(worker.token)
+
+    def _compute_new_token(self):
+        for worker in self:
+            worker.new_token = False
+
+    def _inverse_new_token(self):
+        for worker in self.filtered("new_token"):
+            if len(worker.new_token) < 24:
+                raise ValidationError(_("A worker token has at least 24 characters."))
+            worker.token = worker.new_token
+
+    @api.depends("device_ids")
+    def _compute_device_count(self):
+        for worker in self:
+            worker.device_count = len(worker.device_ids)
+
+    @api.depends("config_version", "applied_config_version")
+    def _compute_config_in_sync(self):
+        for worker in self:
+            worker.config_in_sync = worker.applied_config_version >= worker.config_version
+
+    # ------------------------------------------------------------------ constraints
+    @api.constrains("worker_uid")
+    def _check_worker_uid(self):
+        for worker in self:
+            if not _WORKER_UID_RE.match(worker.worker_uid or ""):
+                raise ValidationError(_("Worker uid: letters, digits, _ . : - (1-64 characters)."))
+
+    @api.constrains("url")
+    def _check_url(self):
+        for worker in self:
+            if worker.url and (not _HTTP_URL_RE.match(worker.url) or len(worker.url) > 512):
+                raise ValidationError(_("Worker URL must look like http://host:port."))
+
+    # ------------------------------------------------------------------ CRUD
+    def write(self, vals):
+        res = super().write(vals)
+        if CONFIG_FIELDS.intersection(vals) and not self.env.context.get("workshop_iot_no_push"):
+            # workshop_iot_no_push: worker.hello fills the URL and answers with the config itself.
+            self._config_changed()
+        return res
+
+    # ------------------------------------------------------------------ actions
+    def action_push_config(self):
+        """Button: push now, inside this request (bounded by the worker timeout), and say how it went."""
+        self.ensure_one()
+        if not self.url:
+            raise UserError(_("Worker %(name)s has no URL; it will pull its config on worker.hello.", name=self.name))
+        failed = self._push_config()
+        if failed:
+            return self._notify(_("Config push failed"), self.push_error, "danger")
+        return self._notify(
+            _("Config pushed"),
+            _("Worker %(name)s applied config version %(version)s.", name=self.name, version=self.applied_config_version),
+            "success",
+        )
+
+    def action_check_health(self):
+        """Button "Check now": call health.get and show the answer."""
+        self.ensure_one()
+        if not self._check_health():
+            return self._notify(_("Worker unreachable"), self.health_error, "danger")
+        return self._notify(
+            _("Worker answered"),
+            _("Status %(status)s, outbox %(depth)s event(s).", status=self.health_status, depth=self.outbox_depth),
+            "success",
+        )
+
+    def action_view_devices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("workshop_iot.workshop_device_action")
+        action["domain"] = [("worker_id", "=", self.id)]
+        action["context"] = {"default_worker_id": self.id}
+        return action
+
+    def action_generate_token(self):
+        """Generate a new worker token (administrators), store it and show it once."""
+        self.ensure_one()
+        token = secrets.token_urlsafe(32)
+        self.sudo().token = token
+        return self.env["workshop.worker.secret"]._show(
+            _("Worker token"), token, _("Worker settings: http.token (env WORKSHOP_IOT_HTTP_TOKEN)"))
+
+    def action_generate_api_key(self):
+        """Create an Odoo API key for the integration user (administrators) and show it once.
+
+        Creates the integration user (worker group only: no backend menus, no model access) when
+        the worker has none.
+        """
+        self.ensure_one()
+        user = self.user_id
+        if not user:
+            user = self.env["res.users"].create({
+                "name": _("Workshop worker %s", self.worker_uid),
+                "login": "workshop-worker-%s" % self.worker_uid,
+                "groups_id": [fields.Command.set([self.env.ref(WORKER_GROUP).id])],
+            })
+            self.user_id = user
+        elif not user.has_group(WORKER_GROUP):
+            raise UserError(_("User %s is not in the group Workshop IoT / Worker integration.", user.name))
+        # sudo() keeps the uid: the key belongs to the integration user, and sudo allows a key
+        # without expiry (res.users.apikeys._check_expiration_date), as a service account needs.
+        key = self.env["res.users.apikeys"].with_user(user).sudo()._generate(
+            None, "workshop_iot %s" % self.worker_uid, None)
+        return self.env["workshop.worker.secret"]._show(
+            _("Odoo API key"), key, _("Worker settings: odoo.api_key (env WORKSHOP_IOT_ODOO_API_KEY)"))
+
+    def _notify(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message or "", "type": kind, "sticky": kind == "danger",
+                       "next": {"type": "ir.actions.act_window_close"}},
+        }
+
+    # ------------------------------------------------------------------ config
+    def _config_changed(self):
+        """Bump the config version of these workers and queue a push for after the commit."""
+        workers = self.filtered("active")
+        for worker in workers:
+            # Without a URL there is nothing to push: the worker pulls the config on worker.hello.
+            worker.sudo().write({"config_version": worker.config_version + 1,
+                                 "push_state": "pending" if worker.url else "none"})
+        config_push.schedule(self.env, workers.filtered("url").ids)
+
+    def _build_config(self):
+        """The WorkerConfig document (shared/src/contracts/worker-config.ts) for this worker."""
+        self.ensure_one()
+        devices = self.env["workshop.device"].sudo().search([("worker_id", "=", self.id)], order="device_id")
+        return {
+            "version": self.config_version,
+            "worker_uid": self.worker_uid,
+            "broker": self.broker_id._to_config(),
+            "close_sessions_on_shutdown": self.close_sessions_on_shutdown,
+            "devices": [device._to_config() for device in devices],
+        }
+
+    def _build_valid_config(self):
+        """``_build_config()`` checked against the generated validator; raises ``ConfigInvalid``."""
+        config = self._build_config()
+        errors = _validators().validate_worker_config(config)
+        if errors:
+            raise ConfigInvalid(
+                "; ".join("%s: %s" % (e["path"], e["message"]) for e in errors[:10]), data={"errors": errors}
+            )
+        return config
+
+    def _push_config(self):
+        """Push each worker's config (config.apply) and record the outcome. Returns the failed workers."""
+        failed = self.browse()
+        for worker in self.sudo():
+            now = fields.Datetime.now()
+            try:
+                config = worker._build_valid_config()
+                result = worker_client.call(worker.url, worker.token, "config.apply", {"config": config})
+                errors = _validators().validate_config_apply_result(result)
+                if errors:
+                    raise WorkerCallError("Unexpected config.apply result: %s" % errors[0]["message"])
+            except WorkerCallError as exc:
+                failed |= worker
+                worker._record_push_failure(exc, now)
+                continue
+            worker.write({
+                "push_state": "ok", "push_attempts": 0, "push_next_at": False, "push_last_at": now,
+                "push_error": False,
+                "applied_config_version": max(worker.applied_config_version, result["version"]),
+                "status": "online", "last_seen_at": now,
+            })
+        return failed
+
+    def _record_push_failure(self, exc, now):
+        """Write the failure on the worker; retryable ones get a cron retry after a backoff delay."""
+        attempts = self.push_attempts + 1
+        _logger.warning("Config push to worker %s failed (attempt %s): %s", self.worker_uid, attempts, exc.message)
+        if exc.retryable:
+            state, next_at = "retry", now + timedelta(seconds=config_push.backoff_s(attempts))
+        else:
+            state, next_at = "failed", False
+        self.write({
+            "push_state": state, "push_attempts": attempts, "push_next_at": next_at,
+            "push_last_at": now, "push_error": exc.message,
+        })
+
+    # ------------------------------------------------------------------ health
+    def _check_health(self):
+        """Call health.get (bounded timeout) and store the answer; returns True when it answered."""
+        self.ensure_one()
+        worker = self.sudo()
+        now = fields.Datetime.now()
+        try:
+            if not worker.url:
+                raise WorkerCallError("No worker URL")
+            health = worker_client.call(worker.url, worker.token, "health.get", {})
+            errors = _validators().validate_health(health)
+            if errors:
+                raise WorkerCallError("Unexpected health.get result at %s: %s" % (errors[0]["path"], errors[0]["message"]))
+        except WorkerCallError as exc:
+            worker.write({"health_checked_at": now, "health_error": exc.message, **worker._status_from_silence(now)})
+            return False
+        worker.write({
+            "status": "online", "last_seen_at": now, "health_checked_at": now, "health_error": False,
+            "health_status": health["status"],
+            "broker_connected": health["broker"]["connected"],
+            "outbox_depth": health["outbox"]["depth"],
+            "oldest_pending_s": health["outbox"]["oldest_pending_s"] or 0.0,
+            "dead_letters": health["outbox"]["dead_letters"],
+            "uptime_s": health["uptime_s"],
+            "software_version": health["software_version"],
+            "applied_config_version": max(worker.applied_config_version, health["config"]["version"]),
+        })
+        return True
+
+    def _status_from_silence(self, now):
+        """``status`` when the worker cannot be asked: offline once silent for the stale delay."""
+        stale = now - timedelta(seconds=self._stale_after_s())
+        if self.last_seen_at and self.last_seen_at >= stale:
+            return {"status": "online"}
+        return {"status": "offline" if self.last_seen_at or self.url else "unknown"}
+
+    @api.model
+    def _stale_after_s(self):
+        param = self.env["ir.config_parameter"].sudo().get_param("workshop_iot.worker_stale_after_s")
+        try:
+            return max(int(param), 30) if param else DEFAULT_STALE_AFTER_S
+        except ValueError:
+            _logger.warning("workshop_iot.worker_stale_after_s=%r is not an integer; using %s", param, DEFAULT_STALE_AFTER_S)
+            return DEFAULT_STALE_AFTER_S
+
+    # ------------------------------------------------------------------ crons
+    @api.model
+    def _cron_check_health(self):
+        """Cron: ask every active worker with a URL for its health; others go by their last report."""
+        now = fields.Datetime.now()
+        for worker in self.search([]):
+            if worker.url:
+                worker._check_health()
+            else:
+                worker.write(worker._status_from_silence(now))
+
+    @api.model
+    def _cron_retry_config_push(self):
+        """Cron: retry pushes whose backoff delay has passed."""
+        due = self.search([
+            ("push_state", "=", "retry"), ("url", "!=", False),
+            "|", ("push_next_at", "=", False), ("push_next_at", "<=", fields.Datetime.now()),
+        ])
+        due._push_config()
+
+    # ------------------------------------------------------------------ helpers for the RPC handlers
+    def _touch(self, now, **vals):
+        """Mark the worker seen. Skips the row write when nothing changed within 10 s, so frequent
+        batches do not serialize on the worker row (concurrent writers would retry the request)."""
+        self.ensure_one()
+        recent = self.last_seen_at and (now - self.last_seen_at).total_seconds() < 10
+        if recent and self.status == "online" and all(self[k] == v for k, v in vals.items()):
+            return
+        self.write({"status": "online", "last_seen_at": now, **vals})

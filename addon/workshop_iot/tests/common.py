@@ -1,0 +1,178 @@
+import contextlib
+import uuid
+from datetime import timedelta
+from unittest.mock import patch
+
+import requests
+
+from odoo import fields
+from odoo.tests import TransactionCase, new_test_user
+
+from ..tools import worker_client
+from ..tools.timeutil import to_wire_ts
+
+
+def wire_ts(value):
+    return to_wire_ts(value)
+
+
+class EventFactory:
+    """Builds wire events (shared/src/contracts/events.ts) with a per-device seq, so tests state only
+    what matters to them. Decouples the tests from a running worker."""
+
+    def __init__(self, worker_uid, t0):
+        self.worker_uid = worker_uid
+        self.t0 = t0
+
+    def at(self, offset_s):
+        return self.t0 + timedelta(seconds=offset_s)
+
+    def event(self, kind, device, seq, payload, offset_s=0, occurred_at=None):
+        return {
+            "event_uid": str(uuid.uuid4()),
+            "type": kind,
+            "device_id": device.device_id if hasattr(device, "device_id") else device,
+            "worker_uid": self.worker_uid,
+            "seq": seq,
+            "occurred_at": wire_ts(occurred_at or self.at(offset_s)),
+            "payload": payload,
+        }
+
+    def started(self, device, seq, session, offset_s=0, state="working", power_w=500.0, **kw):
+        payload = {"session_id": session, "started_at": wire_ts(self.at(0)), "state": state, "power_w": power_w}
+        return self.event("session_started", device, seq, payload, offset_s, **kw)
+
+    def heartbeat(self, device, seq, session, offset_s, working_s, standby_s, total_s=None, **kw):
+        total_s = working_s + standby_s if total_s is None else total_s
+        payload = {
+            "session_id": session, "started_at": wire_ts(self.at(0)),
+            "interval_start": wire_ts(self.at(max(offset_s - 60, 0))), "interval_end": wire_ts(self.at(offset_s)),
+            "interval_working_s": 0.0, "interval_standby_s": 0.0,
+            "working_s": working_s, "standby_s": standby_s, "total_s": total_s,
+            "state": "working", "power_w": 480.0, "interval_energy_wh": None, "energy_wh": None,
+        }
+        return self.event("session_heartbeat", device, seq, payload, offset_s, **kw)
+
+    def stopped(self, device, seq, session, offset_s, working_s, standby_s, reason="power_off", energy_wh=None, **kw):
+        payload = {
+            "session_id": session, "started_at": wire_ts(self.at(0)), "ended_at": wire_ts(self.at(offset_s)),
+            "reason": reason, "working_s": working_s, "standby_s": standby_s,
+            "total_s": float(offset_s), "energy_wh": energy_wh,
+        }
+        return self.event("session_stopped", device, seq, payload, offset_s, **kw)
+
+    def online(self, device, seq, offset_s, state="idle", power_w=0.0, **kw):
+        return self.event("device_online", device, seq, {"state": state, "power_w": power_w}, offset_s, **kw)
+
+    def offline(self, device, seq, offset_s, **kw):
+        payload = {"reason": "poll_unanswered", "last_seen_at": wire_ts(self.at(max(offset_s - 30, 0)))}
+        return self.event("device_offline", device, seq, payload, offset_s, **kw)
+
+
+class FakeResponse:
+    """Minimal ``requests.Response`` stand-in returned by ``mock_worker``."""
+
+    def __init__(self, status_code, doc):
+        self.status_code = status_code
+        self._doc = doc
+
+    def json(self):
+        if self._doc is None:
+            raise ValueError("no JSON")
+        return self._doc
+
+
+@contextlib.contextmanager
+def mock_worker(handler):
+    """Replace the HTTP transport of ``tools/worker_client`` by ``handler(method, params) -> result``
+    (or an exception to raise: ``requests.ConnectionError`` for an unreachable worker, a dict
+    ``{"error": {...}}`` for a JSON-RPC error). Decouples config push and health tests from a real
+    worker process; yields the list of calls as ``(url, method, params, headers)``."""
+    calls = []
+
+    def fake_post(url, json=None, headers=None, timeout=None):
+        assert timeout and timeout <= 10, "every call to a worker must be bounded by 10 s"
+        calls.append((url, json["method"], json["params"], headers))
+        outcome = handler(json["method"], json["params"])
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, dict) and "error" in outcome:
+            return FakeResponse(200, {"jsonrpc": "2.0", "id": json["id"], **outcome})
+        return FakeResponse(200, {"jsonrpc": "2.0", "id": json["id"], "result": outcome})
+
+    with patch.object(worker_client.requests, "post", side_effect=fake_post):
+        yield calls
+
+
+def apply_ok(method, params):
+    """``mock_worker`` handler of a healthy worker that applies every config."""
+    if method == "config.apply":
+        return {"applied": True, "version": params["config"]["version"],
+                "changes": {"added": [], "updated": [], "removed": [], "broker_changed": False}}
+    raise AssertionError("unexpected method %s" % method)
+
+
+def unreachable(method, params):
+    """``mock_worker`` handler of a worker that is down."""
+    return requests.ConnectionError("Connection refused")
+
+
+@contextlib.contextmanager
+def capture_bus(env):
+    """Record ``bus.bus._sendone(target, type, message)`` calls instead of queuing them for the
+    commit a TransactionCase never does. Decouples live-state tests from the websocket stack."""
+    sent = []
+    BusBus = type(env["bus.bus"])
+    original = BusBus._sendone
+
+    def _sendone(self, target, notification_type, message):
+        sent.append((target, notification_type, message))
+        return original(self, target, notification_type, message)
+
+    with patch.object(BusBus, "_sendone", _sendone):
+        yield sent
+
+
+class WorkshopIotCase(TransactionCase):
+    """Broker, worker, two machines and the three kinds of users, plus event and ingest helpers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.worker_user = new_test_user(cls.env, login="wiot-worker", groups="workshop_iot.workshop_iot_group_worker")
+        cls.manager = new_test_user(cls.env, login="wiot-manager", groups="workshop_iot.workshop_iot_group_manager")
+        cls.staff = new_test_user(cls.env, login="wiot-staff", groups="workshop_iot.workshop_iot_group_user")
+        cls.broker = cls.env["workshop.broker"].create({"name": "Hall broker", "url": "mqtt://broker.test:1883"})
+        cls.worker = cls.env["workshop.worker"].create({
+            "name": "Workshop PC", "worker_uid": "wk-test", "url": "http://worker.test:8787",
+            "token": "t" * 32, "broker_id": cls.broker.id, "user_id": cls.worker_user.id,
+        })
+        cls.device = cls.env["workshop.device"].create({
+            "name": "Laser", "device_id": "shelly-laser", "topic": "shellyplus1pm-laser",
+            "worker_id": cls.worker.id, "area": "Hall A",
+        })
+        cls.device2 = cls.env["workshop.device"].create({
+            "name": "Lathe", "device_id": "tasmota-lathe", "topic": "tasmota_lathe", "parser_type": "tasmota",
+            "worker_id": cls.worker.id,
+        })
+        cls.t0 = fields.Datetime.now().replace(microsecond=0) - timedelta(seconds=200)
+        cls.events = EventFactory(cls.worker.worker_uid, cls.t0)
+
+    def setUp(self):
+        super().setUp()
+        # Pushes queued by the setup data belong to no test.
+        self.env.cr.postcommit.clear()
+
+    @staticmethod
+    def new_session():
+        return str(uuid.uuid4())
+
+    def ingest(self, events):
+        """Call events.ingest as the integration user would (handler level, no HTTP)."""
+        worker_model = self.env["workshop.worker"].with_user(self.worker_user).sudo()
+        result = worker_model._rpc_ingest({"worker_uid": self.worker.worker_uid, "events": events})
+        return result["results"]
+
+    def session(self, session_uid):
+        return self.env["workshop.session"].search([("session_uid", "=", session_uid)])

@@ -1,0 +1,153 @@
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from ..schema import generated
+from ..tools import config_push
+from .common import WorkshopIotCase, apply_ok, mock_worker, unreachable
+
+
+@tagged("post_install", "-at_install")
+class TestConfigBuilding(WorkshopIotCase):
+    def test_config_validates_for_every_parser_type(self):
+        self.env["workshop.device"].create([
+            {"name": "Gen1 plug", "device_id": "shelly1pm-01", "topic": "shellies/shelly1pm-01",
+             "parser_type": "shelly_gen1", "worker_id": self.worker.id},
+            {"name": "Generic", "device_id": "meter:7", "topic": "factory/meter7", "parser_type": "generic_json",
+             "generic_field_path": "ENERGY.Power", "generic_unit": "kW", "generic_energy_path": "ENERGY.Total",
+             "generic_energy_unit": "kWh", "worker_id": self.worker.id},
+        ])
+        self.broker.write({"username": "wiot", "password": "secret", "tls_ca": "-----BEGIN CERTIFICATE-----",
+                           "tls_insecure": True})
+        config = self.worker._build_config()
+        self.assertEqual({d["parser_type"] for d in config["devices"]},
+                         {"shelly_gen2", "shelly_gen1", "tasmota", "generic_json"})
+        self.assertEqual(generated.validate_worker_config(config), [])
+        self.assertEqual(generated.validate_config_apply_params({"config": config}), [])
+        generic = next(d for d in config["devices"] if d["parser_type"] == "generic_json")
+        self.assertEqual(generic["generic"]["unit"], "kW")
+        self.assertNotIn("generic", next(d for d in config["devices"] if d["parser_type"] == "tasmota"))
+        self.assertEqual(config["broker"]["password"], "secret")
+        self.assertNotIn("billing_unit_minutes", str(config), "billing is Odoo-only")
+
+    def test_embedded_broker_and_archived_devices(self):
+        self.worker.broker_id = False
+        self.device2.active = False
+        config = self.worker._build_config()
+        self.assertEqual(config["broker"], {"url": None})
+        self.assertEqual([d["device_id"] for d in config["devices"]], ["shelly-laser"])
+        self.assertEqual(generated.validate_worker_config(config), [])
+
+    def test_hello_returns_config_only_when_newer(self):
+        hello = {"worker_uid": "wk-test", "software_version": "0.1.0", "started_at": "2026-01-01T00:00:00Z"}
+        model = self.env["workshop.worker"].with_user(self.worker_user).sudo()
+        result = model._rpc_hello(dict(hello, config_version=0))
+        self.assertEqual(generated.validate_worker_hello_result(result), [])
+        self.assertEqual(result["config"]["version"], self.worker.config_version)
+        result = model._rpc_hello(dict(hello, config_version=self.worker.config_version))
+        self.assertIsNone(result["config"])
+        self.assertTrue(self.worker.config_in_sync)
+
+    def test_hello_jumps_past_a_worker_that_is_ahead(self):
+        model = self.env["workshop.worker"].with_user(self.worker_user).sudo()
+        result = model._rpc_hello({"worker_uid": "wk-test", "software_version": "0.1.0", "config_version": 500,
+                                   "started_at": "2026-01-01T00:00:00Z"})
+        self.assertEqual(result["config_version"], 501)
+        self.assertEqual(result["config"]["version"], 501)
+
+    def test_hello_registers_unknown_worker_bound_to_caller(self):
+        model = self.env["workshop.worker"].with_user(self.worker_user).sudo()
+        result = model._rpc_hello({"worker_uid": "wk-new", "software_version": "0.1.0", "config_version": 0,
+                                   "started_at": "2026-01-01T00:00:00Z", "http_url": "http://10.0.0.5:8787"})
+        worker = self.env["workshop.worker"].browse(result["worker_id"])
+        self.assertEqual((worker.worker_uid, worker.user_id, worker.url), ("wk-new", self.worker_user, "http://10.0.0.5:8787"))
+        self.assertFalse(config_push.pending(self.env), "hello answers with the config itself")
+
+
+@tagged("post_install", "-at_install")
+class TestConfigPushHooks(WorkshopIotCase):
+    def test_relevant_change_queues_push_after_commit_only(self):
+        version = self.worker.config_version
+        with mock_worker(apply_ok) as calls:
+            self.device.write({"standby_threshold_w": 8.0})
+            self.assertEqual(calls, [], "nothing is sent before the commit")
+        self.assertEqual(config_push.pending(self.env), {self.worker.id})
+        self.assertEqual(self.worker.config_version, version + 1)
+        self.assertEqual(self.worker.push_state, "pending")
+
+    def test_irrelevant_changes_queue_nothing(self):
+        version = self.worker.config_version
+        self.device.write({"billing_unit_minutes": 30, "billing_price_unit": 3.0})
+        self.device._set_live({"live_state": "working", "live_power_w": 300.0,
+                               "live_changed_at": fields.Datetime.now()})
+        self.assertFalse(config_push.pending(self.env))
+        self.assertEqual(self.worker.config_version, version)
+
+    def test_moving_a_device_pushes_both_workers(self):
+        other = self.env["workshop.worker"].create({"name": "Other", "worker_uid": "wk-other", "url": "http://o:1"})
+        self.env.cr.postcommit.clear()
+        self.device.worker_id = other
+        self.assertEqual(config_push.pending(self.env), {self.worker.id, other.id})
+
+    def test_broker_change_archive_and_unlink_push(self):
+        self.broker.url = "mqtts://broker.test:8883"
+        self.assertEqual(config_push.pending(self.env), {self.worker.id})
+        self.env.cr.postcommit.clear()
+        self.device.action_archive()
+        self.assertEqual(config_push.pending(self.env), {self.worker.id})
+        self.env.cr.postcommit.clear()
+        self.device2.unlink()
+        self.assertEqual(config_push.pending(self.env), {self.worker.id})
+
+    def test_postcommit_hook_starts_the_push_thread(self):
+        self.device.write({"name": "Laser 2"})
+        with patch.object(config_push, "spawn") as spawn:
+            self.env.cr.postcommit.run()  # what the commit would do
+        spawn.assert_called_once_with(config_push.push_in_new_transactions, self.env.cr.dbname, [self.worker.id])
+
+    def test_push_success_is_recorded(self):
+        with mock_worker(apply_ok) as calls:
+            failed = self.worker._push_config()
+        self.assertFalse(failed)
+        url, method, params, headers = calls[0]
+        self.assertEqual((url, method), ("http://worker.test:8787/rpc", "config.apply"))
+        self.assertEqual(headers["Authorization"], "Bearer " + "t" * 32)
+        self.assertEqual(generated.validate_config_apply_params(params), [])
+        self.assertEqual((self.worker.push_state, self.worker.applied_config_version),
+                         ("ok", self.worker.config_version))
+
+    def test_push_failure_is_visible_and_retried_by_cron_with_backoff(self):
+        with mock_worker(unreachable):
+            self.worker._push_config()
+        self.assertEqual(self.worker.push_state, "retry")
+        self.assertEqual(self.worker.push_attempts, 1)
+        self.assertIn("ConnectionError", self.worker.push_error)
+        self.assertTrue(self.worker.push_next_at > fields.Datetime.now())
+        with mock_worker(unreachable):
+            self.worker._push_config()
+        self.assertEqual(self.worker.push_attempts, 2)
+        self.worker.push_next_at = fields.Datetime.now()
+        with mock_worker(apply_ok) as calls:
+            self.env["workshop.worker"]._cron_retry_config_push()
+        self.assertEqual(len(calls), 1)
+        self.assertEqual((self.worker.push_state, self.worker.push_attempts), ("ok", 0))
+        self.assertEqual(config_push.backoff_s(1), 30)
+        self.assertEqual(config_push.backoff_s(20), 3600)
+
+    def test_worker_rejection_keeps_field_errors_message(self):
+        def reject(method, params):
+            return {"error": {"code": -32602, "message": "Invalid config", "data": {"errors": []}}}
+
+        with mock_worker(reject):
+            self.worker._push_config()
+        self.assertIn("Invalid config", self.worker.push_error)
+
+    def test_push_button_notifies(self):
+        with mock_worker(apply_ok):
+            action = self.device.with_user(self.manager).action_push_config()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["type"], "success")
+        with mock_worker(unreachable):
+            action = self.device.with_user(self.manager).action_push_config()
+        self.assertEqual(action["params"]["type"], "danger")

@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Benchmark: events/s through ``events.ingest`` vs the same rows created by one ORM ``create()``.
+
+Run with Debian's python3 (it imports Odoo for the setup and the ORM baseline):
+
+    /usr/bin/python3 scripts/bench/odoo-ingest.py            # ODOO_SRC defaults to /opt/odoo18
+    /usr/bin/python3 scripts/bench/odoo-ingest.py --events 20000 --keep-db
+
+It creates a throwaway database with workshop_iot, an integration user with a real API key, a
+worker and 20 machines; starts ``odoo-bin`` (threaded server) on a free port; posts realistic
+session streams (start, heartbeats, stop per machine) in batches of 100 and 1,000 over HTTP; then
+creates the same number of ``workshop.event`` rows with a single ``create()`` call in one
+transaction (rolled back). Prints a table; target: >= 1,000 events/s and ingest/ORM >= 0.5.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEVICES = 20
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--odoo-src", default=os.environ.get("ODOO_SRC", "/opt/odoo18"))
+    parser.add_argument("--db", default="wiot_bench_%d" % os.getpid())
+    parser.add_argument("--events", type=int, default=10000, help="events per batch size")
+    parser.add_argument("--keep-db", action="store_true")
+    return parser.parse_args()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ts(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (value.microsecond // 1000)
+
+
+def event_stream(worker_uid, count, seq_start):
+    """``count`` events: per machine a session of start, heartbeats and stop, machines interleaved."""
+    now = datetime.now(timezone.utc) - timedelta(seconds=120)
+    seqs = {d: seq_start for d in range(DEVICES)}
+    sessions = {}
+    out = []
+    step = 0
+    while len(out) < count:
+        device = step % DEVICES
+        step += 1
+        seqs[device] += 1
+        key = "bench-%02d" % device
+        at = now + timedelta(milliseconds=step)
+        session = sessions.get(device)
+        if session is None:
+            session = sessions[device] = {"id": str(uuid.uuid4()), "start": at, "beats": 0}
+            kind, payload = "session_started", {"session_id": session["id"], "started_at": ts(at),
+                                                "state": "working", "power_w": 420.0}
+        else:
+            session["beats"] += 1
+            worked = 60.0 * session["beats"]
+            if session["beats"] < 30:
+                kind, payload = "session_heartbeat", {
+                    "session_id": session["id"], "started_at": ts(session["start"]),
+                    "interval_start": ts(at - timedelta(seconds=60)), "interval_end": ts(at),
+                    "interval_working_s": 50.0, "interval_standby_s": 10.0, "working_s": worked * 5 / 6,
+                    "standby_s": worked / 6, "total_s": worked, "state": "working", "power_w": 410.0,
+                    "interval_energy_wh": 6.8, "energy_wh": 6.8 * session["beats"]}
+            else:
+                kind, payload = "session_stopped", {
+                    "session_id": session["id"], "started_at": ts(session["start"]), "ended_at": ts(at),
+                    "reason": "power_off", "working_s": worked * 5 / 6, "standby_s": worked / 6,
+                    "total_s": worked, "energy_wh": 6.8 * session["beats"]}
+                sessions[device] = None
+        out.append({"event_uid": str(uuid.uuid4()), "type": kind, "device_id": key, "worker_uid": worker_uid,
+                    "seq": seqs[device], "occurred_at": ts(at), "payload": payload})
+    return out, max(seqs.values())
+
+
+def setup_database(args):
+    """Install the addon, then create the integration user, its API key, a worker and machines."""
+    paths = "%s/addon,%s/addons,%s/odoo/addons" % (REPO, args.odoo_src, args.odoo_src)
+    subprocess.run(["dropdb", "--if-exists", args.db], check=True)
+    subprocess.run(["/usr/bin/python3", os.path.join(args.odoo_src, "odoo-bin"), "-d", args.db, "--db_host=",
+                    "--addons-path=" + paths, "-i", "workshop_iot", "--without-demo=all", "--stop-after-init",
+                    "--log-level=warn"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sys.path.insert(0, args.odoo_src)
+    import odoo
+    from odoo import api, SUPERUSER_ID
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["--addons-path=" + paths, "--db_host=", "-d", args.db, "--log-level=warn"])
+    registry = Registry(args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        user = env["res.users"].create({"name": "Bench worker", "login": "bench-worker", "groups_id": [
+            (6, 0, [env.ref("workshop_iot.workshop_iot_group_worker").id])]})
+        key = env["res.users.apikeys"].with_user(user).sudo()._generate(None, "bench", None)
+        worker = env["workshop.worker"].create({"name": "Bench", "worker_uid": "wk-bench", "user_id": user.id})
+        env["workshop.device"].create([{"name": "Machine %02d" % i, "device_id": "bench-%02d" % i,
+                                        "topic": "bench/%02d" % i, "worker_id": worker.id} for i in range(DEVICES)])
+        cr.postcommit.clear()  # no worker URL: nothing to push
+    return paths, registry, key
+
+
+def start_server(args, paths, port):
+    proc = subprocess.Popen(
+        ["/usr/bin/python3", os.path.join(args.odoo_src, "odoo-bin"), "-d", args.db, "--db_host=",
+         "--addons-path=" + paths, "--http-port=%d" % port, "--db-filter=^%s$" % args.db,
+         "--max-cron-threads=0", "--log-level=warn", "--workers=0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/web/health" % port, timeout=2).read()
+            return proc
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("Odoo did not start on port %d" % port)
+
+
+def post(port, key, body):
+    request = urllib.request.Request(
+        "http://127.0.0.1:%d/workshop_iot/rpc" % port, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + key})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def bench_ingest(port, key, events, batch):
+    post(port, key, {"jsonrpc": "2.0", "id": 0, "method": "events.ingest",  # warm-up (caches, key check)
+                     "params": {"worker_uid": "wk-bench", "events": events[:1]}})
+    started = time.perf_counter()
+    accepted = 0
+    for n, offset in enumerate(range(1, len(events), batch)):
+        chunk = events[offset:offset + batch]
+        doc = post(port, key, {"jsonrpc": "2.0", "id": n + 1, "method": "events.ingest",
+                               "params": {"worker_uid": "wk-bench", "events": chunk}})
+        if "error" in doc:
+            raise SystemExit("ingest error: %s" % doc["error"])
+        accepted += sum(1 for r in doc["result"]["results"] if r["status"] == "accepted")
+    elapsed = time.perf_counter() - started
+    if accepted != len(events) - 1:
+        raise SystemExit("only %d of %d events accepted" % (accepted, len(events) - 1))
+    return accepted, elapsed
+
+
+def bench_orm_batches(registry, events, batch):
+    """The same rows, one create() call and one commit per batch (what a request would do)."""
+    from odoo import api, SUPERUSER_ID
+
+    started = time.perf_counter()
+    for offset in range(0, len(events), batch):
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["workshop.event"].create(_orm_vals(env, events[offset:offset + batch]))
+    return len(events), time.perf_counter() - started
+
+
+def _orm_vals(env, events):
+    worker = env["workshop.worker"].search([("worker_uid", "=", "wk-bench")])
+    devices = {d.device_id: d.id for d in env["workshop.device"].search([])}
+    now = datetime.utcnow()
+    return [{
+        "event_uid": e["event_uid"], "event_type": e["type"], "device_id": devices[e["device_id"]],
+        "device_key": e["device_id"], "worker_id": worker.id, "worker_uid": e["worker_uid"], "seq": e["seq"],
+        "occurred_at": datetime.strptime(e["occurred_at"][:19], "%Y-%m-%dT%H:%M:%S"), "received_at": now,
+        "session_uid": e["payload"].get("session_id"), "payload": e["payload"], "state": "processed",
+    } for e in events]
+
+
+def bench_orm(registry, events):
+    """The same rows, one create() call, one transaction (rolled back)."""
+    from odoo import api, SUPERUSER_ID
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        vals = _orm_vals(env, events)
+        started = time.perf_counter()
+        env["workshop.event"].create(vals)
+        env.flush_all()
+        elapsed = time.perf_counter() - started
+        cr.rollback()
+    return len(events), elapsed
+
+
+def main():
+    args = parse_args()
+    if not os.path.isfile(os.path.join(args.odoo_src, "odoo-bin")):
+        print("SKIPPED: no Odoo tree at %s (set ODOO_SRC)" % args.odoo_src)
+        return 0
+    paths, registry, key = setup_database(args)
+    port = free_port()
+    server = start_server(args, paths, port)
+    rows = []
+    seq = 0
+    try:
+        for batch in (100, 1000):
+            events, seq = event_stream("wk-bench", args.events + 1, seq)
+            n_ingest, t_ingest = bench_ingest(port, key, events, batch)
+            orm_events, seq = event_stream("wk-bench", args.events, seq)
+            n_orm, t_orm = bench_orm(registry, orm_events)
+            orm_events, seq = event_stream("wk-bench", args.events, seq)
+            n_batched, t_batched = bench_orm_batches(registry, orm_events, batch)
+            rows.append((batch, n_ingest, t_ingest, n_ingest / t_ingest, n_orm / t_orm, n_batched / t_batched))
+    finally:
+        server.terminate()
+        server.wait(30)
+        import odoo.sql_db
+        from odoo.modules.registry import Registry
+
+        Registry.delete(args.db)
+        odoo.sql_db.close_db(args.db)  # release the setup/baseline connections before dropdb
+        if not args.keep_db:
+            subprocess.run(["dropdb", "--if-exists", args.db], check=False)
+    print()
+    print("| batch | events | ingest time (s) | ingest events/s | ORM one create() rows/s | ratio"
+          " | ORM create()+commit per batch rows/s | ratio |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for batch, n, t, ingest_rate, orm_rate, batched_rate in rows:
+        print("| %d | %d | %.2f | %.0f | %.0f | %.2f | %.0f | %.2f |" % (
+            batch, n, t, ingest_rate, orm_rate, ingest_rate / orm_rate, batched_rate, ingest_rate / batched_rate))
+    print()
+    print("ingest = HTTP POST /workshop_iot/rpc events.ingest (bearer API key, schema validation, event log "
+          "insert, session and live-state processing, commit); ORM = workshop.event.create(list) of the same "
+          "rows, one call, one transaction, %d machines, threaded odoo-bin, %d CPU(s)." % (DEVICES, os.cpu_count()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
