@@ -1,0 +1,276 @@
+/**
+ * The device registry: one session-machine actor per configured device (device-actor.ts), in a Map
+ * keyed by device_id. It diffs configs, stamps every input with the clock, restores actors from the
+ * store's snapshots (a restart resumes exactly: same session, same seq, debounces and deadlines
+ * kept), and stops them all on shutdown.
+ *
+ * Example:
+ *   const registry = new DeviceRegistry({ workerUid, store: outbox, log, onPoll: (id) => poll(id) });
+ *   registry.apply(config.devices);                       // { added, updated, removed }
+ *   registry.input('shelly-1', { kind: 'reading', power_w: 250, energy_wh: 1234.5 });
+ *   registry.stop({ closeSessions: false });              // sessions resume after the restart
+ */
+import type { DeviceConfig, DeviceLiveState } from '@workshop-iot/shared';
+import type { Logger } from 'pino';
+import { WorkerError } from '../errors.ts';
+import { type Clock, DeviceActor, type DeviceEnv, type RestoredSnapshot } from './device-actor.ts';
+import { type DeviceContext, SNAPSHOT_VERSION } from './session.context.ts';
+import type { DeviceStore } from './stores.ts';
+import type { DeviceInput, LiveStateListener } from './types.ts';
+
+export type { Clock } from './device-actor.ts';
+export { type DeviceStore, LoggingDeviceStore, MemoryDeviceStore } from './stores.ts';
+
+const REVIVE_EVERY_MS = 60_000;
+
+// Delays never exceed 86,400 s (schema bound), far below setTimeout's 2^31-1 ms limit.
+const REAL_TIMERS: Clock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
+export interface DeviceRegistryOptions {
+  workerUid: string;
+  store: DeviceStore;
+  /** Wall clock in ms; default Date.now. Tests pass one fake clock as both clocks. */
+  clock?: { now(): number };
+  /** Timer source of the actors (xstate `Clock`, e.g. SimulatedClock); default real timers. */
+  xstateClock?: Clock;
+  log: Logger;
+  onLiveState?: LiveStateListener;
+  /**
+   * Asks the device for its status after `message_timeout_s` of silence. Return `false` when it
+   * cannot be polled (no poll request for its parser): it then goes offline at once with reason
+   * `silence` instead of waiting for an answer that cannot come. Any other result (`undefined`
+   * included) means the poll went out.
+   */
+  onPoll?: (deviceId: string) => unknown;
+  /** The hot-path fast lane (fast-lane.ts); default on. Off only to prove both give equal events. */
+  fastLane?: boolean;
+}
+
+export interface ApplyResult {
+  added: string[];
+  updated: string[];
+  removed: string[];
+}
+
+export class DeviceRegistry {
+  readonly #devices = new Map<string, DeviceActor>();
+  readonly #env: DeviceEnv;
+  readonly #log: Logger;
+  readonly #revivedAt = new Map<string, number>();
+  #listening = true;
+  #stopped = false;
+
+  constructor(options: DeviceRegistryOptions) {
+    const clock = options.clock ?? { now: Date.now };
+    this.#log = options.log;
+    this.#env = {
+      workerUid: options.workerUid,
+      store: options.store,
+      xstateClock: options.xstateClock ?? REAL_TIMERS,
+      fastLane: options.fastLane ?? true,
+      log: options.log,
+      onLiveState: options.onLiveState,
+      onPoll: options.onPoll,
+      now: () => clock.now(),
+    };
+  }
+
+  /**
+   * Diffs by device_id. `updated` lists devices whose config changed in any field; only a changed
+   * `session_config` reaches the actor (thresholds and timers change, the open session stays).
+   * A removed device's session ends with reason `removed` and its snapshot is deleted.
+   */
+  apply(devices: DeviceConfig[]): ApplyResult {
+    if (this.#stopped) throw new WorkerError('INTERNAL_ERROR', {}, { reason: 'registry_stopped' });
+    const result: ApplyResult = { added: [], updated: [], removed: [] };
+    const wanted = new Set(devices.map((d) => d.device_id));
+    const at = this.#env.now();
+    for (const [id, device] of this.#devices) {
+      if (wanted.has(id)) continue;
+      device.send({ type: 'REMOVE', at }, false);
+      device.stop();
+      // Keep the seq so a device configured again continues its sequence: seq is per-device monotonic
+      // for Odoo's gap detection, even across a removal.
+      const tombstone: DeviceTombstone = { tombstone: true, deviceId: id, seq: device.seq };
+      this.#env.store.commit(id, [], tombstone);
+      this.#devices.delete(id);
+      result.removed.push(id);
+    }
+    for (const config of devices) {
+      const device = this.#devices.get(config.device_id);
+      if (!device) {
+        this.#devices.set(config.device_id, this.#spawn(config, at));
+        result.added.push(config.device_id);
+      } else if (!sameJson(device.config, config)) {
+        const sessionChanged = !sameJson(device.config.session_config, config.session_config);
+        device.config = config;
+        if (sessionChanged) device.send({ type: 'CONFIG', at, config: config.session_config });
+        result.updated.push(config.device_id);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Hands one parsed message to the device (the hot path). Unknown devices are ignored. A retained
+   * message (`meta.retained`, an MQTT replay) is a sign of life only: it never starts or stops a
+   * session and never touches power or energy. Throws a WorkerError only on a bug (invalid event).
+   */
+  input(deviceId: string, input: DeviceInput, meta?: { retained?: boolean }): void {
+    let device = this.#devices.get(deviceId);
+    if (!device || this.#stopped) return;
+    const at = this.#env.now();
+    if (device.failed) {
+      device = this.#revive(device, at);
+      if (!device) return;
+    }
+    const retained = meta?.retained === true;
+    if (input.kind === 'reading') {
+      device.reading({
+        type: 'READING',
+        at,
+        power_w: input.power_w,
+        energy_wh: input.energy_wh,
+        retained,
+      });
+    } else if (input.kind === 'availability') {
+      device.send({ type: 'AVAILABILITY', at, online: input.online, retained });
+    } else {
+      device.send({ type: 'ALIVE', at, retained });
+    }
+  }
+
+  /**
+   * Tells the devices whether the broker connection is up. While it is down, silence is not the
+   * devices' fault: liveness is paused (no polls, nobody goes offline) and the silence clock
+   * restarts on reconnect.
+   */
+  setBrokerConnected(connected: boolean): void {
+    if (this.#listening === connected || this.#stopped) return;
+    this.#listening = connected;
+    const at = this.#env.now();
+    for (const device of this.#devices.values())
+      device.send({ type: 'LISTEN', at, listening: connected }, false);
+  }
+
+  liveStates(): DeviceLiveState[] {
+    const now = this.#env.now();
+    return [...this.#devices.values()].map((device) => device.liveState(now));
+  }
+
+  liveState(deviceId: string): DeviceLiveState | undefined {
+    return this.#devices.get(deviceId)?.liveState(this.#env.now());
+  }
+
+  get size(): number {
+    return this.#devices.size;
+  }
+
+  /**
+   * Stops every actor and its timers, writing each latest snapshot. With `closeSessions`, open
+   * sessions end with reason `shutdown`; without (the default of the worker config), they stay
+   * open in the snapshots and resume after a restart. A stopped registry cannot be restarted.
+   */
+  stop(opts: { closeSessions: boolean }): void {
+    if (this.#stopped) return;
+    const at = this.#env.now();
+    for (const device of this.#devices.values()) {
+      if (opts.closeSessions) device.send({ type: 'SHUTDOWN', at }, false);
+      device.stop();
+    }
+    this.#devices.clear();
+    this.#stopped = true;
+  }
+
+  /**
+   * A device whose actor died (a bug in an action) restarts from its last committed snapshot, at
+   * most once per REVIVE_EVERY_MS, so one bad device never takes the worker or its peers down.
+   */
+  #revive(dead: DeviceActor, at: number): DeviceActor | undefined {
+    const last = this.#revivedAt.get(dead.deviceId);
+    if (last !== undefined && at - last < REVIVE_EVERY_MS) return undefined;
+    this.#revivedAt.set(dead.deviceId, at);
+    this.#log.error(
+      { device_id: dead.deviceId },
+      'Reviving a failed device from its last snapshot',
+    );
+    dead.stop();
+    let device = this.#spawn(dead.config, at);
+    if (device.failed) {
+      // The snapshot itself is poison: start afresh rather than stay dead (its session is lost).
+      this.#log.error({ device_id: dead.deviceId }, 'Snapshot cannot be resumed; starting afresh');
+      device.stop();
+      device = this.#spawn(dead.config, at, true);
+    }
+    this.#devices.set(dead.deviceId, device);
+    return device;
+  }
+
+  #spawn(config: DeviceConfig, at: number, fresh = false): DeviceActor {
+    const stored = fresh ? null : this.#env.store.loadSnapshot(config.device_id);
+    if (isTombstone(stored)) {
+      return this.#listen(new DeviceActor(this.#env, config, null, at, stored.seq), at);
+    }
+    const restored = fresh ? null : this.#restorable(config.device_id);
+    return this.#listen(new DeviceActor(this.#env, config, restored, at), at);
+  }
+
+  #listen(device: DeviceActor, at: number): DeviceActor {
+    if (!this.#listening) device.send({ type: 'LISTEN', at, listening: false }, false);
+    return device;
+  }
+
+  /** The stored snapshot when usable; an unusable one is logged and the device starts afresh. */
+  #restorable(deviceId: string): RestoredSnapshot | null {
+    const stored = this.#env.store.loadSnapshot(deviceId) as {
+      status?: unknown;
+      context?: Partial<DeviceContext>;
+    } | null;
+    if (!stored) return null;
+    const ctx = stored.context;
+    if (
+      stored.status !== 'active' ||
+      ctx?.version !== SNAPSHOT_VERSION ||
+      ctx.deviceId !== deviceId
+    ) {
+      this.#log.warn(
+        { device_id: deviceId, version: ctx?.version, status: stored.status },
+        'Discarding an unusable device snapshot; the device starts afresh',
+      );
+      return null;
+    }
+    return stored as unknown as RestoredSnapshot;
+  }
+}
+
+/** Structural equality of JSON values (configs): key order does not matter. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(rb, k) && sameJson(ra[k], rb[k]));
+}
+
+/** What stays of a removed device: its last seq, so a re-added device continues the sequence. */
+interface DeviceTombstone {
+  tombstone: true;
+  deviceId: string;
+  seq: number;
+}
+
+function isTombstone(value: unknown): value is DeviceTombstone {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { tombstone?: unknown }).tombstone === true &&
+    typeof (value as { seq?: unknown }).seq === 'number'
+  );
+}

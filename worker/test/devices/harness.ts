@@ -1,0 +1,260 @@
+/**
+ * Drives a DeviceRegistry through a timed scenario on fake timers (TestClock) and flattens the
+ * resulting events for comparison with golden files. Decouples the tests from wall time (no real
+ * sleeps), from event_uid randomness and from absolute timestamps (all times are ms offsets).
+ */
+import type { DeviceConfig, SessionConfig, WorkshopEvent } from '@workshop-iot/shared';
+import { pino } from 'pino';
+import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
+
+/** 2026-01-05T08:00:00.000Z: every scenario's time 0. */
+export const BASE_MS = Date.UTC(2026, 0, 5, 8, 0, 0);
+export const DEVICE_ID = 'shelly-golden-1';
+export const WORKER_UID = 'worker-golden';
+
+export const DEFAULT_SESSION_CONFIG: SessionConfig = {
+  standby_threshold_w: 10,
+  working_threshold_w: 100,
+  start_debounce_s: 10,
+  stop_debounce_s: 30,
+  message_timeout_s: 300,
+  heartbeat_interval_s: 60,
+};
+
+/**
+ * Fake timers for the actors and the registry's clock in one object. Unlike a clock that jumps,
+ * `advanceTo` fires due timers one by one at their own instant (ties in scheduling order), so a
+ * timer scheduled by another timer's callback is relative to the right time. This is what real
+ * timers do when the event loop is not blocked.
+ */
+export class TestClock {
+  #now: number;
+  #id = 0;
+  readonly #timers = new Map<number, { end: number; fn: () => void }>();
+
+  constructor(start = BASE_MS) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, ms: number): number {
+    const id = ++this.#id;
+    this.#timers.set(id, { end: this.#now + ms, fn });
+    return id;
+  }
+
+  clearTimeout(id: number): void {
+    this.#timers.delete(id);
+  }
+
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  advanceTo(t: number): void {
+    for (;;) {
+      let nextId = 0;
+      let next: { end: number; fn: () => void } | undefined;
+      for (const [id, timer] of this.#timers) {
+        if (timer.end <= t && (!next || timer.end < next.end)) {
+          next = timer;
+          nextId = id;
+        }
+      }
+      if (!next) break;
+      this.#timers.delete(nextId);
+      if (next.end > this.#now) this.#now = next.end;
+      next.fn();
+    }
+    if (t > this.#now) this.#now = t;
+  }
+}
+
+export type Step =
+  | { t: number; w: number; wh?: number | null; retained?: boolean }
+  | { t: number; online: boolean; retained?: boolean }
+  | { t: number; alive: true; retained?: boolean }
+  | { t: number; config: Partial<SessionConfig> }
+  | {
+      t: number;
+      do: 'remove' | 'shutdown_close' | 'shutdown_keep' | 'broker_down' | 'broker_up' | 'restart';
+    };
+
+/** How the simulated device answers polls: after `answer_after_ms` with its last reading, or never. */
+export type PollBehaviour = { answer_after_ms: number } | 'none' | 'unavailable';
+
+export interface Scenario {
+  description?: string;
+  session_config?: Partial<SessionConfig>;
+  poll?: PollBehaviour;
+  steps: Step[];
+  end: number;
+}
+
+export type Flat = Record<string, unknown> & { type: string; t: number };
+
+export function deviceConfig(overrides: Partial<SessionConfig> = {}): DeviceConfig {
+  return {
+    device_id: DEVICE_ID,
+    name: 'Golden saw',
+    parser_type: 'shelly_gen2',
+    topic: DEVICE_ID,
+    session_config: { ...DEFAULT_SESSION_CONFIG, ...overrides },
+  };
+}
+
+export const silentLog = () => pino({ level: 'silent' });
+
+export interface Run {
+  events: WorkshopEvent[];
+  polls: number[];
+  store: MemoryDeviceStore;
+  registry: DeviceRegistry;
+  clock: TestClock;
+}
+
+/**
+ * Runs `scenario`. `restartAt` (ms offsets) stop the registry gracefully (sessions kept) and build a
+ * new one on the same store, as a worker restart does; `crashAt` abandons the registry without
+ * stopping it (its clock is frozen, so its timers never fire again), as kill -9 does.
+ */
+export function runScenario(
+  scenario: Scenario,
+  opts: { restartAt?: number[]; crashAt?: number[]; fastLane?: boolean } = {},
+): Run {
+  const store = new MemoryDeviceStore();
+  const polls: number[] = [];
+  let config = deviceConfig(scenario.session_config);
+  let clock = new TestClock();
+  let last: { w: number; wh: number | null } | null = null;
+  const behaviour = scenario.poll ?? { answer_after_ms: 1000 };
+
+  const build = (): DeviceRegistry => {
+    const c = clock;
+    const reg: DeviceRegistry = new DeviceRegistry({
+      workerUid: WORKER_UID,
+      store,
+      clock: c,
+      xstateClock: c,
+      log: silentLog(),
+      fastLane: opts.fastLane ?? true,
+      onPoll: () => {
+        polls.push(c.now() - BASE_MS);
+        if (behaviour === 'unavailable') return false;
+        if (behaviour !== 'none') {
+          const answer = last;
+          c.setTimeout(() => {
+            if (answer)
+              reg.input(DEVICE_ID, { kind: 'reading', power_w: answer.w, energy_wh: answer.wh });
+            else reg.input(DEVICE_ID, { kind: 'alive' });
+          }, behaviour.answer_after_ms);
+        }
+        return true;
+      },
+    });
+    reg.apply([config]);
+    return reg;
+  };
+
+  let registry = build();
+  const pending = [
+    ...scenario.steps.map((s) => ({ t: s.t, step: s as Step | null })),
+    ...(opts.restartAt ?? []).map((t) => ({ t, step: { t, do: 'restart' } as Step })),
+    ...(opts.crashAt ?? []).map((t) => ({ t, step: null })),
+  ].sort((a, b) => a.t - b.t);
+
+  for (const { t, step } of pending) {
+    clock.advanceTo(BASE_MS + t);
+    if (step === null) {
+      // kill -9: nothing is flushed, the old actors' timers never fire (their clock stops here).
+      clock = new TestClock(BASE_MS + t);
+      registry = build();
+      continue;
+    }
+    if ('w' in step) {
+      const reading = { w: step.w, wh: step.wh ?? null };
+      if (!step.retained) last = reading;
+      registry.input(
+        DEVICE_ID,
+        { kind: 'reading', power_w: reading.w, energy_wh: reading.wh },
+        { retained: step.retained === true },
+      );
+    } else if ('online' in step) {
+      registry.input(
+        DEVICE_ID,
+        { kind: 'availability', online: step.online },
+        { retained: step.retained === true },
+      );
+    } else if ('alive' in step) {
+      registry.input(DEVICE_ID, { kind: 'alive' }, { retained: step.retained === true });
+    } else if ('config' in step) {
+      config = deviceConfig({ ...config.session_config, ...step.config });
+      registry.apply([config]);
+    } else if (step.do === 'remove') {
+      registry.apply([]);
+    } else if (step.do === 'shutdown_close' || step.do === 'shutdown_keep') {
+      registry.stop({ closeSessions: step.do === 'shutdown_close' });
+    } else if (step.do === 'broker_down' || step.do === 'broker_up') {
+      registry.setBrokerConnected(step.do === 'broker_up');
+    } else {
+      registry.stop({ closeSessions: false });
+      registry = build();
+    }
+  }
+  clock.advanceTo(BASE_MS + scenario.end);
+  return { events: store.eventsOf(DEVICE_ID), polls, store, registry, clock };
+}
+
+const TIME_FIELDS = new Set([
+  'started_at',
+  'ended_at',
+  'interval_start',
+  'interval_end',
+  'last_seen_at',
+]);
+
+/**
+ * Flattens events for comparison: `t` = occurred_at offset, timestamps in the payload as ms
+ * offsets, session ids as S1, S2… in order of appearance; everything else as on the wire.
+ */
+export function flatten(events: WorkshopEvent[]): Flat[] {
+  const sessions = new Map<string, string>();
+  return events.map((e) => {
+    const flat: Flat = { type: e.type, t: Date.parse(e.occurred_at) - BASE_MS };
+    for (const [key, value] of Object.entries(e.payload)) {
+      if (key === 'session_id') {
+        const id = value as string;
+        if (!sessions.has(id)) sessions.set(id, `S${sessions.size + 1}`);
+        flat.session = sessions.get(id);
+      } else if (TIME_FIELDS.has(key) && typeof value === 'string') {
+        flat[key] = Date.parse(value) - BASE_MS;
+      } else {
+        flat[key] = value;
+      }
+    }
+    return flat;
+  });
+}
+
+/** Keeps only the keys the expectation names, so golden files list what matters. */
+export function project(actual: Flat[], expected: Record<string, unknown>[]): Flat[] {
+  return actual.map((a, i) => {
+    const keys = Object.keys(expected[i] ?? a);
+    return Object.fromEntries(keys.map((k) => [k, a[k]])) as Flat;
+  });
+}
+
+/** Deterministic PRNG (mulberry32) for property tests. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
