@@ -355,9 +355,11 @@ export class App {
     }
   }
 
-  private poll(deviceId: string): void {
+  /** Returns false when the device's parser cannot poll: the registry then goes offline on silence. */
+  private poll(deviceId: string): boolean {
     const request = this.ingest.pollRequest(deviceId);
     if (request) void this.mqtt.publish(request.topic, request.payload);
+    return request !== null;
   }
 
   private embeddedUrl(): string {

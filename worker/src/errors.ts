@@ -35,6 +35,12 @@ export const ERRORS = {
   METHOD_NOT_FOUND: def('METHOD_NOT_FOUND', 'Unknown method {method}', -32601, 200),
   INVALID_PARAMS: def('INVALID_PARAMS', 'Invalid params: {count} field error(s)', -32602, 200),
   INTERNAL_ERROR: def('INTERNAL_ERROR', 'Internal error (see the worker log)', -32603, 500),
+  EVENT_INVALID: def(
+    'EVENT_INVALID',
+    'Built an invalid {type} event for {device_id} (a bug; it is not sent)',
+    -32603,
+    500,
+  ),
   BODY_TOO_LARGE: def('BODY_TOO_LARGE', 'Request body exceeds {limit} bytes', -32600, 413),
   NOT_FOUND: def('NOT_FOUND', 'No route for {method} {path}', -32601, 404),
   METHOD_NOT_ALLOWED: def('METHOD_NOT_ALLOWED', '{method} is not allowed on {path}', -32600, 405),

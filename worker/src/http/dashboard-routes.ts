@@ -43,8 +43,16 @@ export interface DashboardRoutes {
   stop(): void;
 }
 
+/** Set by worker/build.mjs: the production bundle sits elsewhere relative to the page's files. */
+declare const __WIOT_STATIC_DIR__: string | undefined;
+
 const DEFAULT_STATIC_DIR = fileURLToPath(
-  new URL('../../../web/generated/worker-page/', import.meta.url),
+  new URL(
+    typeof __WIOT_STATIC_DIR__ === 'string'
+      ? __WIOT_STATIC_DIR__
+      : '../../../web/generated/worker-page/',
+    import.meta.url,
+  ),
 );
 
 /** Stream is dropped (the browser reconnects and reloads) rather than buffering without bound. */
