@@ -14,7 +14,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrokerConfig, DeviceLiveState, Health } from '@workshop-iot/shared';
+import type {
+  BrokerConfig,
+  DashboardMachine,
+  DeviceConfig,
+  DeviceLiveState,
+  Health,
+  WorkerConfig,
+} from '@workshop-iot/shared';
 import { ConfigManager } from './config/apply.ts';
 import {
   type LoadOptions,
@@ -26,6 +33,13 @@ import { ConfigStore, writeFileAtomic } from './config/store.ts';
 import { DeviceRegistry } from './devices/registry.ts';
 import type { LiveStateListener } from './devices/types.ts';
 import { resolveAdminToken, TokenAuth } from './http/auth.ts';
+import { machineOf, TodayTotals } from './http/dashboard-machines.ts';
+import {
+  checkTokenWith,
+  createDashboardRoutes,
+  type DashboardRoutes,
+  serverRoutes,
+} from './http/dashboard-routes.ts';
 import { buildHealth, registerHealthRoute } from './http/health.ts';
 import { registerMetricsRoute, WorkerMetrics } from './http/metrics.ts';
 import { RpcDispatcher } from './http/rpc.ts';
@@ -67,6 +81,10 @@ export class App {
   private link: OdooLink | null = null;
   private embedded: EmbeddedBroker | null = null;
   private readonly liveListeners = new Set<LiveStateListener>();
+  private readonly reloadListeners = new Set<() => void>();
+  private readonly today = new TodayTotals();
+  private dashboard: DashboardRoutes | null = null;
+  private deviceIndex: { config: WorkerConfig; byId: Map<string, DeviceConfig> } | null = null;
   private stopping: Promise<void> | null = null;
 
   /** Builds and starts the worker. Throws only for bad settings or an unusable data dir / port. */
@@ -110,6 +128,7 @@ export class App {
       log: log.child({ module: 'outbox' }),
       maxEvents: settings.outbox.max_events,
       onCommitted: (events) => {
+        this.today.record(events);
         this.metrics?.eventsCommitted(events.map((e) => e.type));
         this.sender?.wake();
       },
@@ -171,6 +190,13 @@ export class App {
     this.configs.addTarget({
       name: 'subscriptions',
       apply: (next) => this.mqtt.setSubscriptions(this.ingest.setDevices(next.devices)),
+    });
+    this.configs.addTarget({
+      name: 'dashboard',
+      apply: (_next, changes) => {
+        if (changes.added.length + changes.updated.length + changes.removed.length === 0) return;
+        for (const listener of this.reloadListeners) listener();
+      },
     });
     this.configs.addTarget({
       name: 'broker',
@@ -242,6 +268,7 @@ export class App {
     await step('devices', () => this.registry.stop({ closeSessions }));
     await step('outbox flush', () => this.outbox.flush());
     await step('sender', () => this.sender.stop(this.options.flushDeadlineMs ?? 5000));
+    await step('dashboard streams', () => this.dashboard?.stop());
     await step('http', () => this.http.stop());
     await step('embedded broker', () => this.embedded?.stop());
     await step('outbox close', () => this.outbox.close());
@@ -303,6 +330,7 @@ export class App {
         `\nWorkshop IoT worker: generated control API token (stored in ${token.file}, shown once):\n  ${token.token}\n\n`,
       );
     }
+    const auth = new TokenAuth(token.token, s.read_token);
     const rpc = new RpcDispatcher(this.log.child({ module: 'rpc' }));
     registerControlMethods(rpc, {
       applyConfig: (c) => this.configs.apply(c, 'rpc'),
@@ -313,12 +341,26 @@ export class App {
       host: s.host,
       port: s.port,
       maxBodyBytes: s.max_body_bytes,
-      auth: new TokenAuth(token.token, s.read_token),
+      auth,
       rpc,
       log: this.log.child({ module: 'http' }),
     });
     registerHealthRoute(server, () => this.health());
     registerMetricsRoute(server, this.metrics);
+    this.dashboard = createDashboardRoutes({
+      listMachines: () => this.machines(),
+      subscribe: (listener) =>
+        this.onLiveState((state) => {
+          const machine = this.machine(state.device_id, state);
+          if (machine) listener(machine);
+        }),
+      subscribeReload: (listener) => {
+        this.reloadListeners.add(listener);
+        return () => this.reloadListeners.delete(listener);
+      },
+      checkToken: checkTokenWith(auth),
+    });
+    for (const route of serverRoutes(this.dashboard)) server.addRoute(route);
     return server;
   }
 
@@ -353,6 +395,28 @@ export class App {
         this.log.error({ err }, 'Live state listener failed');
       }
     }
+  }
+
+  /** Every configured machine for the dashboard (`GET /api/machines`). */
+  machines(): DashboardMachine[] {
+    return this.configs
+      .current()
+      .config.devices.map((d) => this.machine(d.device_id, this.registry.liveState(d.device_id)))
+      .filter((m): m is DashboardMachine => m !== null);
+  }
+
+  private machine(deviceId: string, live: DeviceLiveState | undefined): DashboardMachine | null {
+    const device = this.deviceById().get(deviceId);
+    if (!device) return null;
+    return machineOf(device, live, this.today.of(live, deviceId), new Date().toISOString());
+  }
+
+  /** Devices by id for the current config (live state changes arrive one device at a time). */
+  private deviceById(): Map<string, DeviceConfig> {
+    const config = this.configs.current().config;
+    if (this.deviceIndex?.config !== config)
+      this.deviceIndex = { config, byId: new Map(config.devices.map((d) => [d.device_id, d])) };
+    return this.deviceIndex.byId;
   }
 
   /** Returns false when the device's parser cannot poll: the registry then goes offline on silence. */
