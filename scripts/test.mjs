@@ -57,6 +57,14 @@ const check = (cmd, args, opts) => () => {
     : { passed: 0, failed: 1, note: `exit ${r.status ?? r.signal}` };
 };
 
+/** Reads the `N passed, N failed` line a sub-runner prints; no line or a bad exit is a failure. */
+function totals(r) {
+  const m = /(\d+) passed, (\d+) failed/.exec(`${r.stdout}`);
+  if (!m) return { passed: 0, failed: 1, note: `exit ${r.status ?? r.signal}, no totals` };
+  const failed = Number(m[2]) + (r.status !== 0 && m[2] === '0' ? 1 : 0);
+  return { passed: Number(m[1]), failed };
+}
+
 function missingDebs(pkgs) {
   return pkgs.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
 }
@@ -85,8 +93,17 @@ function ensureDebs(pkgs) {
     : { passed: 0, failed: 1, note: `could not install ${still.join(' ')}` };
 }
 
+const hasComposePlugin =
+  spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0;
 step('system-packages', () =>
-  ensureDebs(['mosquitto', 'mosquitto-clients', 'openssl', 'chromium']),
+  ensureDebs([
+    'mosquitto',
+    'mosquitto-clients',
+    'openssl',
+    'chromium',
+    // Validates docker-compose.yaml offline when the `docker compose` plugin is absent.
+    ...(hasComposePlugin ? [] : ['docker-compose']),
+  ]),
 );
 step('lint', check('npx', ['biome', 'check', '.']));
 step('typecheck', check('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']));
@@ -135,14 +152,14 @@ step('python', () => {
 });
 
 step('py-compile', check('python3', ['-m', 'compileall', '-q', 'addon/workshop_iot']));
+step('compose-config', () =>
+  totals(run('bash', ['scripts/compose/check-config.sh'], { capture: true })),
+);
 
 step('browser', () => {
   if (!existsSync(join(root, 'web/test/browser/run.mjs')))
     return { passed: 0, failed: 1, note: 'web/test/browser/run.mjs missing' };
-  const r = run('node', ['web/test/browser/run.mjs'], { capture: true });
-  const m = /(\d+) passed, (\d+) failed/.exec(`${r.stdout}`);
-  if (!m) return { passed: 0, failed: 1, note: `exit ${r.status}, no totals` };
-  return { passed: Number(m[1]), failed: Number(m[2]) + (r.status !== 0 && m[2] === '0' ? 1 : 0) };
+  return totals(run('node', ['web/test/browser/run.mjs'], { capture: true }));
 });
 
 const odooTree = existsSync(join(ODOO_SRC, 'odoo-bin'));
@@ -154,17 +171,11 @@ function odooStep(name, script) {
       );
       return { passed: 0, failed: 0, skipped: 1, note: `SKIPPED: no Odoo tree at ${ODOO_SRC}` };
     }
-    const r = run('bash', [script], { capture: true, env: { ODOO_SRC } });
-    const m = /(\d+) passed, (\d+) failed/.exec(`${r.stdout}`);
-    if (!m) return { passed: 0, failed: 1, note: `exit ${r.status}, no totals` };
-    return {
-      passed: Number(m[1]),
-      failed: Number(m[2]) + (r.status !== 0 && m[2] === '0' ? 1 : 0),
-    };
+    return totals(run('bash', [script], { capture: true, env: { ODOO_SRC } }));
   });
 }
 odooStep('odoo', 'scripts/run-odoo-tests.sh');
-if (existsSync(join(root, 'scripts/e2e/run.sh'))) odooStep('e2e', 'scripts/e2e/run.sh');
+odooStep('e2e', 'scripts/e2e/run.sh');
 
 // ------------------------------------------------------------------------------------------------
 console.log('\n\x1b[1m=== summary ===\x1b[0m');
