@@ -68,6 +68,11 @@ interface Route {
 
 const DEFAULT_LOG_INTERVAL_MS = 60_000;
 
+// Shared, frozen: one allocation fewer per message, and a handler that keeps `meta` still cannot
+// see it change.
+const LIVE: InputMeta = Object.freeze({ retained: false });
+const RETAINED: InputMeta = Object.freeze({ retained: true });
+
 const newDeviceStats = (): DeviceIngestStats => ({
   messages: 0,
   inputs: 0,
@@ -196,7 +201,7 @@ export class Ingest {
     stats.inputs++;
     this.#totals.inputs++;
     try {
-      this.#onInput(device.device_id, result.input, { retained });
+      this.#onInput(device.device_id, result.input, retained ? RETAINED : LIVE);
     } catch (err) {
       this.#totals.handler_errors++;
       this.#log?.error({ err, device_id: device.device_id, topic }, 'Device input handler threw');

@@ -51,7 +51,10 @@ export class ShellyGen2Parser implements Parser {
   }
 
   parse(device: DeviceConfig, topic: string, payload: Buffer): ParseResult {
-    const suffix = topic.startsWith(`${device.topic}/`) ? topic.slice(device.topic.length + 1) : '';
+    // `<topic>/` prefix test without building that string on every message.
+    const n = device.topic.length;
+    const suffix =
+      topic.charCodeAt(n) === 47 && topic.startsWith(device.topic) ? topic.slice(n + 1) : '';
     switch (suffix) {
       case 'online': {
         const online = parseBooleanText(payload, 'online');
