@@ -50,7 +50,8 @@ import { MqttConnection, safeUrl } from './mqtt/client.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { Ingest } from './mqtt/ingest.ts';
 import { OdooLink } from './odoo/link.ts';
-import { OdooRpcClient } from './odoo/rpc-client.ts';
+import { type OdooApi, OdooRpcClient } from './odoo/rpc-client.ts';
+import { serializeOdooCalls } from './odoo/serial.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { Sender } from './outbox/sender.ts';
 import { VERSION } from './version.ts';
@@ -77,6 +78,8 @@ export class App {
   readonly http: HttpServer;
   readonly metrics: WorkerMetrics;
   readonly odoo: OdooRpcClient | null;
+  /** The Odoo client as the sender and link use it: one call at a time (see odoo/serial.ts). */
+  private readonly odooLane: OdooApi | null;
   readonly sender: Sender;
   private link: OdooLink | null = null;
   private embedded: EmbeddedBroker | null = null;
@@ -168,13 +171,13 @@ export class App {
       ? new OdooRpcClient({
           url: settings.odoo.url,
           apiKey: settings.odoo.api_key,
-          database: settings.odoo.database,
           timeoutMs: settings.odoo.timeout_ms,
         })
       : null;
+    this.odooLane = this.odoo ? serializeOdooCalls(this.odoo) : null;
     this.sender = new Sender({
       outbox: this.outbox,
-      odoo: this.odoo,
+      odoo: this.odooLane,
       workerUid: this.workerUid,
       log: log.child({ module: 'sender' }),
       batchSize: settings.odoo.batch_size,
@@ -211,9 +214,9 @@ export class App {
     this.mqtt.start();
     const address = await this.http.start();
     this.sender.start();
-    if (this.odoo) {
+    if (this.odooLane) {
       this.link = new OdooLink({
-        odoo: this.odoo,
+        odoo: this.odooLane,
         log: this.log.child({ module: 'odoo' }),
         workerUid: this.workerUid,
         softwareVersion: VERSION,

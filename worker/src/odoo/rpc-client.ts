@@ -25,7 +25,6 @@ export const ODOO_RPC_PATH = '/workshop_iot/rpc';
 export interface OdooClientOptions {
   url: string;
   apiKey: string | null;
-  database?: string | null;
   timeoutMs?: number;
   fetch?: typeof fetch;
   now?: () => Date;
@@ -55,7 +54,7 @@ export class OdooRpcClient implements OdooApi {
   lastError: string | null = null;
 
   constructor(private readonly options: OdooClientOptions) {
-    this.endpoint = odooEndpoint(options.url, options.database ?? null);
+    this.endpoint = odooEndpoint(options.url);
     this.timeoutMs = Math.min(options.timeoutMs ?? 10_000, 10_000);
     this.fetchFn = options.fetch ?? fetch;
     this.now = options.now ?? (() => new Date());
@@ -121,7 +120,6 @@ export class OdooRpcClient implements OdooApi {
       accept: 'application/json',
     };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
-    if (this.options.database) headers['x-odoo-database'] = this.options.database;
     try {
       const res = await this.fetchFn(this.endpoint, {
         method: 'POST',
@@ -148,11 +146,14 @@ export class OdooRpcClient implements OdooApi {
   }
 }
 
-/** `https://odoo.example.com` -> `https://odoo.example.com/workshop_iot/rpc[?db=name]`. */
-export function odooEndpoint(url: string, database: string | null): string {
+/**
+ * `https://odoo.example.com` -> `https://odoo.example.com/workshop_iot/rpc`. There is no database
+ * parameter: Odoo 18 picks the database from its `dbfilter` (or the only one), never from the request,
+ * so a multi-database server needs a dbfilter that selects the workshop database for this host name.
+ */
+export function odooEndpoint(url: string): string {
   const base = url.replace(/\/+$/, '');
-  const endpoint = base.endsWith(ODOO_RPC_PATH) ? base : base + ODOO_RPC_PATH;
-  return database ? `${endpoint}?db=${encodeURIComponent(database)}` : endpoint;
+  return base.endsWith(ODOO_RPC_PATH) ? base : base + ODOO_RPC_PATH;
 }
 
 function parseResponse(text: string, id: unknown): JSONRPCResponse {

@@ -34,12 +34,10 @@ const health = () => ({
 
 describe('OdooRpcClient', () => {
   it('builds the endpoint from the Odoo base URL', () => {
-    expect(odooEndpoint('https://odoo.example.com/', null)).toBe(
+    expect(odooEndpoint('https://odoo.example.com/')).toBe(
       'https://odoo.example.com/workshop_iot/rpc',
     );
-    expect(odooEndpoint('http://x:8069/workshop_iot/rpc', 'prod')).toBe(
-      'http://x:8069/workshop_iot/rpc?db=prod',
-    );
+    expect(odooEndpoint('http://x:8069/workshop_iot/rpc')).toBe('http://x:8069/workshop_iot/rpc');
   });
 
   it('calls worker.hello with the bearer API key and validates the result', async () => {
