@@ -40,7 +40,6 @@ export const WorkerSettings = Type.Object(
         {
           url: Nullable(Type.String({ pattern: '^https?://[!-~]+$', maxLength: 512 })),
           api_key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-          database: Type.Optional(Type.String({ maxLength: 128 })),
           timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 10_000 })),
           batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           status_interval_s: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),

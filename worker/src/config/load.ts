@@ -42,7 +42,6 @@ export interface ResolvedSettings {
   odoo: {
     url: string | null;
     api_key: string | null;
-    database: string | null;
     timeout_ms: number;
     batch_size: number;
     status_interval_s: number;
@@ -223,7 +222,6 @@ function resolve(
     odoo: {
       url: s.odoo?.url ?? null,
       api_key: s.odoo?.api_key ?? null,
-      database: s.odoo?.database || null,
       timeout_ms: s.odoo?.timeout_ms ?? 10_000,
       batch_size: s.odoo?.batch_size ?? 500,
       status_interval_s: s.odoo?.status_interval_s ?? 30,
