@@ -1,0 +1,230 @@
+/**
+ * MQTT-publish-to-Odoo-commit latency through the whole stack:
+ * `npx tsx scripts/bench/e2e-latency.ts [--samples 300] [--devices 20] [--interval-ms 50] [--keep]`
+ * (--keep leaves the database and the state dir with the Odoo and worker logs).
+ *
+ * Brings up the real stack (scripts/dev/stack.ts: new database with workshop_iot, mosquitto, Odoo
+ * threaded on a free port, the worker child process), with N Shelly Gen2 machines whose start and
+ * stop debounces are 0, so a reading that crosses the standby threshold makes an event at once.
+ *
+ * What is measured, per sample: from just before the bench calls `publish()` of a Shelly
+ * `status/pm1:0` reading that changes the machine's state (0 W -> 500 W: `session_started`;
+ * 500 W -> 0 W: `session_stopped`) until that event's `workshop_event` row is visible to a separate
+ * PostgreSQL session, i.e. committed by Odoo. The path: MQTT (mosquitto) -> worker parse -> session
+ * machine -> outbox group commit (fsync) -> sender -> JSON-RPC `events.ingest` -> Odoo session
+ * processing -> commit. The row is polled every 10 ms over one long-lived psql session, so each
+ * figure is at most ~10 ms high. One sample every `interval-ms`, round-robin over the machines
+ * (a machine waits for its previous event); the first `devices` samples are warm-up, not counted.
+ * Target: p99 < 2 s. Prints a table and the `BENCH_RESULT` line last (scripts/bench/run.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DeviceConfig } from '@workshop-iot/shared';
+import mqtt from 'mqtt';
+import { DEFAULT_ODOO_SRC, dropDatabase } from '../dev/odoo.ts';
+import { PsqlSession } from '../dev/psql-session.ts';
+import { Stack } from '../dev/stack.ts';
+import { delay, percentile, waitFor } from '../dev/util.ts';
+import { printResult } from './result.ts';
+
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '300' },
+    devices: { type: 'string', default: '20' },
+    'interval-ms': { type: 'string', default: '50' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const SAMPLES = Number(values.samples);
+const DEVICES = Number(values.devices);
+const INTERVAL_MS = Number(values['interval-ms']);
+const POLL_MS = 10;
+/** A sample not seen in Odoo within this long counts as lost (reported, never hidden). */
+const SAMPLE_TIMEOUT_MS = 15_000;
+const ODOO_SRC = process.env.ODOO_SRC || DEFAULT_ODOO_SRC;
+
+function devices(): DeviceConfig[] {
+  return Array.from({ length: DEVICES }, (_, i) => {
+    const id = `bench-lat-${String(i + 1).padStart(3, '0')}`;
+    return {
+      device_id: id,
+      name: `Latency bench ${i + 1}`,
+      parser_type: 'shelly_gen2',
+      topic: id,
+      session_config: {
+        standby_threshold_w: 10,
+        working_threshold_w: 100,
+        start_debounce_s: 0,
+        stop_debounce_s: 0,
+        // Nothing but the measured readings: no polls, no heartbeats in the window.
+        message_timeout_s: 3600,
+        heartbeat_interval_s: 3600,
+      },
+    };
+  });
+}
+
+interface Pending {
+  type: 'session_started' | 'session_stopped';
+  t0: number;
+  warmup: boolean;
+}
+
+// Over 50 lines on purpose: the measuring loop and its bookkeeping read best together.
+async function measure(
+  stack: Stack,
+  configs: DeviceConfig[],
+): Promise<{ ms: number[]; lost: number }> {
+  const info = stack.info!;
+  const client = await mqtt.connectAsync(info.brokerUrl, {
+    ...(info.brokerUsername ? { username: info.brokerUsername } : {}),
+    ...(info.brokerPassword ? { password: info.brokerPassword } : {}),
+  });
+  const psql = new PsqlSession(info.db);
+  const pending = new Map<string, Pending>();
+  const on = new Map<string, boolean>();
+  const ms: number[] = [];
+  let lost = 0;
+  let lastId = Number(
+    (await psql.query('SELECT coalesce(max(id), 0) FROM workshop_event'))[0]?.[0] ?? 0,
+  );
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const rows = await psql.query(
+        `SELECT id, device_key, event_type FROM workshop_event WHERE id > ${lastId} ORDER BY id`,
+      );
+      const seen = performance.now();
+      for (const [id, device, type] of rows) {
+        lastId = Math.max(lastId, Number(id));
+        const p = pending.get(device!);
+        if (!p || p.type !== type) continue;
+        pending.delete(device!);
+        if (!p.warmup) ms.push(seen - p.t0);
+      }
+      await delay(POLL_MS);
+    }
+  })();
+  const total = SAMPLES + configs.length;
+  let energy = 0;
+  for (let i = 0, cursor = 0; i < total; cursor++) {
+    const device = configs[cursor % configs.length]!;
+    const p = pending.get(device.device_id);
+    if (p && performance.now() - p.t0 > SAMPLE_TIMEOUT_MS) {
+      pending.delete(device.device_id);
+      if (!p.warmup) lost++;
+    }
+    if (pending.has(device.device_id)) {
+      // Its previous event is not in Odoo yet: skip this slot (an await, so the poller runs).
+      await delay(INTERVAL_MS);
+      continue;
+    }
+    const power = on.get(device.device_id) ? 0 : 500;
+    on.set(device.device_id, power > 0);
+    energy += 1;
+    const payload = JSON.stringify({
+      id: 0,
+      apower: power,
+      voltage: 230.1,
+      aenergy: { total: energy },
+    });
+    pending.set(device.device_id, {
+      type: power > 0 ? 'session_started' : 'session_stopped',
+      t0: performance.now(),
+      warmup: i < configs.length,
+    });
+    await client.publishAsync(`${device.topic}/status/pm1:0`, payload);
+    i++;
+    await delay(INTERVAL_MS);
+  }
+  await waitFor(() => pending.size === 0, 'the last samples in Odoo', SAMPLE_TIMEOUT_MS, 50).catch(
+    () => {
+      lost += [...pending.values()].filter((p) => !p.warmup).length;
+    },
+  );
+  polling = false;
+  await poller;
+  psql.close();
+  await client.endAsync();
+  return { ms, lost };
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(ODOO_SRC, 'odoo-bin'))) {
+    console.log(`SKIPPED: no Odoo 18 tree at ODOO_SRC=${ODOO_SRC}`);
+    printResult({
+      bench: 'e2e-latency',
+      metrics: [],
+      notes: [`skipped: no Odoo tree at ${ODOO_SRC}`],
+    });
+    return;
+  }
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wiot-bench-e2e-'));
+  const db = `wiot_bench_e2e_${process.pid}`;
+  const configs = devices();
+  const stack = new Stack({
+    stateDir,
+    db,
+    workerUid: 'bench-worker',
+    devices: configs,
+    maxCronThreads: 0,
+    log: (line) => console.error(`[e2e-latency] ${line}`),
+  });
+  let result: { ms: number[]; lost: number };
+  try {
+    await stack.up();
+    console.error(
+      `[e2e-latency] ${SAMPLES} samples over ${DEVICES} machines, one every ${INTERVAL_MS} ms`,
+    );
+    result = await measure(stack, configs);
+  } finally {
+    await stack.down();
+    if (values.keep) console.error(`[e2e-latency] kept database ${db} and ${stateDir}`);
+    else {
+      await dropDatabase(db).catch(() => undefined);
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
+  const sorted = [...result.ms].sort((a, b) => a - b);
+  const p50 = percentile(sorted, 50);
+  const p90 = percentile(sorted, 90);
+  const p99 = percentile(sorted, 99);
+  const max = sorted.at(-1) ?? Number.NaN;
+  const rows = [
+    ['measure', 'value'],
+    ['samples (after warm-up)', String(sorted.length)],
+    ['lost (not in Odoo after 15 s)', String(result.lost)],
+    ['publish -> Odoo commit p50', `${p50.toFixed(0)} ms`],
+    ['publish -> Odoo commit p90', `${p90.toFixed(0)} ms`],
+    ['publish -> Odoo commit p99', `${p99.toFixed(0)} ms (target < 2000)`],
+    ['publish -> Odoo commit max', `${max.toFixed(0)} ms`],
+  ];
+  const width = Math.max(...rows.map((r) => r[0]!.length));
+  console.log(
+    `\nMQTT publish -> Odoo commit, ${os.cpus().length} CPU(s), load ${os.loadavg()[0]!.toFixed(2)}`,
+  );
+  for (const [k, v] of rows) console.log(`${k!.padEnd(width)}  ${v}`);
+  printResult({
+    bench: 'e2e-latency',
+    metrics: [
+      { name: 'publish -> Odoo commit p50', value: round(p50), unit: 'ms', better: 'lower' },
+      { name: 'publish -> Odoo commit p99', value: round(p99), unit: 'ms', target: '< 2000' },
+      { name: 'events lost', value: result.lost, unit: 'events', target: '<= 0' },
+    ],
+    notes: [
+      `${sorted.length} samples, ${DEVICES} Shelly Gen2 machines (debounce 0), one state change every ${INTERVAL_MS} ms; ` +
+        `until the workshop_event row is visible to another PostgreSQL session (polled every ${POLL_MS} ms)`,
+    ],
+  });
+  // Lost events are a failed target row, not a crash; only a run without any sample is an error.
+  if (sorted.length === 0) process.exitCode = 1;
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+main().catch((err: Error) => {
+  console.error(`[e2e-latency] failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+/**
+ * Debian's mosquitto as a child process with a generated config in a private directory: one
+ * listener on 127.0.0.1:<port>, authentication on (one user, generated password), no persistence.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { run, terminate, waitFor } from './util.ts';
+
+export const MOSQUITTO = '/usr/sbin/mosquitto';
+export const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
+
+export interface MosquittoOptions {
+  dir: string;
+  port: number;
+  username: string;
+  password: string;
+}
+
+export class Mosquitto {
+  child: ChildProcess | null = null;
+  readonly url: string;
+  readonly logFile: string;
+  readonly confFile: string;
+
+  constructor(readonly options: MosquittoOptions) {
+    for (const bin of [MOSQUITTO, MOSQUITTO_PASSWD])
+      if (!fs.existsSync(bin)) throw new Error(`${bin} missing: apt-get install -y mosquitto`);
+    this.url = `mqtt://127.0.0.1:${options.port}`;
+    this.logFile = path.join(options.dir, 'mosquitto.log');
+    this.confFile = path.join(options.dir, 'mosquitto.conf');
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** Writes config + password file, starts mosquitto, resolves when it accepts connections. */
+  async start(): Promise<void> {
+    const { dir, port, username, password } = this.options;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const passwd = path.join(dir, 'passwd');
+    fs.rmSync(passwd, { force: true });
+    await run(MOSQUITTO_PASSWD, ['-b', '-c', passwd, username, password]);
+    fs.chmodSync(passwd, 0o600);
+    const lines = [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${passwd}`,
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+    ];
+    // As root mosquitto would drop to user "mosquitto", which cannot read this private directory.
+    if (process.getuid?.() === 0) lines.push('user root');
+    fs.writeFileSync(this.confFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+    const log = fs.openSync(this.logFile, 'w');
+    const child = spawn(MOSQUITTO, ['-c', this.confFile], {
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
+    fs.closeSync(log);
+    this.child = child;
+    await waitFor(
+      () => {
+        if (child.exitCode !== null)
+          throw new Error(`mosquitto exited: ${fs.readFileSync(this.logFile, 'utf8')}`);
+        return /mosquitto version .* running/.test(fs.readFileSync(this.logFile, 'utf8'));
+      },
+      `mosquitto on port ${port}`,
+      10_000,
+      50,
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) await terminate(this.child, 5000);
+  }
+}
