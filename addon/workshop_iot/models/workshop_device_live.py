@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools.timeutil import parse_wire_ts, to_wire_ts
 
@@ -64,7 +65,14 @@ class WorkshopDevice(models.Model):
         """Timezone of the workshop day: system parameter ``workshop_iot.timezone``, else the company
         partner's timezone, else UTC. Not the viewer's timezone: the wall screen and the bus payload
         (computed in the ingest request, as the integration user) must agree on when "today" starts."""
-        name = self.env["ir.config_parameter"].sudo().get_param("workshop_iot.timezone") or self.env.company.partner_id.tz
+        name = self.env["ir.config_parameter"].sudo().get_param("workshop_iot.timezone")
+        if not name:
+            # Only the tz column: a full prefetch of the user, company and partner rows costs more
+            # than the whole dashboard query (this runs in every ingest request that changes a tile).
+            narrow = {"prefetch_fields": False}
+            company = (self.env.company if self.env.context.get("allowed_company_ids")
+                       else self.env.user.with_context(**narrow).company_id)  # what env.company reads
+            name = company.with_context(**narrow).partner_id.tz
         try:
             return pytz.timezone(name) if name else pytz.utc
         except pytz.UnknownTimeZoneError:
@@ -85,33 +93,47 @@ class WorkshopDevice(models.Model):
 
         A session that began before midnight counts pro rata of its time after midnight (sessions
         carry totals, not a timeline, so the split assumes an even mix of working and standby).
+        The running session a machine reports live counts with the fresher of its stored and live
+        figures. One query: the sessions begun today are summed by PostgreSQL (a day's worth of
+        sessions per machine never comes back to Python), those begun before midnight come back
+        one row each for the pro rata split.
         """
         if not self:
             return {}
         now = fields.Datetime.now()
         midnight = self._workshop_midnight_utc(now)
-        sessions = self.env["workshop.session"].sudo().search_read(
-            [("device_id", "in", self.ids), ("started_at", "<", now),
-             "|", ("ended_at", "=", False), ("ended_at", ">", midnight)],
-            ["device_id", "session_uid", "started_at", "ended_at", "last_event_at", "working_s", "standby_s"],
-        )
-        live = {d.id: d for d in self}
+        # The query reads the live figures and the sessions' times from the tables.
+        self.flush_model(["live_session_id", "live_session_working_s", "live_session_standby_s"])
+        self.env["workshop.session"].flush_model(
+            ["device_id", "session_uid", "started_at", "ended_at", "last_event_at", "working_s", "standby_s"])
+        self.env.cr.execute(SQL(
+            """WITH s AS (
+                   SELECT s.device_id, s.started_at, s.ended_at, s.last_event_at,
+                          CASE WHEN s.ended_at IS NULL AND s.session_uid = d.live_session_id
+                               THEN GREATEST(COALESCE(s.working_s, 0), COALESCE(d.live_session_working_s, 0))
+                               ELSE COALESCE(s.working_s, 0) END AS working,
+                          CASE WHEN s.ended_at IS NULL AND s.session_uid = d.live_session_id
+                               THEN GREATEST(COALESCE(s.standby_s, 0), COALESCE(d.live_session_standby_s, 0))
+                               ELSE COALESCE(s.standby_s, 0) END AS standby
+                     FROM workshop_session s
+                     JOIN workshop_device d ON d.id = s.device_id
+                    WHERE s.device_id = ANY(%(ids)s) AND s.started_at < %(now)s
+                      AND (s.ended_at IS NULL OR s.ended_at > %(midnight)s))
+               SELECT device_id, NULL, NULL, NULL, SUM(working), SUM(standby)
+                 FROM s WHERE started_at >= %(midnight)s GROUP BY device_id
+               UNION ALL
+               SELECT device_id, started_at, ended_at, last_event_at, working, standby
+                 FROM s WHERE started_at < %(midnight)s""",
+            ids=self.ids, now=now, midnight=midnight))
         totals = {}
-        for s in sessions:
-            device = live[s["device_id"][0]]
-            working, standby = s["working_s"], s["standby_s"]
-            if device.live_session_id and device.live_session_id == s["session_uid"] and not s["ended_at"]:
-                # The live report is usually fresher than the last heartbeat stored on the session.
-                working = max(working, device.live_session_working_s)
-                standby = max(standby, device.live_session_standby_s)
-            start = s["started_at"]
-            if start < midnight:
-                end = s["ended_at"] or max(s["last_event_at"] or start, start + timedelta(seconds=working + standby))
+        for device_id, start, ended, last_event, working, standby in self.env.cr.fetchall():
+            if start is not None:  # began before midnight: only its share after midnight counts
+                end = ended or max(last_event or start, start + timedelta(seconds=working + standby))
                 span = (end - start).total_seconds()
                 share = max((end - midnight).total_seconds(), 0.0) / span if span > 0 else 0.0
                 working, standby = working * share, standby * share
-            w, sb = totals.get(device.id, (0.0, 0.0))
-            totals[device.id] = (w + working, sb + standby)
+            w, sb = totals.get(device_id, (0.0, 0.0))
+            totals[device_id] = (w + working, sb + standby)
         return totals
 
     # ------------------------------------------------------------------ live updates
