@@ -25,6 +25,7 @@ import { MqttConnection } from '../../worker/src/mqtt/client.ts';
 import { EmbeddedBroker } from '../../worker/src/mqtt/embedded-broker.ts';
 import { Ingest } from '../../worker/src/mqtt/ingest.ts';
 import { Outbox } from '../../worker/src/outbox/outbox.ts';
+import { type BenchMetric, printResult } from './result.ts';
 
 const quick = process.argv.includes('--quick');
 const rows: string[][] = [];
@@ -91,12 +92,22 @@ async function throughput(sync: 'FULL' | 'NORMAL', groupCommit: boolean, perTurn
   outbox.close();
   fs.rmSync(dir, { recursive: true, force: true });
   const rate = Math.round(committed / elapsed);
+  metrics.push({
+    name: `commit ${sync}, ${groupCommit ? `group of ${perTurn}` : '1 tx/event'}`,
+    value: rate,
+    unit: 'events/s',
+    ...(sync === 'FULL' && groupCommit && perTurn === 100 ? { target: '>= 20000' } : {}),
+    better: 'higher',
+  });
   rows.push([
     `commit ${sync}${groupCommit ? `, group (${perTurn}/turn)` : ', 1 tx/event'}`,
     `${rate.toLocaleString('en-US')} events/s`,
     sync === 'FULL' ? (rate >= 20_000 ? 'meets >= 20,000' : 'below 20,000') : '',
   ]);
 }
+
+/** Figures for the BENCH_RESULT line (scripts/bench/result.ts), filled as the runs finish. */
+const metrics: BenchMetric[] = [];
 
 async function main() {
   console.log(`Outbox benchmark on ${os.cpus().length} CPU(s), node ${process.version}\n`);
@@ -110,6 +121,11 @@ async function main() {
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   for (const r of rows)
     console.log(r.map((cell, c) => (cell ?? '').padEnd(widths[c] ?? 0)).join('  '));
+  printResult({
+    bench: 'outbox',
+    metrics,
+    notes: ['durability: synchronous=FULL unless named NORMAL; pipeline through in-process aedes'],
+  });
 }
 
 /** Epoch milliseconds with sub-millisecond precision, comparable between processes. */
@@ -222,6 +238,27 @@ async function pipelineLatency(rate: number, flipEvery: number): Promise<string[
     list[Math.min(list.length - 1, Math.floor(p * list.length))] ?? 0;
   const pct = (p: number) => at(latencies, p);
   const p99 = pct(0.99);
+  metrics.push(
+    {
+      name: `publish->arrival p99 @${rate}/s, event every ${flipEvery}`,
+      value: Number(at(arrivals, 0.99).toFixed(2)),
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      name: `publish->commit p50 @${rate}/s, event every ${flipEvery}`,
+      value: Number(pct(0.5).toFixed(2)),
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      name: `publish->commit p99 @${rate}/s, event every ${flipEvery}`,
+      value: Number(p99.toFixed(2)),
+      unit: 'ms',
+      ...(flipEvery > 1 ? { target: '< 20' } : {}),
+      better: 'lower',
+    },
+  );
   const every =
     flipEvery === 1 ? 'every message makes an event' : `an event every ${flipEvery} msgs/device`;
   return [
