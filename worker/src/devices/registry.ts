@@ -203,19 +203,21 @@ export class DeviceRegistry {
       // The snapshot itself is poison: start afresh rather than stay dead (its session is lost).
       this.#log.error({ device_id: dead.deviceId }, 'Snapshot cannot be resumed; starting afresh');
       device.stop();
-      device = this.#spawn(dead.config, at, true);
+      // Its seq continues: seq is per-device monotonic for Odoo even when the session is lost.
+      device = this.#spawn(dead.config, at, { seq: Math.max(dead.seq, device.seq) });
     }
     this.#devices.set(dead.deviceId, device);
     return device;
   }
 
-  #spawn(config: DeviceConfig, at: number, fresh = false): DeviceActor {
-    const stored = fresh ? null : this.#env.store.loadSnapshot(config.device_id);
-    if (isTombstone(stored)) {
+  /** A device's actor: resumed from its snapshot, or `fresh` (no snapshot) continuing a known seq. */
+  #spawn(config: DeviceConfig, at: number, fresh?: { seq: number }): DeviceActor {
+    const id = config.device_id;
+    if (fresh) return this.#listen(new DeviceActor(this.#env, config, null, at, fresh.seq), at);
+    const stored = this.#env.store.loadSnapshot(id);
+    if (isTombstone(stored))
       return this.#listen(new DeviceActor(this.#env, config, null, at, stored.seq), at);
-    }
-    const restored = fresh ? null : this.#restorable(config.device_id);
-    return this.#listen(new DeviceActor(this.#env, config, restored, at), at);
+    return this.#listen(new DeviceActor(this.#env, config, this.#restorable(id, stored), at), at);
   }
 
   #listen(device: DeviceActor, at: number): DeviceActor {
@@ -224,8 +226,8 @@ export class DeviceRegistry {
   }
 
   /** The stored snapshot when usable; an unusable one is logged and the device starts afresh. */
-  #restorable(deviceId: string): RestoredSnapshot | null {
-    const stored = this.#env.store.loadSnapshot(deviceId) as {
+  #restorable(deviceId: string, snapshot: unknown): RestoredSnapshot | null {
+    const stored = snapshot as {
       status?: unknown;
       context?: Partial<DeviceContext>;
     } | null;

@@ -243,5 +243,10 @@ describe('DeviceRegistry robustness', () => {
     next.at(40_000);
     expect(next.registry.liveState(DEVICE_ID)?.state).toBe('standby');
     expect(next.registry.liveState('m2')?.state).toBe('standby');
+    // The fresh actor continues the device's seq: no number is used twice across both lives.
+    const seqs = store.eventsOf(DEVICE_ID).map((e) => e.seq);
+    expect(seqs.length).toBeGreaterThan(1);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(new Set(seqs).size).toBe(seqs.length);
   });
 });
