@@ -7,7 +7,7 @@
  */
 import type { DeviceConfig } from '@workshop-iot/shared';
 import { ShellyGen2Device, type SimMessage } from '../sim/devices.ts';
-import { seededRandom } from '../sim/scenarios.ts';
+import { seededRandom } from '../sim/random.ts';
 
 /** Simulated seconds per round (one tick of every device). */
 const ROUND_S = 10;

@@ -18,13 +18,13 @@ import {
   type SimMessage,
   TasmotaDevice,
 } from './devices.ts';
+import { seededRandom } from './random.ts';
 import {
   type Profile,
   profileFor,
   type ScenarioName,
   SIM_STANDBY_THRESHOLD_W,
   SIM_WORKING_THRESHOLD_W,
-  seededRandom,
 } from './scenarios.ts';
 
 export interface SimulatorOptions {

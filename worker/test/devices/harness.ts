@@ -247,14 +247,5 @@ export function project(actual: Flat[], expected: Record<string, unknown>[]): Fl
   });
 }
 
-/** Deterministic PRNG (mulberry32) for property tests. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for property tests (the simulator's mulberry32). */
+export { seededRandom as prng } from '../../../scripts/sim/random.ts';

@@ -93,14 +93,5 @@ export class WorkerProcess {
   }
 }
 
-/** A small seeded PRNG (mulberry32) so a failing run can be replayed with the same kill points. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so a failing run can be replayed with the same kill points. */
+export { seededRandom as seeded } from '../../../scripts/sim/random.ts';
