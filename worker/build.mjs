@@ -3,8 +3,11 @@
  * Production bundle of the worker for the Docker image: one ESM file, worker/dist/worker.mjs, run with
  * plain `node` (no tsx at run time). better-sqlite3 stays external because it is a native addon; the
  * image installs it next to the bundle. Layout the bundle expects at run time:
- *   <root>/worker/dist/worker.mjs, <root>/worker/package.json, <root>/web/generated/worker-page/
+ *   <root>/worker/dist/worker.mjs, <root>/worker/dist/writer-thread.mjs (the outbox's writer thread,
+ *   plain JS loaded by URL next to the bundle), <root>/worker/package.json,
+ *   <root>/web/generated/worker-page/
  */
+import { copyFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 await build({
@@ -23,3 +26,10 @@ await build({
   },
   logLevel: 'info',
 });
+
+// The outbox starts its writer thread from `new URL('./writer-thread.mjs', import.meta.url)`: next to
+// the source file in development, next to the bundle here.
+copyFileSync(
+  new URL('./src/outbox/writer-thread.mjs', import.meta.url),
+  new URL('./dist/writer-thread.mjs', import.meta.url),
+);

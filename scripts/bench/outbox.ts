@@ -135,8 +135,8 @@ const nowMs = () => performance.timeOrigin + performance.now();
 /**
  * Publish -> outbox commit latency through the real pipeline at `rate` msg/s. The publisher is a
  * child process (a device is not in the worker's event loop) and stamps each payload with its publish
- * time (`ts`, ignored by the parser). When the registry commits for a message, a setImmediate queued
- * after the outbox's own group commit records the latency once the transaction is durable.
+ * time (`ts`, ignored by the parser). Each event the registry commits for a message is matched to
+ * that time, and its latency is taken when the outbox reports it durable (`onCommitted`).
  */
 async function pipelineLatency(rate: number, flipEvery: number): Promise<string[][]> {
   const DEVICES = 100;
@@ -148,18 +148,33 @@ async function pipelineLatency(rate: number, flipEvery: number): Promise<string[
   const broker = await startBenchBroker();
   const { url } = broker;
   brokerKind = broker.kind;
-  const outbox = new Outbox({ dir, log, maxEvents: 100_000_000 });
-  let current: number | null = null;
+  /** Publish time of each event's message, until the event is durable. */
+  const publishedAt = new Map<string, number>();
   const latencies: number[] = [];
+  const outbox = new Outbox({
+    dir,
+    log,
+    maxEvents: 100_000_000,
+    // An event counts as produced when its group is durable (the writer thread's commit returned).
+    onCommitted: (events) => {
+      const at = nowMs();
+      for (const e of events) {
+        const t = publishedAt.get(e.event_uid);
+        if (t === undefined) continue;
+        publishedAt.delete(e.event_uid);
+        latencies.push(at - t);
+      }
+    },
+  });
+  let current: number | null = null;
   /** publish -> arrival in the worker (every 10th message): the share of MQTT transport. */
   const arrivals: number[] = [];
   let received = 0;
   const store = {
     commit(deviceId: string, events: WorkshopEvent[], snap: unknown) {
-      outbox.commit(deviceId, events, snap);
       const t = current;
-      if (t === null || events.length === 0) return;
-      setImmediate(() => latencies.push(nowMs() - t));
+      if (t !== null) for (const e of events) publishedAt.set(e.event_uid, t);
+      outbox.commit(deviceId, events, snap);
     },
     loadSnapshot: (id: string) => outbox.loadSnapshot(id),
     deleteSnapshot: (id: string) => outbox.deleteSnapshot(id),

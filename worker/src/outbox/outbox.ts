@@ -5,15 +5,21 @@
  * the sender only ever reads committed rows, so an event is durable before anything depends on it, and
  * after a kill -9 the restored actor state always matches the events already in the outbox.
  *
- * Group commit: `commit()` stages the write and the transaction runs at the end of the current
- * event-loop turn (setImmediate), together with every other device's writes of that turn. One fsync
- * then covers a whole burst of MQTT messages. A crash before the group commits loses the staged writes
- * *and* their snapshots together, which is the same as those MQTT messages never arriving: state and
- * events stay consistent. `flush()` commits immediately (shutdown, tests); `groupCommit: false` makes
- * every `commit()` its own transaction.
+ * Group commit: `commit()` stages the write; at the end of the current event-loop turn the staged
+ * writes of every device go to the writer thread (writer.ts) as ONE transaction. One fsync then covers
+ * a whole burst of MQTT messages, and it happens off the event loop. One group is in flight at a time:
+ * what is staged meanwhile becomes the next group as soon as the first is durable, so commit order
+ * (the outbox id order the sender reads) is staging order even when a commit has to be retried. An
+ * event counts as produced when its group is durable (`onCommitted`). A crash before that loses the
+ * group's writes *and* their snapshots together, which is the same as those MQTT messages never
+ * arriving: state and events stay consistent. Until then the device reads its own snapshot from the
+ * staged or in-flight group. `flush()` waits synchronously until everything staged is durable
+ * (shutdown, tests); `groupCommit: false` makes every `commit()` its own synchronous transaction.
+ * Reads (peek, snapshots, counts) use the main thread's own connection: WAL readers never wait for
+ * the writer.
  *
  * Durability: `synchronous=FULL` (default) fsyncs the WAL on every commit, so a committed event also
- * survives a power cut; NORMAL only survives a process crash. Measured in worker/README.md.
+ * survives a power cut; NORMAL only survives a process crash. Measured in scripts/bench/README.md.
  *
  * Cap: `max_events` is an alarm, not a drop. Above it the outbox keeps accepting (losing an event is
  * worse than using disk) while logging a warning, flagging health `degraded` and raising a metric.
@@ -27,6 +33,7 @@ import type { DeviceStore } from '../devices/stores.ts';
 import { WorkerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SCHEMA_SQL } from './schema.ts';
+import { OutboxWriter, type WriteBatch, type WriteReply } from './writer.ts';
 
 export interface PendingEvent {
   id: number;
@@ -54,30 +61,46 @@ export interface OutboxOptions {
   maxEvents?: number;
   synchronous?: 'FULL' | 'NORMAL';
   groupCommit?: boolean;
+  /** How long a write waits for a lock held by another process before it counts as failed. */
+  busyTimeoutMs?: number;
   now?: () => number;
   /** Called after each successful commit with the events it made durable (sender wake-up, metrics). */
   onCommitted?: (events: WorkshopEvent[]) => void;
 }
 
 type Staged =
-  | { kind: 'commit'; deviceId: string; events: WorkshopEvent[]; snapshot: unknown }
+  | { kind: 'commit'; deviceId: string; events: WorkshopEvent[]; snapshot: string | null }
   | { kind: 'delete'; deviceId: string };
+
+/** A group handed to the writer thread and not yet durable. */
+interface InFlight {
+  group: Staged[];
+  batch: WriteBatch;
+  snapshots: Map<string, string | null>;
+  /** Submitted and unanswered (false after a failure, until the retry). */
+  awaiting: boolean;
+}
 
 const RETRY_FAILED_COMMIT_MS = 1000;
 const CAP_WARNING_EVERY_MS = 60_000;
 
 export class Outbox implements DeviceStore {
   readonly file: string;
+  /** The main thread's connection: reads only (writes go through the writer thread). */
   private readonly db: Database.Database;
-  private readonly stmt: ReturnType<typeof prepare>;
+  private readonly stmt: ReturnType<typeof prepareReads>;
+  private readonly writer: OutboxWriter;
   private staged: Staged[] = [];
   /** Latest staged snapshot per device, so reads in the same turn see their own writes. */
   private stagedSnapshots = new Map<string, string | null>();
+  private inFlight: InFlight | null = null;
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
   private depthCount: number;
   private deadCount: number;
   private lastCapWarning = 0;
   private failing: Error | null = null;
+  /** Set by a reply that failed on the medium; thrown by the synchronous `flush()` waiting for it. */
+  private lastFailure: Error | null = null;
   private closed = false;
   private readonly now: () => number;
   readonly maxEvents: number;
@@ -89,13 +112,22 @@ export class Outbox implements DeviceStore {
     this.maxEvents = options.maxEvents ?? 1_000_000;
     this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    // A concurrent reader (the crash test, sqlite3 CLI) must not make a commit fail at once.
+    // A concurrent writer (our thread, the crash test, sqlite3 CLI) must not make a read fail at once.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA_SQL);
-    this.stmt = prepare(this.db);
+    this.stmt = prepareReads(this.db);
     this.depthCount = (this.stmt.depth.get() as { n: number }).n;
     this.deadCount = (this.stmt.deadCount.get() as { n: number }).n;
+    try {
+      this.writer = new OutboxWriter(this.file, {
+        synchronous: options.synchronous ?? 'FULL',
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        statements: WRITE_SQL,
+      });
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
   }
 
   // --- DeviceStore ----------------------------------------------------------------------------------
@@ -110,8 +142,9 @@ export class Outbox implements DeviceStore {
   }
 
   loadSnapshot(deviceId: string): unknown | null {
-    const staged = this.stagedSnapshots.get(deviceId);
-    if (staged !== undefined) return staged === null ? null : JSON.parse(staged);
+    const own = this.stagedSnapshots.get(deviceId) ?? this.inFlight?.snapshots.get(deviceId);
+    const seen = this.stagedSnapshots.has(deviceId) || this.inFlight?.snapshots.has(deviceId);
+    if (seen) return own === null || own === undefined ? null : JSON.parse(own);
     const row = this.stmt.getSnapshot.get(deviceId) as { body: string } | undefined;
     return row ? JSON.parse(row.body) : null;
   }
@@ -126,37 +159,94 @@ export class Outbox implements DeviceStore {
 
   // --- group commit ---------------------------------------------------------------------------------
 
-  /** Commits everything staged now, in one transaction. Throws when the commit fails. */
+  /**
+   * Waits (synchronously) until everything staged is durable. Throws when a commit fails on the
+   * medium (the writes stay staged and are retried) or when a single write was refused.
+   */
   flush(): void {
-    if (this.scheduled) {
-      clearImmediate(this.scheduled as NodeJS.Immediate);
-      clearTimeout(this.scheduled as NodeJS.Timeout);
-      this.scheduled = null;
+    this.cancelSchedule();
+    this.lastFailure = null;
+    while (this.inFlight || this.staged.length > 0) {
+      if (this.inFlight) this.submitInFlight();
+      else this.send();
+      this.writer.waitFor(() => this.inFlight === null || this.lastFailure !== null);
+      if (this.lastFailure) throw this.lastFailure;
     }
-    if (this.staged.length === 0) return;
+  }
+
+  /** Hands the staged group to the writer thread. */
+  private send(): void {
+    if (this.inFlight || this.staged.length === 0 || this.closed) return;
     const group = this.staged;
-    let inserted: WorkshopEvent[];
-    try {
-      inserted = this.runGroup(group);
-    } catch (err) {
-      if (isTransient(err)) {
-        // Disk full, I/O error, locked: the data is fine, the disk is not. Keep it and retry.
-        this.failing = err as Error;
-        this.options.log.error(
-          { err, staged: group.length },
-          'Outbox commit failed; keeping the writes staged and retrying',
-        );
-        this.schedule(RETRY_FAILED_COMMIT_MS);
-        throw writeFailed(err);
-      }
-      // A write that can never commit (a bug upstream): commit the others one by one, log the bad.
-      this.staged = [];
-      this.stagedSnapshots.clear();
-      inserted = this.isolate(group, err);
-      if (group.length === 1) throw writeFailed(err);
-    }
+    const at = this.now();
+    const batch = this.writer.batch();
+    for (const item of group) addItem(batch, item, at);
+    this.inFlight = {
+      group,
+      batch,
+      snapshots: this.stagedSnapshots,
+      awaiting: false,
+    };
     this.staged = [];
-    this.stagedSnapshots.clear();
+    this.stagedSnapshots = new Map();
+    this.submitInFlight();
+  }
+
+  private submitInFlight(): void {
+    const flight = this.inFlight;
+    if (!flight || flight.awaiting) return;
+    flight.awaiting = true;
+    this.writer.submit(flight.batch, (reply) => this.settleGroup(flight, reply));
+  }
+
+  private settleGroup(flight: InFlight, reply: WriteReply): void {
+    flight.awaiting = false;
+    if (!reply.ok) {
+      // Disk full, I/O error, locked: the data is fine, the disk is not. Keep it and retry.
+      const err = Object.assign(new Error(reply.message), { code: reply.code });
+      this.failing = err;
+      this.lastFailure = writeFailed(err);
+      this.options.log.error(
+        { err, staged: flight.group.length },
+        'Outbox commit failed; keeping the writes staged and retrying',
+      );
+      if (!this.closed) {
+        this.scheduled = setTimeout(() => {
+          this.scheduled = null;
+          this.submitInFlight();
+        }, RETRY_FAILED_COMMIT_MS);
+      }
+      return;
+    }
+    this.inFlight = null;
+    const refused = new Map(reply.failed.map((f) => [f.item, f]));
+    for (const f of reply.failed) {
+      // A write that can never commit (a bug upstream); the others of the group committed.
+      this.options.log.error(
+        { err: { code: f.code, message: f.message }, device_id: flight.group[f.item]?.deviceId },
+        'Outbox write refused by the database (not committed, nor its snapshot)',
+      );
+    }
+    // `changes` holds one entry per op, in the order addItem() wrote them: events first.
+    const inserted: WorkshopEvent[] = [];
+    let op = 0;
+    flight.group.forEach((item, i) => {
+      if (item.kind !== 'commit') {
+        op += 1;
+        return;
+      }
+      if (!refused.has(i)) {
+        // OR IGNORE: a re-sent group (after a failed commit) must not fail on its own rows.
+        item.events.forEach((e, k) => {
+          if ((reply.changes[op + k] ?? 0) > 0) inserted.push(e);
+        });
+      }
+      op += item.events.length + (item.snapshot === null ? 0 : 1);
+    });
+    const only = reply.failed[0];
+    if (only && flight.group.length === 1) {
+      this.lastFailure = writeFailed(Object.assign(new Error(only.message), { code: only.code }));
+    }
     if (this.failing) this.options.log.info('Outbox commits work again');
     this.failing = null;
     this.depthCount += inserted.length;
@@ -164,62 +254,24 @@ export class Outbox implements DeviceStore {
       this.checkCap();
       this.options.onCommitted?.(inserted);
     }
-  }
-
-  private runGroup(group: Staged[]): WorkshopEvent[] {
-    const at = this.now();
-    const inserted: WorkshopEvent[] = [];
-    this.db.transaction(() => {
-      for (const item of group) {
-        if (item.kind === 'delete') {
-          this.stmt.deleteSnapshot.run(item.deviceId);
-          continue;
-        }
-        for (const e of item.events) {
-          // OR IGNORE: a re-staged group (after a failed commit) must not fail on its own rows.
-          const r = this.stmt.insert.run(
-            item.deviceId,
-            e.seq,
-            e.event_uid,
-            e.type,
-            JSON.stringify(e),
-            at,
-          );
-          if (r.changes > 0) inserted.push(e);
-        }
-        if (item.snapshot !== null)
-          this.stmt.putSnapshot.run(item.deviceId, item.snapshot as string, at);
-      }
-    })();
-    return inserted;
-  }
-
-  private isolate(group: Staged[], err: unknown): WorkshopEvent[] {
-    const inserted: WorkshopEvent[] = [];
-    for (const item of group) {
-      try {
-        inserted.push(...this.runGroup([item]));
-      } catch (itemErr) {
-        this.options.log.error(
-          { err: itemErr, device_id: item.deviceId, group_error: String(err) },
-          'Outbox write refused by the database (not committed, nor its snapshot)',
-        );
-      }
-    }
-    return inserted;
+    // What was staged while this group was on disk goes next, at once.
+    if (this.scheduled === null) this.send();
   }
 
   private schedule(delayMs: number): void {
     if (this.scheduled || this.closed) return;
     const run = () => {
       this.scheduled = null;
-      try {
-        this.flush();
-      } catch {
-        // Logged and rescheduled by flush(); nothing to add here.
-      }
+      this.send();
     };
     this.scheduled = delayMs === 0 ? setImmediate(run) : setTimeout(run, delayMs);
+  }
+
+  private cancelSchedule(): void {
+    if (!this.scheduled) return;
+    clearImmediate(this.scheduled as NodeJS.Immediate);
+    clearTimeout(this.scheduled as NodeJS.Timeout);
+    this.scheduled = null;
   }
 
   private checkCap(): void {
@@ -260,23 +312,29 @@ export class Outbox implements DeviceStore {
    * the dead-letter table with Odoo's code and message.
    */
   settle(acked: number[], rejected: { item: PendingEvent; code: string; message: string }[]): void {
+    this.assertOpen();
     const at = new Date(this.now()).toISOString();
+    const batch = this.writer.batch().item();
+    for (const id of acked) batch.op('remove', [id]);
+    for (const r of rejected) {
+      batch.op('deadLetter', [
+        r.item.event_uid,
+        r.item.device_id,
+        r.item.type,
+        JSON.stringify(r.item.event),
+        r.code.slice(0, 64),
+        r.message.slice(0, 1024),
+        at,
+      ]);
+      batch.op('remove', [r.item.id]);
+    }
+    // Synchronous: the sender peeks again right after, and must not see these rows again.
+    const changes = this.writeNow(batch);
+    // Ops: one remove per acked id, then (dead letter, remove) per rejected item.
     let removed = 0;
-    this.db.transaction(() => {
-      for (const id of acked) removed += this.stmt.remove.run(id).changes;
-      for (const r of rejected) {
-        this.stmt.deadLetter.run(
-          r.item.event_uid,
-          r.item.device_id,
-          r.item.type,
-          JSON.stringify(r.item.event),
-          r.code.slice(0, 64),
-          r.message.slice(0, 1024),
-          at,
-        );
-        removed += this.stmt.remove.run(r.item.id).changes;
-      }
-    })();
+    changes.forEach((n, i) => {
+      if (i < acked.length || (i - acked.length) % 2 === 1) removed += n;
+    });
     this.depthCount -= removed;
     this.deadCount += rejected.length;
   }
@@ -316,7 +374,18 @@ export class Outbox implements DeviceStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.stmt.setMeta.run(key, value);
+    this.assertOpen();
+    this.writeNow(this.writer.batch().item().op('setMeta', [key, value]));
+  }
+
+  /** One transaction in the writer thread, waited for: rare writes that callers expect done. */
+  private writeNow(batch: WriteBatch): number[] {
+    const reply = this.writer.run(batch);
+    const failure = reply.ok ? reply.failed[0] : reply;
+    if (failure) {
+      throw writeFailed(Object.assign(new Error(failure.message), { code: failure.code }));
+    }
+    return reply.ok ? reply.changes : [];
   }
 
   /** Commits what is staged, checkpoints the WAL and closes the database. */
@@ -326,13 +395,12 @@ export class Outbox implements DeviceStore {
       this.flush();
     } finally {
       this.closed = true;
-      if (this.scheduled) {
-        clearImmediate(this.scheduled as NodeJS.Immediate);
-        clearTimeout(this.scheduled as NodeJS.Timeout);
-        this.scheduled = null;
+      this.cancelSchedule();
+      try {
+        this.writer.close();
+      } finally {
+        this.db.close();
       }
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.db.close();
     }
   }
 
@@ -346,31 +414,38 @@ const writeFailed = (err: unknown) =>
     cause: err,
   });
 
-/** SQLite failures of the medium, not of the data: worth retrying the same write later. */
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return (
-    typeof code === 'string' &&
-    /^SQLITE_(FULL|IOERR|BUSY|LOCKED|CANTOPEN|READONLY|PROTOCOL|NOMEM)/.test(code)
-  );
+/** Every write of the outbox, run by the writer thread (writer-thread.mjs) by name. */
+const WRITE_SQL = {
+  insert:
+    'INSERT OR IGNORE INTO outbox (device_id, seq, event_uid, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  putSnapshot:
+    'INSERT INTO snapshots (device_id, body, updated_at) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+  deleteSnapshot: 'DELETE FROM snapshots WHERE device_id = ?',
+  remove: 'DELETE FROM outbox WHERE id = ?',
+  deadLetter:
+    'INSERT INTO dead_letter (event_uid, device_id, type, body, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  setMeta:
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+} as const;
+
+/** Adds one staged write as one item: its events, then its snapshot (settleGroup reads that order). */
+function addItem(batch: WriteBatch, item: Staged, at: number): void {
+  batch.item();
+  if (item.kind === 'delete') {
+    batch.op('deleteSnapshot', [item.deviceId]);
+    return;
+  }
+  for (const e of item.events) {
+    batch.op('insert', [item.deviceId, e.seq, e.event_uid, e.type, JSON.stringify(e), at]);
+  }
+  if (item.snapshot !== null) batch.op('putSnapshot', [item.deviceId, item.snapshot, at]);
 }
 
-function prepare(db: Database.Database) {
+function prepareReads(db: Database.Database) {
   return {
-    insert: db.prepare(
-      'INSERT OR IGNORE INTO outbox (device_id, seq, event_uid, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    putSnapshot: db.prepare(
-      'INSERT INTO snapshots (device_id, body, updated_at) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
-    ),
     getSnapshot: db.prepare('SELECT body FROM snapshots WHERE device_id = ?'),
-    deleteSnapshot: db.prepare('DELETE FROM snapshots WHERE device_id = ?'),
     peek: db.prepare(
       'SELECT id, device_id, event_uid, type, body, created_at FROM outbox ORDER BY id LIMIT ?',
-    ),
-    remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
-    deadLetter: db.prepare(
-      'INSERT INTO dead_letter (event_uid, device_id, type, body, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     depth: db.prepare('SELECT count(*) AS n FROM outbox'),
     deadCount: db.prepare('SELECT count(*) AS n FROM dead_letter'),
@@ -379,8 +454,5 @@ function prepare(db: Database.Database) {
       'SELECT id, event_uid, device_id, type, body, code, message, at FROM dead_letter ORDER BY id DESC LIMIT ?',
     ),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    setMeta: db.prepare(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-    ),
   };
 }

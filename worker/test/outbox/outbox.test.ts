@@ -45,12 +45,23 @@ describe('Outbox', () => {
 
   it('commits an event and its snapshot in the same transaction (group commit at end of turn)', async () => {
     let committed = 0;
-    open({ onCommitted: (events) => (committed += events.length) });
+    let durable!: () => void;
+    const done = new Promise<void>((resolve) => {
+      durable = resolve;
+    });
+    open({
+      onCommitted: (events) => {
+        committed += events.length;
+        durable();
+      },
+    });
     outbox.commit('a', [onlineEvent('a')], { state: 'idle' });
     // Staged: not visible to the sender yet, but the device sees its own snapshot.
     expect(outbox.peek(10)).toHaveLength(0);
     expect(outbox.loadSnapshot('a')).toEqual({ state: 'idle' });
-    await new Promise((r) => setImmediate(r));
+    // The commit runs in the writer thread; commit() itself returned before it was durable.
+    expect(committed).toBe(0);
+    await done;
     expect(committed).toBe(1);
     const db = new Database(outbox.file, { readonly: true });
     const row = db
@@ -71,6 +82,22 @@ describe('Outbox', () => {
     open();
     expect(outbox.depth()).toBe(1);
     expect(outbox.loadSnapshot('a')).toEqual({ v: 1 });
+  });
+
+  it('commits the rest of a group when one write is refused by the database, and logs the refused one', () => {
+    const { log, lines } = captureLog();
+    outbox = new Outbox({ dir, log });
+    const good = [onlineEvent('a'), onlineEvent('c')];
+    const bad = { ...onlineEvent('b'), seq: {} as unknown as number };
+    outbox.commit('a', [good[0]!], { v: 'a' });
+    outbox.commit('b', [bad], { v: 'b' });
+    outbox.commit('c', [good[1]!], { v: 'c' });
+    outbox.flush();
+    expect(outbox.peek(10).map((p) => p.event_uid)).toEqual(good.map((e) => e.event_uid));
+    expect(outbox.loadSnapshot('a')).toEqual({ v: 'a' });
+    expect(outbox.loadSnapshot('b')).toBeNull();
+    expect(outbox.loadSnapshot('c')).toEqual({ v: 'c' });
+    expect(lines.filter((l) => l.level === 50 && l.device_id === 'b')).toHaveLength(1);
   });
 
   it('survives reopening: events and snapshots persist, deleted snapshots stay deleted', () => {
@@ -120,6 +147,48 @@ describe('Outbox', () => {
     outbox.flush();
     now += 4_000;
     expect(outbox.oldestPendingMs()).toBe(4_000);
+  });
+
+  it('commits in the writer thread while the event loop runs, one group at a time, in staging order', async () => {
+    const groups: string[][] = [];
+    open({ onCommitted: (events) => groups.push(events.map((e) => e.event_uid)) });
+    const first = [onlineEvent('a'), onlineEvent('b')];
+    outbox.commit('a', [first[0]!], { v: 1 });
+    outbox.commit('b', [first[1]!], { v: 1 });
+    // End of turn: the first group leaves for the writer thread.
+    await new Promise((r) => setImmediate(r));
+    // Staged while the first group is on disk: the device still reads its newest snapshot.
+    const second = onlineEvent('a');
+    outbox.commit('a', [second], { v: 2 });
+    expect(outbox.loadSnapshot('a')).toEqual({ v: 2 });
+    expect(outbox.loadSnapshot('b')).toEqual({ v: 1 });
+    outbox.flush();
+    expect(groups.flat()).toEqual([...first.map((e) => e.event_uid), second.event_uid]);
+    expect(outbox.peek(10).map((p) => p.event_uid)).toEqual(groups.flat());
+    expect(outbox.loadSnapshot('a')).toEqual({ v: 2 });
+  });
+
+  it('keeps a group whose commit fails on the medium and commits it once the database is free', () => {
+    const { log, lines } = captureLog();
+    outbox = new Outbox({ dir, log, busyTimeoutMs: 20 });
+    // Another process holds the write lock: the writer thread gets SQLITE_BUSY.
+    const other = new Database(outbox.file);
+    other.exec('BEGIN IMMEDIATE');
+    const events = [onlineEvent('a'), onlineEvent('a')];
+    outbox.commit('a', [events[0]!], { v: 1 });
+    expect(() => outbox.flush()).toThrow(/Outbox commit failed/);
+    expect(outbox.commitError()).not.toBeNull();
+    outbox.commit('a', [events[1]!], { v: 2 });
+    expect(outbox.loadSnapshot('a')).toEqual({ v: 2 });
+    other.exec('COMMIT');
+    other.close();
+    outbox.flush();
+    expect(outbox.commitError()).toBeNull();
+    expect(outbox.peek(10).map((p) => p.event_uid)).toEqual(events.map((e) => e.event_uid));
+    expect(outbox.depth()).toBe(2);
+    expect(
+      lines.some((l) => l.level === 50 && /keeping the writes staged/.test(String(l.msg))),
+    ).toBe(true);
   });
 
   it('uses WAL with synchronous FULL by default', () => {
