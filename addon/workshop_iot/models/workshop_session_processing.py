@@ -134,15 +134,19 @@ class WorkshopSession(models.Model):
         if not sessions:
             return
         self.env.flush_all()
+        # A correlated subquery, not a join: given all three values, PostgreSQL reads only the
+        # session's seq range from workshop_event_device_seq_idx. As a join it planned an index
+        # scan on device_key alone and filtered every event the machine ever sent (5 ms per batch
+        # after 10,000 events, growing with the log).
         self.env.cr.execute(SQL(
-            """SELECT s.id, count(DISTINCT e.seq)
+            """SELECT s.id, (SELECT count(DISTINCT e.seq)
+                               FROM workshop_event e
+                              WHERE e.device_key = d.device_id AND e.worker_uid = w.worker_uid
+                                AND e.seq BETWEEN s.first_seq AND s.last_seq)
                  FROM workshop_session s
                  JOIN workshop_device d ON d.id = s.device_id
                  JOIN workshop_worker w ON w.id = s.worker_id
-                 JOIN workshop_event e ON e.device_key = d.device_id AND e.worker_uid = w.worker_uid
-                                      AND e.seq BETWEEN s.first_seq AND s.last_seq
-                WHERE s.id = ANY(%s)
-             GROUP BY s.id""", sessions.ids))
+                WHERE s.id = ANY(%s)""", sessions.ids))
         present = dict(self.env.cr.fetchall())
         for session in sessions:
             gaps = max(session.last_seq - session.first_seq + 1 - present.get(session.id, 0), 0)
