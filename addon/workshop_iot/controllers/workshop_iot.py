@@ -7,7 +7,7 @@ import uuid
 from odoo import http
 from odoo.http import Response, request
 
-from ..models.ir_http import ROUTING_FLAG
+from ..models.ir_http import AUTH_METHOD, ROUTING_FLAG
 from ..tools import jsonrpc
 from ..tools import rpc_errors as E
 from ..tools.exceptions import RpcException
@@ -48,7 +48,7 @@ def _validators():
 
 class WorkshopIotController(http.Controller):
     @http.route(
-        "/workshop_iot/rpc", type="http", auth="bearer", methods=["POST"], csrf=False,
+        "/workshop_iot/rpc", type="http", auth=AUTH_METHOD, methods=["POST"], csrf=False,
         save_session=False, **{ROUTING_FLAG: True},
     )
     def rpc(self):
