@@ -89,7 +89,7 @@ export class Outbox implements DeviceStore {
   /** The main thread's connection: reads only (writes go through the writer thread). */
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<typeof prepareReads>;
-  private readonly writer: OutboxWriter;
+  private writer: OutboxWriter;
   private staged: Staged[] = [];
   /** Latest staged snapshot per device, so reads in the same turn see their own writes. */
   private stagedSnapshots = new Map<string, string | null>();
@@ -119,14 +119,50 @@ export class Outbox implements DeviceStore {
     this.depthCount = (this.stmt.depth.get() as { n: number }).n;
     this.deadCount = (this.stmt.deadCount.get() as { n: number }).n;
     try {
-      this.writer = new OutboxWriter(this.file, {
-        synchronous: options.synchronous ?? 'FULL',
-        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
-        statements: WRITE_SQL,
-      });
+      this.writer = this.startWriter();
     } catch (err) {
       this.db.close();
       throw err;
+    }
+  }
+
+  private startWriter(): OutboxWriter {
+    return new OutboxWriter(this.file, {
+      synchronous: this.options.synchronous ?? 'FULL',
+      busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
+      statements: WRITE_SQL,
+      onExit: (err) => {
+        this.options.log.error(
+          { err },
+          'Outbox writer thread ended unexpectedly; starting a new one',
+        );
+        this.restartWriter();
+      },
+    });
+  }
+
+  /**
+   * Replaces the writer thread (it died, or a test simulates that) and sends the in-flight group
+   * again. Safe to repeat: inserts are OR IGNORE on event_uid and snapshots are upserts, so a group
+   * the old thread may have committed before dying commits nothing twice.
+   */
+  restartWriter(): void {
+    if (this.closed) return;
+    this.writer.terminate();
+    try {
+      this.writer = this.startWriter();
+    } catch (err) {
+      this.failing = err as Error;
+      this.options.log.error({ err }, 'Outbox writer thread cannot start; retrying');
+      this.scheduled ??= setTimeout(() => {
+        this.scheduled = null;
+        this.restartWriter();
+      }, RETRY_FAILED_COMMIT_MS);
+      return;
+    }
+    if (this.inFlight) {
+      this.inFlight.awaiting = false;
+      this.submitInFlight();
     }
   }
 
@@ -227,21 +263,11 @@ export class Outbox implements DeviceStore {
         'Outbox write refused by the database (not committed, nor its snapshot)',
       );
     }
-    // `changes` holds one entry per op, in the order addItem() wrote them: events first.
+    // Every event of a committed item is durable now. An insert that changed nothing (OR IGNORE)
+    // found its row already there: a thread that died after committing this group, unanswered.
     const inserted: WorkshopEvent[] = [];
-    let op = 0;
     flight.group.forEach((item, i) => {
-      if (item.kind !== 'commit') {
-        op += 1;
-        return;
-      }
-      if (!refused.has(i)) {
-        // OR IGNORE: a re-sent group (after a failed commit) must not fail on its own rows.
-        item.events.forEach((e, k) => {
-          if ((reply.changes[op + k] ?? 0) > 0) inserted.push(e);
-        });
-      }
-      op += item.events.length + (item.snapshot === null ? 0 : 1);
+      if (item.kind === 'commit' && !refused.has(i)) inserted.push(...item.events);
     });
     const only = reply.failed[0];
     if (only && flight.group.length === 1) {

@@ -60,6 +60,8 @@ export interface WriterSettings {
   busyTimeoutMs: number;
   /** Statement name -> SQL; a batch names them. */
   statements: Readonly<Record<string, string>>;
+  /** The thread ended without close() (crashed, killed): its unanswered requests never will be. */
+  onExit?: (err: Error) => void;
 }
 
 type RawReply = { id: number; ok: boolean } & Record<string, unknown>;
@@ -114,8 +116,11 @@ export class OutboxWriter {
       this.#exitError = err;
     });
     this.#worker.on('exit', (code) => {
-      if (!this.#closed)
-        this.#exitError ??= new WriterThreadError(`writer thread exited (${code})`);
+      if (this.#closed) return;
+      this.#exitError ??= new WriterThreadError(`writer thread exited (${code})`);
+      this.#closed = true;
+      this.#callbacks.clear();
+      settings.onExit?.(this.#exitError);
     });
     // The loop may end while the thread idles; close() ends it properly.
     this.#worker.unref();
@@ -177,6 +182,14 @@ export class OutboxWriter {
       Atomics.wait(this.#signal, 0, seen, Math.min(left, 100));
       if (this.#worker.threadId < 0) throw new WriterThreadError('writer thread is gone');
     }
+  }
+
+  /** Ends the thread at once, answering nothing more (a replacement thread takes over). */
+  terminate(): void {
+    this.#closed = true;
+    this.#callbacks.clear();
+    this.#port.close();
+    void this.#worker.terminate();
   }
 
   /** Checkpoints the WAL, closes the database in the thread and ends the thread. */

@@ -191,6 +191,23 @@ describe('Outbox', () => {
     ).toBe(true);
   });
 
+  it('replaces a writer thread that ended with a group in flight, committing that group exactly once', async () => {
+    const committed: string[] = [];
+    open({ onCommitted: (events) => committed.push(...events.map((e) => e.event_uid)) });
+    const events = [onlineEvent('a'), onlineEvent('b')];
+    outbox.commit('a', [events[0]!], { v: 1 });
+    await new Promise((r) => setImmediate(r));
+    // The first group is in flight (or just committed) when its thread goes away.
+    outbox.restartWriter();
+    outbox.commit('b', [events[1]!], { v: 1 });
+    outbox.flush();
+    expect(outbox.peek(10).map((p) => p.event_uid)).toEqual(events.map((e) => e.event_uid));
+    expect(outbox.depth()).toBe(2);
+    expect(outbox.loadSnapshot('a')).toEqual({ v: 1 });
+    // Reported durable once each, whichever thread committed it.
+    expect([...new Set(committed)].sort()).toEqual(events.map((e) => e.event_uid).sort());
+  });
+
   it('uses WAL with synchronous FULL by default', () => {
     open();
     outbox.close();
