@@ -82,6 +82,8 @@ interface InFlight {
 }
 
 const RETRY_FAILED_COMMIT_MS = 1000;
+/** Staged writes per transaction at most (a burst after a stall commits in several). */
+const MAX_GROUP_ITEMS = 5000;
 const CAP_WARNING_EVERY_MS = 60_000;
 
 export class Outbox implements DeviceStore {
@@ -178,9 +180,12 @@ export class Outbox implements DeviceStore {
   }
 
   loadSnapshot(deviceId: string): unknown | null {
-    const own = this.stagedSnapshots.get(deviceId) ?? this.inFlight?.snapshots.get(deviceId);
-    const seen = this.stagedSnapshots.has(deviceId) || this.inFlight?.snapshots.has(deviceId);
-    if (seen) return own === null || own === undefined ? null : JSON.parse(own);
+    // Newest first: staged, then in flight, then committed. null: deleted there.
+    for (const layer of [this.stagedSnapshots, this.inFlight?.snapshots]) {
+      if (!layer?.has(deviceId)) continue;
+      const own = layer.get(deviceId);
+      return own === null || own === undefined ? null : JSON.parse(own);
+    }
     const row = this.stmt.getSnapshot.get(deviceId) as { body: string } | undefined;
     return row ? JSON.parse(row.body) : null;
   }
@@ -210,21 +215,27 @@ export class Outbox implements DeviceStore {
     }
   }
 
-  /** Hands the staged group to the writer thread. */
+  /**
+   * Hands the staged group to the writer thread: at most MAX_GROUP_ITEMS writes, the rest go next
+   * (bounds the copy to the thread and the thread's memory after a long stall).
+   */
   private send(): void {
     if (this.inFlight || this.staged.length === 0 || this.closed) return;
-    const group = this.staged;
     const at = this.now();
+    let group = this.staged;
+    let snapshots = this.stagedSnapshots;
+    if (group.length > MAX_GROUP_ITEMS) {
+      this.staged = group.slice(MAX_GROUP_ITEMS);
+      group = group.slice(0, MAX_GROUP_ITEMS);
+      snapshots = snapshotsOf(group);
+      this.stagedSnapshots = snapshotsOf(this.staged);
+    } else {
+      this.staged = [];
+      this.stagedSnapshots = new Map();
+    }
     const batch = this.writer.batch();
     for (const item of group) addItem(batch, item, at);
-    this.inFlight = {
-      group,
-      batch,
-      snapshots: this.stagedSnapshots,
-      awaiting: false,
-    };
-    this.staged = [];
-    this.stagedSnapshots = new Map();
+    this.inFlight = { group, batch, snapshots, awaiting: false };
     this.submitInFlight();
   }
 
@@ -453,6 +464,16 @@ const WRITE_SQL = {
   setMeta:
     'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
 } as const;
+
+/** The latest snapshot (or deletion: null) per device among `items`. */
+function snapshotsOf(items: Staged[]): Map<string, string | null> {
+  const snapshots = new Map<string, string | null>();
+  for (const item of items) {
+    if (item.kind === 'delete') snapshots.set(item.deviceId, null);
+    else if (item.snapshot !== null) snapshots.set(item.deviceId, item.snapshot);
+  }
+  return snapshots;
+}
 
 /** Adds one staged write as one item: its events, then its snapshot (settleGroup reads that order). */
 function addItem(batch: WriteBatch, item: Staged, at: number): void {

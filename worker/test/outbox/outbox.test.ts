@@ -168,6 +168,26 @@ describe('Outbox', () => {
     expect(outbox.loadSnapshot('a')).toEqual({ v: 2 });
   });
 
+  it('splits a large backlog into several groups in staging order; a staged deletion wins over older writes', async () => {
+    const groups: number[] = [];
+    open({ onCommitted: (events) => groups.push(events.length) });
+    outbox.commit('gone', [], { v: 1 });
+    await new Promise((r) => setImmediate(r));
+    outbox.deleteSnapshot('gone');
+    expect(outbox.loadSnapshot('gone')).toBeNull();
+    const events = Array.from({ length: 12_000 }, (_, i) => onlineEvent(`d${i % 7}`));
+    events.forEach((e, i) => {
+      outbox.commit(e.device_id, [e], { i });
+    });
+    expect(outbox.loadSnapshot('d3')).toEqual({ i: 11_994 });
+    outbox.flush();
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...groups)).toBeLessThanOrEqual(5000);
+    expect(outbox.peek(20_000).map((p) => p.event_uid)).toEqual(events.map((e) => e.event_uid));
+    expect(outbox.loadSnapshot('d3')).toEqual({ i: 11_994 });
+    expect(outbox.loadSnapshot('gone')).toBeNull();
+  });
+
   it('keeps a group whose commit fails on the medium and commits it once the database is free', () => {
     const { log, lines } = captureLog();
     outbox = new Outbox({ dir, log, busyTimeoutMs: 20 });
