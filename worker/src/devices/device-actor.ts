@@ -20,8 +20,14 @@ import type { Logger } from 'pino';
 import { type Actor, type ActorOptions, createActor, type SnapshotFrom } from 'xstate';
 import { buildEvent } from './event-builder.ts';
 import { bookReading, type Lane, laneOf, shadowOf } from './fast-lane.ts';
-import { liveStateOf, stateLabel } from './live-state.ts';
-import type { DeviceContext, DeviceEvent, EventDraft, ReadingEvent } from './session.context.ts';
+import { IsoMemo, liveStateOf, stateLabel } from './live-state.ts';
+import type {
+  DeviceContext,
+  DeviceEvent,
+  EventDraft,
+  ReadingEvent,
+  SyncEvent,
+} from './session.context.ts';
 import { type SessionMachine, sessionMachine } from './session.machine.ts';
 import type { DeviceStore } from './stores.ts';
 import type { LiveStateListener } from './types.ts';
@@ -71,6 +77,7 @@ export class DeviceActor {
   #lane: Lane | null = null;
   #shadow: DeviceContext | null = null;
   #persistLastSeenMs = 0;
+  readonly #iso = new IsoMemo().format;
 
   constructor(
     env: DeviceEnv,
@@ -142,6 +149,25 @@ export class DeviceActor {
   /** Sends an event (after syncing the fast lane); rethrows an error its settling raised. */
   send(event: DeviceEvent, rethrow = true): void {
     this.#sync();
+    this.#dispatch(event, rethrow);
+  }
+
+  /**
+   * A reading: booked on the fast lane when the machine would only book it, else sent. A reading
+   * the lane refuses carries the lane's bookkeeping along (`sync`) rather than being preceded by a
+   * SYNC macrostep of its own: this is most of what the machine does on the hot path.
+   */
+  reading(event: ReadingEvent): void {
+    if (this.#tryFastLane(event)) return;
+    const shadow = this.#shadow;
+    if (shadow) {
+      this.#shadow = null;
+      event.sync = syncOf(shadow);
+    }
+    this.#dispatch(event, true);
+  }
+
+  #dispatch(event: DeviceEvent, rethrow: boolean): void {
     this.#actor.send(event);
     if (this.#error !== undefined) {
       const err = this.#error;
@@ -150,14 +176,9 @@ export class DeviceActor {
     }
   }
 
-  /** A reading: booked on the fast lane when the machine would only book it, else sent. */
-  reading(event: ReadingEvent): void {
-    if (!this.#tryFastLane(event)) this.send(event);
-  }
-
   liveState(now: number): DeviceLiveState {
     const context = this.#shadow ?? this.#actor.getSnapshot().context;
-    return liveStateOf(context, this.#label, this.#changedAt, now);
+    return liveStateOf(context, this.#label, this.#changedAt, now, this.#iso);
   }
 
   /** Writes the latest snapshot if anything changed since the last commit, then stops the actor. */
@@ -171,7 +192,7 @@ export class DeviceActor {
         this.#pending.length > 0)
     ) {
       try {
-        this.#persist(snapshot.context);
+        this.#persist(snapshot);
       } catch (err) {
         this.#log().error({ err }, 'Final device snapshot failed');
       }
@@ -201,7 +222,9 @@ export class DeviceActor {
     }
     if (powerChanged(this.#power, shadow.power_w)) {
       this.#power = shadow.power_w;
-      this.#env.onLiveState?.(liveStateOf(shadow, this.#label, this.#changedAt, event.at));
+      this.#env.onLiveState?.(
+        liveStateOf(shadow, this.#label, this.#changedAt, event.at, this.#iso),
+      );
     }
     return true;
   }
@@ -211,14 +234,7 @@ export class DeviceActor {
     const shadow = this.#shadow;
     if (!shadow) return;
     this.#shadow = null;
-    this.#actor.send({
-      type: 'SYNC',
-      at: shadow.now,
-      power_w: shadow.power_w,
-      lastMessageAt: shadow.lastMessageAt,
-      meterWh: shadow.meterWh,
-      energyWh: shadow.session?.energyWh ?? null,
-    });
+    this.#actor.send(syncOf(shadow));
   }
 
   // --- after every macrostep -------------------------------------------------------------------------
@@ -243,7 +259,7 @@ export class DeviceActor {
         label !== this.#label ||
         lastSeenMoved
       ) {
-        this.#persist(ctx);
+        this.#persist(snapshot);
       }
     } catch (err) {
       this.#error ??= err;
@@ -259,7 +275,7 @@ export class DeviceActor {
         this.#label = label;
         this.#power = ctx.power_w;
         this.#sessionId = sessionId;
-        this.#env.onLiveState?.(liveStateOf(ctx, label, this.#changedAt, ctx.now));
+        this.#env.onLiveState?.(liveStateOf(ctx, label, this.#changedAt, ctx.now, this.#iso));
       }
     } catch (err) {
       this.#log().error({ err }, 'Live state listener failed');
@@ -272,7 +288,8 @@ export class DeviceActor {
     }
   }
 
-  #persist(ctx: DeviceContext): void {
+  #persist(snapshot: Snapshot): void {
+    const ctx = snapshot.context;
     const drafts = this.#drafts;
     this.#drafts = [];
     const events = this.#pending;
@@ -287,7 +304,7 @@ export class DeviceActor {
       }
     }
     try {
-      this.#env.store.commit(this.deviceId, events, this.#actor.getPersistedSnapshot());
+      this.#env.store.commit(this.deviceId, events, persistedOf(snapshot));
       this.#pending = [];
       this.#savedRev = ctx.rev;
       this.#savedLastMessageAt = ctx.lastMessageAt;
@@ -318,6 +335,35 @@ export class DeviceActor {
     return this.#env.log.child({ device_id: this.deviceId });
   }
 }
+
+/**
+ * What `actor.getPersistedSnapshot()` returns for this machine, built directly: the generic one
+ * destructures the whole snapshot and walks the context looking for actor refs, a few µs on every
+ * commit. The session machine has no child actors, no history states and no refs in its context,
+ * so its persisted form is the snapshot's own value and context (same objects, same key order).
+ * device-actor.test.ts holds the two equal.
+ */
+export function persistedOf(snapshot: Snapshot) {
+  return {
+    status: snapshot.status,
+    output: snapshot.output,
+    error: snapshot.error,
+    value: snapshot.value,
+    historyValue: {},
+    context: snapshot.context,
+    children: {},
+  };
+}
+
+/** The SYNC that hands the fast lane's shadow to the actor. */
+const syncOf = (shadow: DeviceContext): SyncEvent => ({
+  type: 'SYNC',
+  at: shadow.now,
+  power_w: shadow.power_w,
+  lastMessageAt: shadow.lastMessageAt,
+  meterWh: shadow.meterWh,
+  energyWh: shadow.session?.energyWh ?? null,
+});
 
 /**
  * Whether a power change is worth a live-state notification: any change of null-ness, else at

@@ -28,12 +28,17 @@ export function stateLabel(snapshot: Snapshot): DeviceState {
   return 'unknown';
 }
 
-/** Live state at instant `now` (session seconds include the open segment up to `now`). */
+/**
+ * Live state at instant `now` (session seconds include the open segment up to `now`). `stable`
+ * formats the instants that stay put (state change, session start); a device passes its own
+ * `IsoMemo`.
+ */
 export function liveStateOf(
   context: DeviceContext,
   state: DeviceState,
   changedAt: number,
   now: number,
+  stable: (ms: number) => string = iso,
 ): DeviceLiveState {
   const s = context.session;
   const open = s?.id ? s : null;
@@ -43,10 +48,38 @@ export function liveStateOf(
     state,
     power_w: context.power_w,
     session_id: open?.id ?? null,
-    session_started_at: open ? iso(open.startedAt) : null,
+    session_started_at: open ? stable(open.startedAt) : null,
     session_working_s: sums ? seconds(sums.workingMs) : 0,
     session_standby_s: sums ? seconds(sums.standbyMs) : 0,
     last_seen_at: context.lastMessageAt === null ? null : iso(context.lastMessageAt),
-    changed_at: iso(changedAt),
+    changed_at: stable(changedAt),
+  };
+}
+
+/**
+ * ISO strings of one device's instants that stay put (state change, session start), formatted on
+ * every live-state notification. `iso`'s one-second cache is for the moving last-seen time: these
+ * older instants would miss it, and evict it, on every call. Two slots, replaced in turn.
+ */
+export class IsoMemo {
+  #ms0 = Number.NaN;
+  #iso0 = '';
+  #ms1 = Number.NaN;
+  #iso1 = '';
+  #nextIsOne = false;
+
+  readonly format = (ms: number): string => {
+    if (ms === this.#ms0) return this.#iso0;
+    if (ms === this.#ms1) return this.#iso1;
+    const text = iso(ms);
+    if (this.#nextIsOne) {
+      this.#ms1 = ms;
+      this.#iso1 = text;
+    } else {
+      this.#ms0 = ms;
+      this.#iso0 = text;
+    }
+    this.#nextIsOne = !this.#nextIsOne;
+    return text;
   };
 }

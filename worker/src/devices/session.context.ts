@@ -97,6 +97,11 @@ export type ReadingEvent = {
   power_w: number;
   energy_wh: number | null;
   retained: boolean;
+  /**
+   * The fast lane's bookkeeping, taken over before the reading itself (see SyncEvent). A reading the
+   * lane refuses carries it instead of a SYNC of its own: one macrostep instead of two.
+   */
+  sync?: SyncEvent;
 };
 export type DeviceEvent =
   | ReadingEvent
@@ -113,7 +118,10 @@ export type DeviceEvent =
 /**
  * Catches the actor up with readings the registry's fast lane (fast-lane.ts) already booked: the
  * fields `noteReading` changes, as they stand after those readings. Sent before anything else
- * reaches the actor (inputs, timers, stop), so the machine never acts on stale bookkeeping.
+ * reaches the actor (inputs, timers, stop), so the machine never acts on stale bookkeeping; a
+ * READING carries it as `sync` instead. Either way it never moves the machine: the lane only books
+ * readings before its earliest deadline and inside the current state's power band, so no guard
+ * that reads these fields can change its answer.
  */
 export type SyncEvent = {
   type: 'SYNC';

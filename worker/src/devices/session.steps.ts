@@ -51,7 +51,8 @@ export function sessionIdFor(ctx: DeviceContext, seq: number, startedAt: number)
  * The hot path: no rev bump (power and energy are not persisted on every reading; a restart picks
  * the energy up from the persisted counter, and the registry persists lastMessageAt coarsely).
  */
-export function noteReading(ctx: DeviceContext, event: ReadingEvent): DeviceContext {
+export function noteReading(before: DeviceContext, event: ReadingEvent): DeviceContext {
+  const ctx = event.sync ? sync(before, event.sync) : before;
   const m = meterStep(ctx.meterWh, event.energy_wh);
   let session = ctx.session;
   if (session && m.meterWh !== null && (session.energyWh === null || m.delta)) {
@@ -70,7 +71,10 @@ export function noteReading(ctx: DeviceContext, event: ReadingEvent): DeviceCont
   };
 }
 
-/** Takes over the fast lane's bookkeeping (see SyncEvent). */
+/**
+ * Takes over the fast lane's bookkeeping (see SyncEvent): from a SYNC, or first thing in the
+ * steps a READING runs (`noteReading`, which every power transition starts with, `noteRetained`).
+ */
 export function sync(ctx: DeviceContext, event: DeviceEvent): DeviceContext {
   if (event.type !== 'SYNC') return ctx;
   const session =
@@ -88,11 +92,10 @@ export function sync(ctx: DeviceContext, event: DeviceEvent): DeviceContext {
 }
 
 /** A retained replay (MQTT reconnect): a sign of life only, never power, energy or a state change. */
-export const noteRetained = (ctx: DeviceContext, event: DeviceEvent): DeviceContext => ({
-  ...ctx,
-  now: at(ctx, event),
-  listenSince: at(ctx, event),
-});
+export function noteRetained(before: DeviceContext, event: DeviceEvent): DeviceContext {
+  const ctx = event.type === 'READING' && event.sync ? sync(before, event.sync) : before;
+  return { ...ctx, now: at(ctx, event), listenSince: at(ctx, event) };
+}
 
 /** ALIVE or AVAILABILITY online: liveness only; retained ones restart the silence clock. */
 export function noteAlive(ctx: DeviceContext, event: DeviceEvent): DeviceContext {
