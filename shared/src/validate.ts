@@ -69,18 +69,41 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 /** JSON pointer segment escaping (RFC 6901). */
 export const pointer = (path: string, key: string | number) =>
-  `${path}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  typeof key === 'number' || (!key.includes('~') && !key.includes('/'))
+    ? `${path}/${key}`
+    : `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 
 const quote = (v: unknown) => (typeof v === 'string' ? `'${v}'` : String(v));
+
+/** An object schema's properties as a list and its required keys as a set, built once per schema. */
+interface ObjectShape {
+  properties: Record<string, TSchema>;
+  entries: [string, TSchema][];
+  required: Set<string>;
+}
+const objectShapeCache = new WeakMap<TSchema, ObjectShape>();
+
+function objectShape(schema: TSchema): ObjectShape {
+  let shape = objectShapeCache.get(schema);
+  if (!shape) {
+    const properties: Record<string, TSchema> = schema.properties ?? {};
+    shape = {
+      properties,
+      entries: Object.entries(properties),
+      required: new Set<string>(schema.required ?? []),
+    };
+    objectShapeCache.set(schema, shape);
+  }
+  return shape;
+}
 
 function checkObject(schema: TSchema, value: unknown, path: string, errors: FieldError[]) {
   if (!isPlainObject(value)) {
     errors.push({ path, message: 'must be an object' });
     return;
   }
-  const properties: Record<string, TSchema> = schema.properties ?? {};
-  const required = new Set<string>(schema.required ?? []);
-  for (const [key, propSchema] of Object.entries(properties)) {
+  const { properties, entries, required } = objectShape(schema);
+  for (const [key, propSchema] of entries) {
     if (Object.hasOwn(value, key))
       validateSchema(propSchema, value[key], pointer(path, key), errors);
     else if (required.has(key)) errors.push({ path: pointer(path, key), message: 'is required' });
@@ -143,12 +166,19 @@ function checkString(schema: TSchema, value: unknown, path: string, errors: Fiel
     errors.push({ path, message: 'must be a string' });
     return;
   }
-  const length = countCodePoints(value);
-  if (schema.maxLength !== undefined && length > schema.maxLength) {
+  // Code points are between half the UTF-16 length and the length: count them only when a bound
+  // can be crossed (most strings are far inside both).
+  const max: number | undefined = schema.maxLength;
+  const min: number | undefined = schema.minLength;
+  const length =
+    (max !== undefined && value.length > max) || (min !== undefined && value.length < 2 * min)
+      ? countCodePoints(value)
+      : value.length;
+  if (max !== undefined && length > max) {
     errors.push({ path, message: `must be at most ${schema.maxLength} characters` });
     return;
   }
-  if (schema.minLength !== undefined && length < schema.minLength) {
+  if (min !== undefined && length < min) {
     errors.push({
       path,
       message:
