@@ -41,6 +41,12 @@ interface Run {
   seconds: number;
   rate: number;
   publisherSeconds: number;
+  /**
+   * CPU time of this process (all its threads: main, GC helpers, the outbox writer) per message
+   * received, from the first message to the end of the run. Less sensitive than the rate to what
+   * else the machine runs, since it does not count time spent waiting for a core.
+   */
+  cpuUsPerMsg: number;
 }
 
 /** Counts messages and times first-to-last; `done` resolves at the MESSAGES-th. */
@@ -48,6 +54,7 @@ class Meter {
   received = 0;
   first = 0;
   last = 0;
+  cpuAtFirst: NodeJS.CpuUsage | undefined;
   #resolve!: () => void;
   readonly done = new Promise<void>((resolve) => {
     this.#resolve = resolve;
@@ -55,7 +62,10 @@ class Meter {
 
   tick(): boolean {
     const now = performance.now();
-    if (this.received++ === 0) this.first = now;
+    if (this.received++ === 0) {
+      this.first = now;
+      this.cpuAtFirst = process.cpuUsage();
+    }
     this.last = now;
     if (this.received !== MESSAGES) return false;
     this.#resolve();
@@ -103,12 +113,14 @@ async function measure(url: string, meter: Meter): Promise<Run> {
     });
   });
   await idle;
+  const cpu = process.cpuUsage(meter.cpuAtFirst);
   const seconds = (meter.last - meter.first) / 1000;
   return {
     received: meter.received,
     seconds,
     rate: seconds > 0 ? meter.received / seconds : 0,
     publisherSeconds: pub.seconds,
+    cpuUsPerMsg: meter.received > 0 ? (cpu.user + cpu.system) / meter.received : 0,
   };
 }
 
@@ -177,7 +189,8 @@ function line(name: string, run: Run): void {
   console.log(
     `${name.padEnd(9)} ${run.received.toLocaleString('en-US')}/${MESSAGES.toLocaleString('en-US')} msgs` +
       `${lost > 0 ? ` (LOST ${lost})` : ''} in ${run.seconds.toFixed(2)} s = ` +
-      `${Math.round(run.rate).toLocaleString('en-US')} msg/s (publisher burst ${run.publisherSeconds.toFixed(2)} s)`,
+      `${Math.round(run.rate).toLocaleString('en-US')} msg/s, CPU ${run.cpuUsPerMsg.toFixed(1)} µs/msg ` +
+      `(publisher burst ${run.publisherSeconds.toFixed(2)} s)`,
   );
 }
 
@@ -201,6 +214,8 @@ async function main(): Promise<void> {
     }
     const bestBare = Math.max(...bares.map((b) => b.rate));
     const bestPipe = Math.max(...pipes.map((p) => p.run.rate));
+    const cpuBare = Math.min(...bares.map((b) => b.cpuUsPerMsg));
+    const cpuPipe = Math.min(...pipes.map((p) => p.run.cpuUsPerMsg));
     const ratio = bestPipe / bestBare;
     const lost =
       ROUNDS * 2 * MESSAGES -
@@ -228,6 +243,18 @@ async function main(): Promise<void> {
           value: Math.round(bestBare),
           unit: 'msg/s',
           better: 'higher',
+        },
+        {
+          name: 'pipeline CPU per message (all threads)',
+          value: round(cpuPipe, 2),
+          unit: 'µs',
+          better: 'lower',
+        },
+        {
+          name: 'bare mqtt.js CPU per message',
+          value: round(cpuBare, 2),
+          unit: 'µs',
+          better: 'lower',
         },
         { name: 'messages lost (all rounds)', value: lost, unit: 'msgs', target: '<= 0' },
         { name: 'pipeline events committed', value: pipes[0]?.events ?? 0, unit: 'events' },
