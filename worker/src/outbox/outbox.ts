@@ -83,7 +83,7 @@ interface InFlight {
 
 const RETRY_FAILED_COMMIT_MS = 1000;
 /** Staged writes per transaction at most (a burst after a stall commits in several). */
-const MAX_GROUP_ITEMS = 5000;
+const MAX_GROUP_ITEMS = 1000;
 const CAP_WARNING_EVERY_MS = 60_000;
 
 export class Outbox implements DeviceStore {
