@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     db,
     workerUid: 'bench-worker',
     devices: configs,
-    maxCronThreads: 0,
+    maxCronThreads: 1, // the fold cron runs as in a deployment (it competes for the CPU)
     log: (line) => console.error(`[e2e-latency] ${line}`),
   });
   let result: { ms: number[]; lost: number };

@@ -38,7 +38,10 @@ async function main(): Promise<number> {
     db,
     httpPort: odooPort,
     workerUid: 'e2e-worker',
-    maxCronThreads: 0, // no cron interferes; the scenario is driven by the worker and the admin
+    // One cron thread: the fold cron turns stored events into sessions and live state (ingest
+    // only stores). Other crons (5-min health check and stale sessions, 1-min push retry) leave
+    // this ~2-minute scenario alone: the worker stays configured and never silent for 5 minutes.
+    maxCronThreads: 1,
     workerStatusIntervalS: 5,
     workerOdooUrl: () => tap.url,
     log: (line) => console.log(`         ${line}`),

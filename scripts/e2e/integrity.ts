@@ -8,6 +8,7 @@
  *   no overlap per machine, and one session per crash-phase machine (the kill did not split it).
  */
 import { psql } from '../dev/odoo.ts';
+import { waitFor } from '../dev/util.ts';
 import { assert } from './checks.ts';
 import type { Ctx } from './context.ts';
 import type { RecoveryFacts } from './phase-recovery.ts';
@@ -43,6 +44,13 @@ export async function integrityChecks(ctx: Ctx, facts: RecoveryFacts | null): Pr
   let rows: EventRow[] = [];
 
   await checks.check('every event the worker sent is in Odoo exactly once', async () => {
+    // An acknowledged event is stored; the fold cron applies it right after the commit.
+    await waitFor(
+      async () => (await events(ctx)).every((r) => r.state !== 'pending'),
+      'the fold cron to apply every stored event',
+      30_000,
+      100,
+    );
     rows = await events(ctx);
     const inOdoo = new Map(rows.map((r) => [r.event_uid, r]));
     assert(inOdoo.size === rows.length, 'an event_uid is stored twice');
