@@ -9,3 +9,4 @@ from . import workshop_device_live
 from . import workshop_session
 from . import workshop_session_processing
 from . import workshop_event
+from . import workshop_event_fold

@@ -71,7 +71,8 @@ class WorkshopEvent(models.Model):
     state = fields.Selection(
         [("pending", "Pending"), ("processed", "Processed"), ("error", "Error")],
         default="pending", required=True, readonly=True, index=True,
-        help="Error: stored but not applied (e.g. unknown machine); 'Reprocess' applies it again.",
+        help="Pending: stored, waiting for the fold cron (sessions, live state). Error: stored but not "
+             "applied (e.g. unknown machine); 'Reprocess' applies it again.",
     )
     error = fields.Text(readonly=True)
 
@@ -83,6 +84,9 @@ class WorkshopEvent(models.Model):
         # Gap detection counts a device's seqs in a range: (device_key, worker_uid, seq) serves it.
         self.env.cr.execute(SQL(
             "CREATE INDEX IF NOT EXISTS workshop_event_device_seq_idx ON workshop_event (device_key, worker_uid, seq)"))
+        # The fold cron claims pending events oldest first: a small index of just those.
+        self.env.cr.execute(SQL(
+            "CREATE INDEX IF NOT EXISTS workshop_event_pending_idx ON workshop_event (id) WHERE state = 'pending'"))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_admin(self):
@@ -90,21 +94,9 @@ class WorkshopEvent(models.Model):
             raise UserError(_("The event log is append-only; only administrators can purge it."))
 
     def action_reprocess(self):
-        """Apply events again (e.g. after creating the machine they referred to). Idempotent."""
-        events = self.sudo().filtered(lambda e: e.state != "processed").sorted("seq")
-        for worker in events.worker_id:
-            group = events.filtered(lambda e: e.worker_id == worker)
-            devices = self.env["workshop.device"].sudo()._for_ingest(worker, set(group.mapped("device_key")))
-            items = [dict(e._as_wire(), _occurred_at=e.occurred_at, _is_late=e.is_late) for e in group]
-            Session = self.env["workshop.session"].sudo()
-            outcome, sessions, changed = Session._process_events(worker, devices, items)
-            for event in group:
-                state, session_id, error = outcome[event.event_uid]
-                device = devices.get(event.device_key)
-                event.write({"state": state, "session_id": session_id, "error": error or False,
-                             "device_id": device.id if device else False})
-            sessions._update_seq_gaps()
-            changed._notify_live_state()
+        """Fold events again (e.g. after creating the machine they referred to). Processed events
+        are skipped, so it is idempotent."""
+        self.sudo().filtered(lambda e: e.state != "processed")._fold()
         return True
 
     def _as_wire(self):
@@ -127,14 +119,13 @@ class WorkshopEvent(models.Model):
 
     @api.model
     def _ingest(self, worker, raw_events):
-        """events.ingest body: validate, apply and store each event; one result item per event.
+        """events.ingest body: validate and store each event; one result item per event.
 
         Never all-or-nothing: an invalid event is ``rejected`` alone, a known ``event_uid`` is a
-        ``duplicate``, everything else is applied to sessions and live state and stored
-        (``accepted``). Events are applied before they are inserted so each row is written once,
-        with its final state; that is safe because the duplicate check and the insert share one
-        snapshot (a concurrent insert of the same uid aborts this transaction for a retry, see
-        ``_insert_events``).
+        ``duplicate``, everything else is stored ``pending`` (``accepted``). Folding into sessions,
+        machine live state and the dashboard happens after the commit, in the fold cron
+        (``workshop_event_fold.py``), which this triggers: the answer does not wait for it. Accepted
+        means stored (the worker may drop it from its outbox), not yet applied.
         """
         validate_event = _validators().validate_event
         results = [None] * len(raw_events)
@@ -164,15 +155,13 @@ class WorkshopEvent(models.Model):
             delay = (now - occurred).total_seconds()
             fresh.append((index, dict(event, _occurred_at=occurred, _delay_s=delay, _is_late=delay > late_after)))
 
-        devices = self.env["workshop.device"]._for_ingest(worker, {e["device_id"] for _i, e in fresh})
-        Session = self.env["workshop.session"]
-        outcome, sessions, changed = Session._process_events(worker, devices, [e for _i, e in fresh])
-        inserted = self._insert_events(worker, devices, [e for _i, e in fresh], outcome, now)
+        # The machine is resolved by the fold (device_id stays empty until then).
+        inserted = self._insert_events(worker, {}, [e for _i, e in fresh], None, now)
         for index, event in fresh:
             uid = event["event_uid"]
             results[index] = {"index": index, "event_uid": uid, "status": "accepted" if uid in inserted else "duplicate"}
-        sessions._update_seq_gaps()
-        changed._notify_live_state()
+        if inserted:
+            self._trigger_fold()
         return {"results": results}
 
     def _known_uids(self, uids):
@@ -183,7 +172,7 @@ class WorkshopEvent(models.Model):
         return {row[0] for row in self.env.cr.fetchall()}
 
     def _insert_events(self, worker, devices, events, outcome=None, now=None):
-        """Insert events with their processing outcome; returns the set of event_uids inserted.
+        """Insert events (``pending`` unless ``outcome`` says otherwise); returns the set of event_uids inserted.
 
         One ``INSERT ... SELECT FROM unnest(...) ON CONFLICT (event_uid) DO NOTHING RETURNING`` for
         the whole batch. A concurrent transaction inserting the same uid makes PostgreSQL wait for
@@ -191,7 +180,8 @@ class WorkshopEvent(models.Model):
         failure, which the controller lets through so that Odoo retries the whole request
         (``service.model.retrying``): the retry sees the stored row and reports ``duplicate``. Never
         a unique-violation error. The ORM has no upsert and a per-row create() would double the
-        cost of the hot path; this is the addon's one raw-SQL write.
+        cost of the hot path (the fold's outcome update is the other raw-SQL write, see
+        ``workshop_event_fold.py``).
         """
         if not events:
             return set()

@@ -24,9 +24,9 @@ class WorkshopSession(models.Model):
         Returns ``(outcome, sessions, changed)``: ``{event_uid: (state, session id, error)}``, the
         sessions touched (their seq gaps are counted once the events are stored) and the machines
         whose live state changed (notified by the caller). The whole batch is applied inside one
-        savepoint; if that fails, machine by machine, so one machine's failure marks only its
-        events ``error`` (kept for reprocessing). Idempotent and order-independent (see
-        ``tools/session_fold.py``).
+        savepoint; if that fails, machine by machine, then event by event, so a failure marks only
+        the events that fail ``error`` (kept for reprocessing). Order-independent (see
+        ``tools/session_fold.py``); each event must be applied once (its state says whether it was).
         """
         outcome, by_device = {}, {}
         for event in sorted(events, key=lambda e: e["seq"]):
@@ -53,15 +53,27 @@ class WorkshopSession(models.Model):
         return outcome, sessions, changed
 
     def _process_one_device(self, worker, device, events):
+        """One machine's events in a savepoint; if that fails, event by event, so only the events
+        that fail on their own are marked ``error`` (with the exception's type)."""
         try:
             with self.env.cr.savepoint():
                 return self._process_device_groups(worker, {device: events})
         except Exception as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise
-            _logger.exception("Applying %s event(s) of device %s failed", len(events), device.device_id)
-            error = "Processing failed: %s" % type(exc).__name__
-            return {e["event_uid"]: ("error", False, error) for e in events}, self.browse(), device.browse()
+            if len(events) == 1:
+                _logger.exception("Applying event %s of device %s failed", events[0]["event_uid"], device.device_id)
+                error = "Processing failed: %s" % type(exc).__name__
+                return {events[0]["event_uid"]: ("error", False, error)}, self.browse(), device.browse()
+            _logger.warning("Applying %s event(s) of device %s failed (%s); retrying event by event",
+                            len(events), device.device_id, type(exc).__name__)
+        outcome, sessions, changed = {}, self.browse(), device.browse()
+        for event in events:
+            part_outcome, part_sessions, part_changed = self._process_one_device(worker, device, [event])
+            outcome.update(part_outcome)
+            sessions |= part_sessions
+            changed |= part_changed
+        return outcome, sessions, changed
 
     def _process_device_groups(self, worker, by_device):
         """Fold events into sessions (one search, one create) and update live states."""

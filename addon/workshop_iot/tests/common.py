@@ -133,6 +133,19 @@ def capture_bus(env):
         yield sent
 
 
+def fold_pending(env):
+    """Run the fold cron's method until no pending event is left, in the test's transaction (no
+    commit). Decouples session and live-state tests from the cron threads and the trigger's
+    NOTIFY, which a test transaction never reaches; returns the number of events folded."""
+    Event = env["workshop.event"].sudo()
+    total = 0
+    while True:
+        folded = Event._cron_fold_events()
+        if not folded:
+            return total
+        total += folded
+
+
 class WorkshopIotCase(TransactionCase):
     """Broker, worker, two machines and the three kinds of users, plus event and ingest helpers."""
 
@@ -173,6 +186,17 @@ class WorkshopIotCase(TransactionCase):
         worker_model = self.env["workshop.worker"].with_user(self.worker_user).sudo()
         result = worker_model._rpc_ingest({"worker_uid": self.worker.worker_uid, "events": events})
         return result["results"]
+
+    def fold_pending(self):
+        """Fold what ingest stored (see ``fold_pending``); returns the number of events folded."""
+        return fold_pending(self.env)
+
+    def ingest_and_fold(self, events):
+        """``ingest`` then ``fold_pending``: for tests about sessions and live state, not about when
+        they are computed."""
+        results = self.ingest(events)
+        self.fold_pending()
+        return results
 
     def session(self, session_uid):
         return self.env["workshop.session"].search([("session_uid", "=", session_uid)])

@@ -32,7 +32,7 @@ class TestSessionBilling(WorkshopIotCase):
     def _closed_session(self, working_s, standby_s, seq=1):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, seq, uid),
+        self.ingest_and_fold([ev.started(self.device, seq, uid),
                      ev.stopped(self.device, seq + 1, uid, int(working_s + standby_s) or 1, working_s, standby_s)])
         return self.session(uid)
 
@@ -46,7 +46,7 @@ class TestSessionBilling(WorkshopIotCase):
 
     def test_running_session_is_not_billable_yet(self):
         uid = self.new_session()
-        self.ingest([self.events.started(self.device, 1, uid)])
+        self.ingest_and_fold([self.events.started(self.device, 1, uid)])
         session = self.session(uid)
         self.assertEqual(session.billing_state, "pending")
         with self.assertRaises(UserError):
@@ -67,10 +67,10 @@ class TestSessionBilling(WorkshopIotCase):
         self.device.write({"billing_unit_minutes": 1})
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.stopped(self.device, 3, uid, 120, 120.0, 0.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 3, uid, 120, 120.0, 0.0)])
         session = self.session(uid)
         session.action_mark_billed()
-        self.ingest([ev.stopped(self.device, 4, uid, 180, 180.0, 0.0)])
+        self.ingest_and_fold([ev.stopped(self.device, 4, uid, 180, 180.0, 0.0)])
         self.assertEqual(session.billing_units, 2)
         self.assertTrue(session.changed_after_billing)
         self.assertTrue(session.needs_review)

@@ -54,7 +54,7 @@ class TestConstraints(WorkshopIotCase):
 
     def test_session_durations_checked_by_the_database(self):
         uid = self.new_session()
-        self.ingest([self.events.started(self.device, 1, uid)])
+        self.ingest_and_fold([self.events.started(self.device, 1, uid)])
         session = self.session(uid)
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             session.write({"working_s": -1.0})
@@ -98,7 +98,7 @@ class TestSecurity(WorkshopIotCase):
                 self.env[model].with_user(self.worker_user).search([])
 
     def test_event_log_is_append_only(self):
-        self.ingest([self.events.started(self.device, 1, self.new_session())])
+        self.ingest_and_fold([self.events.started(self.device, 1, self.new_session())])
         event = self.env["workshop.event"].search([], limit=1)
         with self.assertRaises(AccessError):
             event.with_user(self.manager).write({"seq": 5})

@@ -45,7 +45,7 @@ class TestCrons(WorkshopIotCase):
     def test_close_stale_sessions_only_for_silent_workers(self):
         ev = self.events
         stale, fresh = self.new_session(), self.new_session()
-        self.ingest([ev.started(self.device, 1, stale), ev.heartbeat(self.device, 2, stale, 60, 50.0, 0.0),
+        self.ingest_and_fold([ev.started(self.device, 1, stale), ev.heartbeat(self.device, 2, stale, 60, 50.0, 0.0),
                      ev.started(self.device2, 1, fresh)])
         an_hour_ago = fields.Datetime.now() - timedelta(hours=1)
         for uid in (stale, fresh):

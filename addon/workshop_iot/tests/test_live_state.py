@@ -34,7 +34,7 @@ class TestLiveState(WorkshopIotCase):
     def test_event_updates_live_state_and_notifies_group_channel(self):
         uid = self.new_session()
         with capture_bus(self.env) as sent:
-            self.ingest([self.events.started(self.device, 1, uid, offset_s=5)])
+            self.ingest_and_fold([self.events.started(self.device, 1, uid, offset_s=5)])
         self.assertEqual(self.device.live_state, "working")
         self.assertEqual(self.device.live_session_id, uid)
         ours = [s for s in sent if s[1] == BUS_TYPE]
@@ -49,10 +49,10 @@ class TestLiveState(WorkshopIotCase):
     def test_older_news_does_not_override_newer_state(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.stopped(self.device, 3, uid, 120, 100.0, 0.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 3, uid, 120, 100.0, 0.0)])
         self.assertEqual(self.device.live_state, "idle")
         with capture_bus(self.env) as sent:
-            self.ingest([ev.heartbeat(self.device, 2, uid, 60, 50.0, 0.0)])
+            self.ingest_and_fold([ev.heartbeat(self.device, 2, uid, 60, 50.0, 0.0)])
         self.assertEqual(self.device.live_state, "idle")
         self.assertFalse([s for s in sent if s[1] == BUS_TYPE])
 
@@ -74,7 +74,7 @@ class TestLiveState(WorkshopIotCase):
     def test_dashboard_machines_shape_and_today_totals(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 120, 90.0, 30.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 120, 90.0, 30.0)])
         with patch.object(type(self.env["workshop.device"]), "_workshop_midnight_utc",
                           lambda self, now=None: fields.Datetime.now() - timedelta(hours=1)):
             machines = self.env["workshop.device"].with_user(self.staff).dashboard_machines()
@@ -89,7 +89,7 @@ class TestLiveState(WorkshopIotCase):
     def test_session_before_midnight_counts_pro_rata(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 120, 120.0, 0.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 120, 120.0, 0.0)])
         midnight = self.events.at(60)  # half of the session is "today"
         with patch.object(type(self.env["workshop.device"]), "_workshop_midnight_utc", lambda self, now=None: midnight):
             totals = self.device._today_totals()

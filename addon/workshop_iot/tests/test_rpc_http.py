@@ -9,7 +9,8 @@ from odoo.tools import mute_logger
 
 from ..controllers import workshop_iot as controller
 from ..schema import generated
-from .common import EventFactory
+from ..models.workshop_event_fold import FOLD_CRON
+from .common import EventFactory, fold_pending
 
 URL = "/workshop_iot/rpc"
 
@@ -59,6 +60,23 @@ class TestRpcHttp(HttpCase):
         self.assertEqual([r["status"] for r in doc["result"]["results"]], ["accepted", "accepted"])
         again = self.post(self.ingest_call(events)).json()
         self.assertEqual([r["status"] for r in again["result"]["results"]], ["duplicate", "duplicate"])
+        self.assertEqual(fold_pending(self.env), 2)
+        self.assertEqual(self.env["workshop.session"].search_count([("session_uid", "=", session)]), 1)
+
+    def test_ingest_answers_before_the_fold_and_triggers_it(self):
+        cron = self.env.ref(FOLD_CRON)
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        session = str(uuid.uuid4())
+        doc = self.post(self.ingest_call([self.events.started(self.device, 1, session)])).json()
+        self.assertEqual(doc["result"]["results"][0]["status"], "accepted")
+        self.env.invalidate_all()
+        event = self.env["workshop.event"].search([("session_uid", "=", session)])
+        self.assertEqual(event.state, "pending")
+        self.assertFalse(self.env["workshop.session"].search_count([("session_uid", "=", session)]))
+        # The request's commit wrote the trigger (precommit) that wakes the cron threads.
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        fold_pending(self.env)
+        self.assertEqual(event.state, "processed")
         self.assertEqual(self.env["workshop.session"].search_count([("session_uid", "=", session)]), 1)
 
     def test_mixed_good_and_bad_items(self):

@@ -27,7 +27,7 @@ class TestSessionProcessing(WorkshopIotCase):
 
     def test_in_order_lifecycle(self):
         uid = self.new_session()
-        results = self.ingest(self._lifecycle(uid))
+        results = self.ingest_and_fold(self._lifecycle(uid))
         self.assertEqual([r["status"] for r in results], ["accepted"] * 4)
         session = self.session(uid)
         self.assertEqual(session.state, "done")
@@ -45,7 +45,7 @@ class TestSessionProcessing(WorkshopIotCase):
             uid = self.new_session()
             events = self._lifecycle(uid, seq0=10 * n + 1)
             for index in order:  # one event per batch: the worst case for ordering
-                self.ingest([events[index]])
+                self.ingest_and_fold([events[index]])
             snap = self._snapshot(self.session(uid))
             snap["first_seq"] -= 10 * n
             snap["last_seq"] -= 10 * n
@@ -58,57 +58,57 @@ class TestSessionProcessing(WorkshopIotCase):
     def test_heartbeat_before_start_opens_a_running_session(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.heartbeat(self.device, 2, uid, 60, working_s=40.0, standby_s=20.0)])
+        self.ingest_and_fold([ev.heartbeat(self.device, 2, uid, 60, working_s=40.0, standby_s=20.0)])
         session = self.session(uid)
         self.assertEqual(session.state, "running")
         self.assertFalse(session.has_start_event)
         self.assertEqual(session.started_at, self.events.at(0))
-        self.ingest([ev.started(self.device, 1, uid)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid)])
         self.assertTrue(session.has_start_event)
         self.assertEqual(session.working_s, 40.0, "a start carries no totals and must not reset them")
 
     def test_older_heartbeat_never_lowers_totals(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.heartbeat(self.device, 3, uid, 120, 100.0, 10.0)])
-        self.ingest([ev.heartbeat(self.device, 2, uid, 60, 50.0, 5.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.heartbeat(self.device, 3, uid, 120, 100.0, 10.0)])
+        self.ingest_and_fold([ev.heartbeat(self.device, 2, uid, 60, 50.0, 5.0)])
         self.assertEqual(self.session(uid).working_s, 100.0)
 
     def test_heartbeat_after_stop_does_not_reopen(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.stopped(self.device, 3, uid, 130, 100.0, 20.0)])
-        self.ingest([ev.heartbeat(self.device, 2, uid, 60, 50.0, 5.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 3, uid, 130, 100.0, 20.0)])
+        self.ingest_and_fold([ev.heartbeat(self.device, 2, uid, 60, 50.0, 5.0)])
         session = self.session(uid)
         self.assertEqual((session.state, session.working_s), ("done", 100.0))
 
     def test_duplicates_are_reported_and_change_nothing(self):
         uid = self.new_session()
         events = self._lifecycle(uid)
-        self.ingest(events)
+        self.ingest_and_fold(events)
         before = self._snapshot(self.session(uid))
-        results = self.ingest(events + [events[0]])
+        results = self.ingest_and_fold(events + [events[0]])
         self.assertEqual([r["status"] for r in results], ["duplicate"] * 5)
         self.assertEqual(self._snapshot(self.session(uid)), before)
         self.assertEqual(self.env["workshop.event"].search_count([("session_uid", "=", uid)]), 4)
 
     def test_duplicate_inside_one_batch(self):
         event = self.events.started(self.device, 1, self.new_session())
-        results = self.ingest([event, dict(event)])
+        results = self.ingest_and_fold([event, dict(event)])
         self.assertEqual([r["status"] for r in results], ["accepted", "duplicate"])
 
     def test_seq_gap_is_flagged_then_cleared_when_the_hole_fills(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.heartbeat(self.device, 2, uid, 60, 50.0, 0.0),
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.heartbeat(self.device, 2, uid, 60, 50.0, 0.0),
                      ev.stopped(self.device, 5, uid, 130, 100.0, 0.0)])
         session = self.session(uid)
         self.assertEqual(session.seq_gap_count, 2)
         self.assertTrue(session.needs_review)
         # seq 4 is not a session event: the gap is counted over all of the machine's events.
-        self.ingest([ev.online(self.device, 4, 100, state="working", power_w=400.0)])
+        self.ingest_and_fold([ev.online(self.device, 4, 100, state="working", power_w=400.0)])
         self.assertEqual(session.seq_gap_count, 1)
-        self.ingest([ev.heartbeat(self.device, 3, uid, 90, 70.0, 0.0)])
+        self.ingest_and_fold([ev.heartbeat(self.device, 3, uid, 90, 70.0, 0.0)])
         self.assertEqual(session.seq_gap_count, 0)
         self.assertFalse(session.needs_review)
 
@@ -116,7 +116,7 @@ class TestSessionProcessing(WorkshopIotCase):
         uid = self.new_session()
         old = fields.Datetime.now() - timedelta(hours=2)
         event = self.events.started(self.device, 1, uid, occurred_at=old)
-        self.ingest([event])
+        self.ingest_and_fold([event])
         session = self.session(uid)
         self.assertEqual(session.late_event_count, 1)
         self.assertTrue(session.needs_review)
@@ -125,7 +125,7 @@ class TestSessionProcessing(WorkshopIotCase):
     def test_stop_after_odoo_timeout_replaces_odoo_figures(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.heartbeat(self.device, 2, uid, 60, 50.0, 10.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.heartbeat(self.device, 2, uid, 60, 50.0, 10.0)])
         session = self.session(uid)
         session.last_event_at = fields.Datetime.now() - timedelta(hours=1)
         self.worker.last_seen_at = fields.Datetime.now() - timedelta(hours=1)
@@ -133,7 +133,7 @@ class TestSessionProcessing(WorkshopIotCase):
         self.assertEqual((session.state, session.stop_reason), ("timeout", "timeout"))
         self.assertTrue(session.closed_by_odoo)
         self.assertTrue(session.needs_review)
-        self.ingest([ev.stopped(self.device, 3, uid, 130, 90.0, 20.0)])
+        self.ingest_and_fold([ev.stopped(self.device, 3, uid, 130, 90.0, 20.0)])
         self.assertEqual((session.state, session.stop_reason), ("done", "power_off"))
         self.assertFalse(session.closed_by_odoo)
         self.assertEqual(session.working_s, 90.0)
@@ -141,14 +141,14 @@ class TestSessionProcessing(WorkshopIotCase):
     def test_worker_timeout_stop_gives_timeout_state(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 100, 80.0, 0.0, reason="timeout")])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 100, 80.0, 0.0, reason="timeout")])
         self.assertEqual(self.session(uid).state, "timeout")
         self.assertEqual(self.device.live_state, "offline")
 
     def test_durations_stay_consistent(self):
         uid = self.new_session()
         # A worker bug reporting working + standby > total must not break the invariant.
-        self.ingest([self.events.heartbeat(self.device, 1, uid, 60, 50.0, 30.0, total_s=60.0)])
+        self.ingest_and_fold([self.events.heartbeat(self.device, 1, uid, 60, 50.0, 30.0, total_s=60.0)])
         session = self.session(uid)
         self.assertLessEqual(session.working_s + session.standby_s, session.total_s)
         self.assertGreaterEqual(session.total_s, 0.0)
@@ -159,7 +159,7 @@ class TestSessionProcessing(WorkshopIotCase):
         bad["payload"]["working_s"] = -5
         other_worker = self.events.started(self.device, 3, self.new_session())
         other_worker["worker_uid"] = "someone-else"
-        results = self.ingest([good, bad, other_worker])
+        results = self.ingest_and_fold([good, bad, other_worker])
         self.assertEqual([r["status"] for r in results], ["accepted", "rejected", "rejected"])
         self.assertEqual(results[1]["code"], "EVENT_INVALID")
         self.assertEqual(results[1]["errors"][0]["path"], "/payload/working_s")
@@ -167,7 +167,7 @@ class TestSessionProcessing(WorkshopIotCase):
 
     def test_unknown_machine_is_stored_then_reprocessed(self):
         uid = self.new_session()
-        results = self.ingest([self.events.started("shelly-new", 1, uid)])
+        results = self.ingest_and_fold([self.events.started("shelly-new", 1, uid)])
         self.assertEqual(results[0]["status"], "accepted")
         event = self.env["workshop.event"].search([("session_uid", "=", uid)])
         self.assertEqual(event.state, "error")
@@ -180,8 +180,8 @@ class TestSessionProcessing(WorkshopIotCase):
 
     def test_stop_of_archived_machine_is_applied(self):
         uid = self.new_session()
-        self.ingest([self.events.started(self.device2, 1, uid)])
+        self.ingest_and_fold([self.events.started(self.device2, 1, uid)])
         self.device2.active = False
-        self.ingest([self.events.stopped(self.device2, 2, uid, 60, 60.0, 0.0, reason="removed")])
+        self.ingest_and_fold([self.events.stopped(self.device2, 2, uid, 60, 60.0, 0.0, reason="removed")])
         self.assertEqual(self.session(uid).state, "done")
         self.assertEqual(self.session(uid).stop_reason, "removed")
