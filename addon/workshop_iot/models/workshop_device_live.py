@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..tools.timeutil import parse_wire_ts, to_wire_ts
@@ -156,22 +157,48 @@ class WorkshopDevice(models.Model):
                 "live_last_seen_at": parse_wire_ts(item["last_seen_at"]) or False,
                 "live_changed_at": parse_wire_ts(item["changed_at"]),
             }
-            if device._set_live(vals):
+            if device._set_live_unless_concurrent(vals):
                 changed |= device
         changed._notify_live_state()
         return changed
 
+    def _set_live_unless_concurrent(self, vals):
+        """``_set_live`` for ``worker.status``, in a savepoint: when the machine's row was written by
+        a transaction that committed after this request began (the fold cron applying this worker's
+        events, a few milliseconds earlier), PostgreSQL refuses the update (REPEATABLE READ). This
+        report is then skipped for that machine instead of failing the request, which Odoo would
+        retry after a random sleep of up to ~2 s while the worker's one-call-at-a-time link to Odoo,
+        and so its event delivery, waits. Prompt reports are best effort on the worker's side too:
+        the row holds the fold's news of the same moment, the machine's next event or the worker's
+        periodic full report (30 s by default) carries the state again."""
+        self.ensure_one()
+        if not self._live_changes(vals):
+            return False
+        try:
+            with self.env.cr.savepoint():
+                return self._set_live(vals)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+            _logger.info("Live state report of machine %s skipped: written concurrently (%s)",
+                         self.device_id, type(exc).__name__)
+            return False
+
     def _set_live(self, vals):
         """Write live fields unless the stored state is newer; True when something changed."""
         self.ensure_one()
-        at = vals.get("live_changed_at")
-        if self.live_changed_at and at and at < self.live_changed_at:
-            return False
-        vals = {k: v for k, v in vals.items() if self[k] != v}
+        vals = self._live_changes(vals)
         if not vals:
             return False
         self.with_context(tracking_disable=True).write(vals)
         return set(vals) != {"live_changed_at"}
+
+    def _live_changes(self, vals):
+        """The live fields of ``vals`` that differ from the stored ones; none when the stored state
+        is newer."""
+        self.ensure_one()
+        at = vals.get("live_changed_at")
+        if self.live_changed_at and at and at < self.live_changed_at:
+            return {}
+        return {k: v for k, v in vals.items() if self[k] != v}
 
     def _notify_live_state(self):
         """Send each machine's tile dict to the workshop user group's bus channel (after commit).

@@ -48,8 +48,10 @@ class WorkshopEvent(models.Model):
         cron run completes Odoo deletes the job's triggers older than the start of that run. A fold
         run that started earlier in the same second, before our events were committed, would then
         delete our trigger and leave the events for the next trigger or the 1-minute schedule. A
-        ``call_at`` to the microsecond, written at COMMIT time (``precommit``), only leaves the
-        instants between that INSERT and the COMMIT, which the schedule still covers.
+        ``call_at`` to the microsecond, written as late as possible (``precommit``: at COMMIT, or
+        when a savepoint flushes first, as the RPC controller's per-call savepoint does right after
+        the call), only leaves the instants between that INSERT and the COMMIT, which the schedule
+        still covers.
         """
         cr = self.env.cr
         if not cr.precommit.data.get(_TRIGGER_KEY):

@@ -1,4 +1,6 @@
+import contextlib
 import uuid
+from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api, fields
@@ -8,7 +10,7 @@ from odoo.tools import SQL, mute_logger
 from ..models import workshop_event_fold
 from ..models.workshop_device_live import BUS_TYPE
 from ..models.workshop_event_fold import FOLD_CRON
-from .common import EventFactory, WorkshopIotCase, capture_bus
+from .common import EventFactory, WorkshopIotCase, capture_bus, wire_ts
 
 SESSION_FIELDS = ("state", "started_at", "ended_at", "total_s", "working_s", "standby_s", "first_seq",
                   "last_seq", "event_count", "has_start_event", "has_stop_event", "seq_gap_count")
@@ -181,3 +183,90 @@ class TestFoldConcurrency(TransactionCase):
             cr0.execute(SQL("DELETE FROM workshop_event WHERE event_uid = ANY(%s)", uids))
             cr0.commit()
             cr0.close()
+
+    @contextlib.contextmanager
+    def _committed_machines(self):
+        """A worker and two machines committed for the test (removed at the end, with their events
+        and the fold triggers and bus rows the test committed); yields (worker id, [(id, key)])."""
+        tag = uuid.uuid4().hex[:8]
+        cr0 = self.registry.cursor()
+        env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
+        cr0.execute(SQL("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger"))
+        last_trigger = cr0.fetchone()[0]
+        cr0.execute(SQL("SELECT COALESCE(MAX(id), 0) FROM bus_bus"))
+        last_bus = cr0.fetchone()[0]
+        worker = env0["workshop.worker"].create({"name": "Race " + tag, "worker_uid": "wk-race-" + tag})
+        devices = env0["workshop.device"].create([
+            {"name": "Race %s %s" % (n, tag), "device_id": "race-%s-%s" % (n, tag), "topic": "race/%s/%s" % (n, tag),
+             "worker_id": worker.id} for n in (1, 2)])
+        worker_id, machines = worker.id, [(d.id, d.device_id) for d in devices]
+        cr0.postcommit.clear()  # no config push to a worker without URL
+        cr0.commit()
+        try:
+            yield worker_id, machines
+        finally:
+            cr0.rollback()
+            ids = [m[0] for m in machines]
+            cr0.execute(SQL("DELETE FROM workshop_event WHERE worker_uid = %s", "wk-race-" + tag))
+            cr0.execute(SQL("DELETE FROM mail_followers WHERE res_model = 'workshop.device' AND res_id = ANY(%s)", ids))
+            cr0.execute(SQL("DELETE FROM workshop_device WHERE id = ANY(%s)", ids))
+            cr0.execute(SQL("DELETE FROM workshop_worker WHERE id = %s", worker_id))
+            cr0.execute(SQL("DELETE FROM ir_cron_trigger WHERE id > %s", last_trigger))
+            cr0.execute(SQL("DELETE FROM bus_bus WHERE id > %s", last_bus))
+            cr0.commit()
+            cr0.close()
+
+    def test_status_report_skips_a_machine_written_concurrently(self):
+        """worker.status after a fold wrote one of its machines: that machine's report is skipped,
+        the others apply, and the call does not fail (no retry, no sleep)."""
+        now = fields.Datetime.now()
+        with self._committed_machines() as (worker_id, machines), \
+                self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            ids = [m[0] for m in machines]
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            self.assertEqual(env1["workshop.device"].browse(ids).mapped("live_state"), ["unknown"] * 2)
+            env2["workshop.device"].browse(ids[0])._set_live(
+                {"live_state": "working", "live_changed_at": now})  # the fold, committed meanwhile
+            cr2.commit()
+
+            def item(device_key):
+                return {"device_id": device_key, "state": "standby", "power_w": 20.0, "session_id": None,
+                        "session_started_at": None, "session_working_s": 0.0, "session_standby_s": 0.0,
+                        "last_seen_at": wire_ts(now), "changed_at": wire_ts(now)}
+
+            with mute_logger("odoo.sql_db", "odoo.addons.workshop_iot.models.workshop_device_live"):
+                changed = env1["workshop.device"]._apply_live_states(
+                    env1["workshop.worker"].browse(worker_id), [item(key) for _id, key in machines])
+            self.assertEqual(changed.ids, ids[1:])
+            cr1.commit()
+            cr2.execute(SQL("SELECT live_state FROM workshop_device WHERE id = ANY(%s) ORDER BY id", ids))
+            self.assertEqual([r[0] for r in cr2.fetchall()], ["working", "standby"])
+
+    def test_fold_losing_a_race_is_postponed_then_done(self):
+        """A fold whose machine row changed under it (worker.status committed meanwhile) folds
+        nothing, leaves the events pending and triggers itself; the next run folds them."""
+        now = fields.Datetime.now()
+        with self._committed_machines() as (worker_id, machines), \
+                self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            worker = env1["workshop.worker"].browse(worker_id)
+            factory = EventFactory(worker.worker_uid, now)
+            event = factory.online(machines[0][1], 1, 0, state="working", power_w=300.0)
+            env1["workshop.event"]._insert_events(worker, {}, [event])
+            cr1.commit()
+            cr1.execute(SQL("SELECT 1"))  # the fold's snapshot starts here
+            env2["workshop.device"].browse(machines[0][0])._set_live(
+                {"live_state": "standby", "live_changed_at": now - timedelta(seconds=5)})
+            cr2.commit()
+            with mute_logger("odoo.sql_db", "odoo.addons.workshop_iot.models.workshop_event_fold"):
+                self.assertEqual(env1["workshop.event"]._cron_fold_events(), 0)
+            self.assertTrue(cr1.precommit.data.get(workshop_event_fold._TRIGGER_KEY), "re-triggered")
+            cr1.commit()
+            self.assertEqual(env1["workshop.event"]._cron_fold_events(), 1)
+            cr1.commit()
+            cr2.execute(SQL("SELECT state FROM workshop_event WHERE event_uid = %s", event["event_uid"]))
+            self.assertEqual(cr2.fetchone()[0], "processed")
+            cr2.execute(SQL("SELECT live_state FROM workshop_device WHERE id = %s", machines[0][0]))
+            self.assertEqual(cr2.fetchone()[0], "working", "the event is newer than the status")
