@@ -287,8 +287,9 @@ def main():
     print("ingest = HTTP POST /workshop_iot/rpc events.ingest (bearer API key, schema validation, duplicate check, "
           "event log insert as pending, fold trigger, commit); fold = the fold cron run in this process "
           "(method_direct_trigger) until nothing is pending, one chunk of <batch> events per run and transaction "
-          "(sessions, seq gaps, live state, dashboard bus notifications); ingest then fold = both costs paid one after the other (one Odoo process shares one CPU-bound "
-          "interpreter between its HTTP and cron threads); ORM = workshop.event.create(list) of the same number "
+          "(sessions, seq gaps, live state, dashboard bus notifications); ingest then fold = both costs paid "
+          "one after the other (one Odoo process shares one CPU-bound interpreter between its HTTP and cron "
+          "threads); ORM = workshop.event.create(list) of the same number "
           "of event rows, one call, one transaction (event rows only), %d machines, threaded odoo-bin, %d CPU(s), "
           "load %.2f." % (DEVICES, os.cpu_count(), os.getloadavg()[0]))
     metrics = []
@@ -312,7 +313,8 @@ def main():
         "odoo-bin started like deploy (-d%s) but without cron threads, bearer API key" % (
             args.events, DEVICES, " and --db-filter" if args.db_filter else " only"),
         "ingest stores events as pending and triggers the fold cron; the fold (sessions, live state, dashboard "
-        "notifications) is measured on its own after each ingest phase: the cron run in-process, chunks of the batch size",
+        "notifications) is measured on its own after each ingest phase: the cron run in-process, chunks of the "
+        "batch size",
         "ORM baseline: workshop.event.create() of the same number of rows in one transaction, event rows only",
         "load average %.2f at the end" % os.getloadavg()[0],
     ]}
