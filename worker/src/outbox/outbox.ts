@@ -97,6 +97,9 @@ export class Outbox implements DeviceStore {
   private stagedSnapshots = new Map<string, string | null>();
   private inFlight: InFlight | null = null;
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /** Set while no writer thread runs (a replacement failed to start): writes wait staged. */
+  private writerDown: Error | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
   private depthCount: number;
   private deadCount: number;
   private lastCapWarning = 0;
@@ -154,17 +157,21 @@ export class Outbox implements DeviceStore {
     try {
       this.writer = this.startWriter();
     } catch (err) {
-      this.failing = err as Error;
+      this.failing = this.writerDown = err as Error;
       this.options.log.error({ err }, 'Outbox writer thread cannot start; retrying');
-      this.scheduled ??= setTimeout(() => {
-        this.scheduled = null;
+      this.restartTimer ??= setTimeout(() => {
+        this.restartTimer = null;
         this.restartWriter();
       }, RETRY_FAILED_COMMIT_MS);
       return;
     }
+    if (this.writerDown && this.failing === this.writerDown) this.failing = null;
+    this.writerDown = null;
     if (this.inFlight) {
       this.inFlight.awaiting = false;
       this.submitInFlight();
+    } else {
+      this.send();
     }
   }
 
@@ -207,6 +214,7 @@ export class Outbox implements DeviceStore {
   flush(): void {
     this.cancelSchedule();
     this.lastFailure = null;
+    if (this.writerDown) throw writeFailed(this.writerDown);
     while (this.inFlight || this.staged.length > 0) {
       if (this.inFlight) this.submitInFlight();
       else this.send();
@@ -220,7 +228,7 @@ export class Outbox implements DeviceStore {
    * (bounds the copy to the thread and the thread's memory after a long stall).
    */
   private send(): void {
-    if (this.inFlight || this.staged.length === 0 || this.closed) return;
+    if (this.inFlight || this.staged.length === 0 || this.closed || this.writerDown) return;
     const at = this.now();
     let group = this.staged;
     let snapshots = this.stagedSnapshots;
@@ -241,7 +249,7 @@ export class Outbox implements DeviceStore {
 
   private submitInFlight(): void {
     const flight = this.inFlight;
-    if (!flight || flight.awaiting) return;
+    if (!flight || flight.awaiting || this.writerDown) return;
     flight.awaiting = true;
     this.writer.submit(flight.batch, (reply) => this.settleGroup(flight, reply));
   }
@@ -417,6 +425,7 @@ export class Outbox implements DeviceStore {
 
   /** One transaction in the writer thread, waited for: rare writes that callers expect done. */
   private writeNow(batch: WriteBatch): number[] {
+    if (this.writerDown) throw writeFailed(this.writerDown);
     const reply = this.writer.run(batch);
     const failure = reply.ok ? reply.failed[0] : reply;
     if (failure) {
@@ -433,6 +442,7 @@ export class Outbox implements DeviceStore {
     } finally {
       this.closed = true;
       this.cancelSchedule();
+      if (this.restartTimer) clearTimeout(this.restartTimer);
       try {
         this.writer.close();
       } finally {

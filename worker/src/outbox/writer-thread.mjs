@@ -13,7 +13,7 @@
  *   out: { id, ok: true, changes: number[] (per op, in order; -1 for the ops of a failed item),
  *          failed: [{ item, code, message }] }      the transaction committed, or failed on the data
  *          and the items were then run one transaction each (the failed ones are listed)
- *   out: { id, ok: false, transient: true, code, message }    it failed on the medium: nothing done
+ *   out: { id, ok: false, code, message }           it failed on the medium: nothing done
  *   in:  { id, close: true }                       -> checkpoint, close -> out: { id, ok: true }
  * After each reply the thread bumps `workerData.signal[0]` and notifies it, so the main thread can
  * also wait for a reply synchronously (shutdown, tests) with Atomics.wait + receiveMessageOnPort.
@@ -54,7 +54,7 @@ try {
     arity: (sql.match(/\?/g) ?? []).length,
   }));
 } catch (err) {
-  reply({ id: 0, ok: false, transient: false, ...describe(err) });
+  reply({ id: 0, ok: false, ...describe(err) });
   process.exit(1);
 }
 
@@ -100,7 +100,7 @@ port.on('message', (request) => {
       db.close();
       reply({ id: request.id, ok: true });
     } catch (err) {
-      reply({ id: request.id, ok: false, transient: false, ...describe(err) });
+      reply({ id: request.id, ok: false, ...describe(err) });
     }
     port.close();
     return;
@@ -111,7 +111,7 @@ port.on('message', (request) => {
   } catch (err) {
     const failure = describe(err);
     if (TRANSIENT.test(failure.code)) {
-      reply({ id, ok: false, transient: true, ...failure });
+      reply({ id, ok: false, ...failure });
       return;
     }
     // A write that can never commit (a bug upstream): commit the others one by one.

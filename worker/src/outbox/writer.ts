@@ -20,7 +20,7 @@ import {
 /** The result of one request: `changes` per op in order (-1 for the ops of a failed item). */
 export type WriteReply =
   | { ok: true; changes: number[]; failed: { item: number; code: string; message: string }[] }
-  | { ok: false; transient: boolean; code: string; message: string };
+  | { ok: false; code: string; message: string };
 
 /**
  * Builds one request: items (each commits or fails as a whole when the group must be split), each a
@@ -159,11 +159,6 @@ export class OutboxWriter {
     });
     this.waitFor(() => result !== null);
     return result as unknown as WriteReply;
-  }
-
-  /** Requests still unanswered. */
-  pending(): number {
-    return this.#callbacks.size;
   }
 
   /**

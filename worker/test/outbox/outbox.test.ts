@@ -228,6 +228,30 @@ describe('Outbox', () => {
     expect([...new Set(committed)].sort()).toEqual(events.map((e) => e.event_uid).sort());
   });
 
+  it('keeps writes staged while no writer thread can start, and commits them once one does', async () => {
+    const { log, lines } = captureLog();
+    outbox = new Outbox({ dir, log });
+    const events = [onlineEvent('a'), onlineEvent('a')];
+    outbox.commit('a', [events[0]!], { v: 1 });
+    outbox.flush();
+    // The database's directory is gone: a replacement thread cannot open it.
+    const away = `${dir}-away`;
+    fs.renameSync(dir, away);
+    outbox.restartWriter();
+    outbox.commit('a', [events[1]!], { v: 2 });
+    await new Promise((r) => setImmediate(r));
+    expect(() => outbox.flush()).toThrow(/Outbox commit failed/);
+    expect(outbox.commitError()).not.toBeNull();
+    expect(outbox.loadSnapshot('a')).toEqual({ v: 2 });
+    expect(lines.some((l) => l.level === 50 && /cannot start/.test(String(l.msg)))).toBe(true);
+    fs.renameSync(away, dir);
+    outbox.restartWriter();
+    expect(outbox.commitError()).toBeNull();
+    outbox.flush();
+    expect(outbox.peek(10).map((p) => p.event_uid)).toEqual(events.map((e) => e.event_uid));
+    expect(outbox.loadSnapshot('a')).toEqual({ v: 2 });
+  });
+
   it('uses WAL with synchronous FULL by default', () => {
     open();
     outbox.close();
