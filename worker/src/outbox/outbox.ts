@@ -8,7 +8,8 @@
  * Group commit: `commit()` stages the write; at the end of the current event-loop turn the staged
  * writes of every device go to the writer thread (writer.ts) as ONE transaction. One fsync then covers
  * a whole burst of MQTT messages, and it happens off the event loop. One group is in flight at a time:
- * what is staged meanwhile becomes the next group as soon as the first is durable, so commit order
+ * what is staged meanwhile becomes the next group as soon as the first is durable (every `commit()`
+ * checks for the thread's reply itself, so a loop busy with a burst does not hold it), so commit order
  * (the outbox id order the sender reads) is staging order even when a commit has to be retried. An
  * event counts as produced when its group is durable (`onCommitted`). A crash before that loses the
  * group's writes *and* their snapshots together, which is the same as those MQTT messages never
@@ -183,7 +184,11 @@ export class Outbox implements DeviceStore {
     this.staged.push({ kind: 'commit', deviceId, events, snapshot: json });
     if (json !== null) this.stagedSnapshots.set(deviceId, json);
     if (this.options.groupCommit === false) this.flush();
-    else this.schedule(0);
+    else {
+      this.schedule(0);
+      // The group in flight may be durable already: then this write goes in the next group now.
+      this.writer.poll();
+    }
   }
 
   loadSnapshot(deviceId: string): unknown | null {
@@ -300,7 +305,7 @@ export class Outbox implements DeviceStore {
       this.options.onCommitted?.(inserted);
     }
     // What was staged while this group was on disk goes next, at once.
-    if (this.scheduled === null) this.send();
+    this.send();
   }
 
   private schedule(delayMs: number): void {

@@ -168,6 +168,33 @@ describe('Outbox', () => {
     expect(outbox.loadSnapshot('a')).toEqual({ v: 2 });
   });
 
+  it('hands the next group to the thread from commit() while the event loop is busy (no turn needed)', async () => {
+    const groups: string[][] = [];
+    open({ onCommitted: (events) => groups.push(events.map((e) => e.event_uid)) });
+    const first = onlineEvent('a');
+    outbox.commit('a', [first], { v: 1 });
+    // End of turn: the first group leaves for the writer thread.
+    await new Promise((r) => setImmediate(r));
+    // From here on the loop never turns, as during a burst of MQTT messages: only commit() itself
+    // can notice that a group is durable and send the next one.
+    const later: ReturnType<typeof onlineEvent>[] = [];
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + 20_000;
+    while (groups.length < 3 && Date.now() < deadline) {
+      const e = onlineEvent('b');
+      later.push(e);
+      outbox.commit('b', [e], { v: later.length });
+      Atomics.wait(pause, 0, 0, 1); // the rest of the message's work
+    }
+    expect(groups.length).toBe(3);
+    expect(groups[0]).toEqual([first.event_uid]);
+    // Every group is the next run of staged writes, in staging order.
+    const all = [first, ...later].map((e) => e.event_uid);
+    expect(groups.flat()).toEqual(all.slice(0, groups.flat().length));
+    outbox.flush();
+    expect(outbox.peek(10_000).map((p) => p.event_uid)).toEqual(all);
+  });
+
   it('splits a large backlog into several groups in staging order; a staged deletion wins over older writes', async () => {
     const groups: number[] = [];
     open({ onCommitted: (events) => groups.push(events.length) });
