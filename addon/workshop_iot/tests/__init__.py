@@ -10,3 +10,4 @@ from . import test_rpc_auth
 from . import test_rpc_errors
 from . import test_rpc_http
 from . import test_session_processing
+from . import test_worker_row_concurrency
