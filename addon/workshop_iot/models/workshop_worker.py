@@ -356,7 +356,7 @@ class WorkshopWorker(models.Model):
         ``worker.status``: ``_touch``) and the health-check cron. In REPEATABLE READ the second
         writer fails; for a request Odoo then retries the whole call after a random sleep of up to
         ~2 s, while the worker's one-call-at-a-time link and so its event delivery wait (seen in the
-        end-to-end bench: p99 1.1-1.3 s in about one run of five), and the cron fails with a
+        end-to-end bench: p99 1.1-1.3 s in about one run of ten), and the cron fails with a
         traceback and checks no further worker. Both writers record the same news (the worker is
         online, with its health), so the one that comes second can skip: the row is locked NOWAIT in
         a savepoint first, and the next report or cron run writes again."""
