@@ -97,7 +97,11 @@ export class Outbox implements DeviceStore {
   /** Latest staged snapshot per device, so reads in the same turn see their own writes. */
   private stagedSnapshots = new Map<string, string | null>();
   private inFlight: InFlight | null = null;
-  private scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /** The one pending send or retry, with its kind: each kind is cleared by its own function. */
+  private scheduled:
+    | { kind: 'immediate'; handle: NodeJS.Immediate }
+    | { kind: 'timer'; handle: NodeJS.Timeout }
+    | null = null;
   /** Set while no writer thread runs (a replacement failed to start): writes wait staged. */
   private writerDown: Error | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -271,10 +275,15 @@ export class Outbox implements DeviceStore {
         'Outbox commit failed; keeping the writes staged and retrying',
       );
       if (!this.closed) {
-        this.scheduled = setTimeout(() => {
+        // The retry takes the one timer slot. A pending end-of-turn send (commit() noticed this
+        // reply itself) would have nothing to send while the group is in flight, and when it ran it
+        // would clear the slot: close() could then no longer cancel the retry.
+        this.cancelSchedule();
+        const handle = setTimeout(() => {
           this.scheduled = null;
           this.submitInFlight();
         }, RETRY_FAILED_COMMIT_MS);
+        this.scheduled = { kind: 'timer', handle };
       }
       return;
     }
@@ -314,13 +323,17 @@ export class Outbox implements DeviceStore {
       this.scheduled = null;
       this.send();
     };
-    this.scheduled = delayMs === 0 ? setImmediate(run) : setTimeout(run, delayMs);
+    this.scheduled =
+      delayMs === 0
+        ? { kind: 'immediate', handle: setImmediate(run) }
+        : { kind: 'timer', handle: setTimeout(run, delayMs) };
   }
 
   private cancelSchedule(): void {
-    if (!this.scheduled) return;
-    clearImmediate(this.scheduled as NodeJS.Immediate);
-    clearTimeout(this.scheduled as NodeJS.Timeout);
+    const scheduled = this.scheduled;
+    if (!scheduled) return;
+    if (scheduled.kind === 'immediate') clearImmediate(scheduled.handle);
+    else clearTimeout(scheduled.handle);
     this.scheduled = null;
   }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Outbox } from '../../src/outbox/outbox.ts';
 import { onlineEvent } from '../helpers/events.ts';
 import { captureLog } from '../helpers/log.ts';
@@ -236,6 +236,34 @@ describe('Outbox', () => {
     expect(
       lines.some((l) => l.level === 50 && /keeping the writes staged/.test(String(l.msg))),
     ).toBe(true);
+  });
+
+  it('leaves no retry behind after close() when commit() noticed a failed commit with a send pending', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    try {
+      const { log } = captureLog();
+      outbox = new Outbox({ dir, log, busyTimeoutMs: 20 });
+      const other = new Database(outbox.file);
+      other.exec('BEGIN IMMEDIATE');
+      outbox.commit('a', [onlineEvent('a')], { v: 1 });
+      vi.advanceTimersByTime(0); // end of turn: the group leaves and will get SQLITE_BUSY
+      // commit() notices the failure itself while its own end-of-turn send is pending.
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const deadline = Date.now() + 10_000;
+      while (outbox.commitError() === null && Date.now() < deadline) {
+        outbox.commit('b', [onlineEvent('b')], { v: 1 });
+        Atomics.wait(pause, 0, 0, 1);
+      }
+      expect(outbox.commitError()).not.toBeNull();
+      vi.advanceTimersByTime(0); // the turn ends, the retry is not due yet
+      expect(() => outbox.close()).toThrow(/Outbox commit failed/);
+      other.exec('ROLLBACK');
+      other.close();
+      expect(vi.getTimerCount()).toBe(0);
+      expect(() => vi.advanceTimersByTime(5000)).not.toThrow();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('replaces a writer thread that ended with a group in flight, committing that group exactly once', async () => {
