@@ -1,33 +1,127 @@
 #!/usr/bin/env bash
-# Validates docker-compose.yaml the way `docker compose config` does, with throwaway secrets filled
-# into a copy of .env.example (the real .env is never read). Also checks that a missing secret is an
-# error rather than a silent default. Uses `docker compose` when the plugin exists, else Debian's
-# docker-compose; prints `N passed, N failed`.
+# Offline checks of the Docker stack (no Docker engine needed). Renders docker-compose.yaml the way
+# `docker compose config` does, with throwaway secrets filled into a copy of .env.example (the real
+# .env and the caller's environment are never read), and checks the deployment defaults:
+#   - every secret is required: compose refuses to render without it, naming it;
+#   - every published port listens on 127.0.0.1 unless ODOO_BIND / MQTT_BIND / WORKER_BIND open it;
+#   - Odoo: database manager off (list_db = False) and the master password from .env, read back by
+#     Odoo's own config parser when an Odoo tree is at ODOO_SRC;
+#   - mosquitto: no anonymous access, a password file with a login per role, an ACL that a real
+#     mosquitto enforces (check-mosquitto.sh).
+# Uses `docker compose` when the plugin exists, else Debian's docker-compose; prints `N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 if docker compose version >/dev/null 2>&1; then compose=(docker compose)
 elif command -v docker-compose >/dev/null; then compose=(docker-compose)
 else echo "no docker compose and no docker-compose (apt-get install docker-compose)"; echo "0 passed, 1 failed"; exit 1; fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
+tmp=$(mktemp -d)
+trap 'kill "${mq_pid:-}" 2>/dev/null; rm -rf "$tmp"' EXIT
+passed=0
+failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
 ko() { echo "FAIL $1"; failed=$((failed + 1)); }
+# Only the env file counts: a variable exported by the caller would hide a missing secret.
+render() { env -i PATH="$PATH" HOME="${HOME:-/root}" "${compose[@]}" --env-file "$1" -f docker-compose.yaml config "${@:2}"; }
 
-sed -E 's/^(POSTGRES_PASSWORD|MQTT_PASSWORD|WORKER_TOKEN|ODOO_API_KEY)=$/\1=test-secret-value/' .env.example >"$tmp/env"
-if "${compose[@]}" --env-file "$tmp/env" -f docker-compose.yaml config -q; then ok "compose file validates"; else ko "compose file validates"; fi
+# Lines of one service of the rendered config ($rendered).
+service_block() { awk -v svc="  $1:" '$0 == svc { on = 1; next } on && /^(  )?[^ ]/ { on = 0 } on' <<<"$rendered"; }
 
-out=$("${compose[@]}" --env-file "$tmp/env" -f docker-compose.yaml config 2>&1)
+# One line per published port of the rendered config: `service host_ip published target`, host_ip
+# 0.0.0.0 when none is given. Reads both renderings: docker compose v2 (long syntax, host_ip:) and
+# docker-compose v1 (`ip:published:target/tcp`, or published:/target: without an address).
+published_ports() {
+  awk '
+    function flush() { if (item) print svc, (host == "" ? "0.0.0.0" : host), pub, tgt; item = 0; host = pub = tgt = "" }
+    function kv(s,  k, v) { k = s; sub(/:.*/, "", k); v = s; sub(/^[^:]*: */, "", v); gsub(/"/, "", v)
+      if (k == "host_ip") host = v; else if (k == "published") pub = v; else if (k == "target") tgt = v }
+    function scalar(s,  n, a) { gsub(/"/, "", s); sub(/\/[a-z]+$/, "", s); n = split(s, a, ":")
+      if (n >= 3) { host = a[1]; pub = a[2]; tgt = a[3] } else if (n == 2) { pub = a[1]; tgt = a[2] } else tgt = a[1] }
+    /^services:/ { in_services = 1; next }
+    /^[^ ]/ { flush(); in_services = ports = 0; next }
+    in_services && /^  [^ ]/ { flush(); svc = $1; sub(/:$/, "", svc); ports = 0; next }
+    in_services && /^    [^ -]/ { flush(); ports = ($1 == "ports:"); next }
+    ports && /^ *- / { flush(); item = 1; s = $0; sub(/^ *- /, "", s); if (s ~ /^[a-z_]+:/) kv(s); else scalar(s); next }
+    ports && item { s = $0; sub(/^ */, "", s); kv(s) }
+    END { flush() }' <<<"$1" | sort
+}
+
+secrets=(POSTGRES_PASSWORD ODOO_ADMIN_PASSWORD MQTT_WORKER_PASSWORD MQTT_DEVICE_PASSWORD WORKER_TOKEN ODOO_API_KEY)
+sed -E 's/^([A-Z_]+)=$/\1=throwaway-\1/' .env.example >"$tmp/env"
+
+# --- rendering and secrets ---------------------------------------------------------------------
+if render "$tmp/env" -q; then ok "compose file validates"; else ko "compose file validates"; fi
+rendered=$(render "$tmp/env" 2>&1)
 for svc in db odoo mosquitto worker; do
-  if grep -qE "^  $svc:" <<<"$out"; then ok "service $svc defined"; else ko "service $svc defined"; fi
+  if grep -qE "^  $svc:" <<<"$rendered"; then ok "service $svc defined"; else ko "service $svc defined"; fi
+done
+for name in "${secrets[@]}"; do
+  if ! grep -qx "$name=" .env.example; then ko "$name is listed in .env.example without a value"; continue; fi
+  sed "s/^$name=.*/$name=/" "$tmp/env" >"$tmp/env-missing"
+  if render "$tmp/env-missing" -q 2>"$tmp/err"; then
+    ko "compose refuses to start without $name"
+  elif grep -q "set $name in .env" "$tmp/err"; then
+    ok "compose refuses to start without $name, naming it"
+  else
+    ko "compose refuses to start without $name (unexpected error: $(head -c 300 "$tmp/err"))"
+  fi
 done
 
-: >"$tmp/empty"
-if "${compose[@]}" --env-file "$tmp/empty" -f docker-compose.yaml config -q 2>"$tmp/err"; then
-  ko "missing secrets are refused"
-elif grep -q "set POSTGRES_PASSWORD\|set MQTT_USERNAME\|set WORKER_TOKEN\|set ODOO_API_KEY\|set MQTT_PASSWORD" "$tmp/err"; then
-  ok "missing secrets are refused with a message naming them"
+# --- published ports -----------------------------------------------------------------------------
+ports=$(published_ports "$rendered")
+want=$'mosquitto 127.0.0.1 1883 1883\nodoo 127.0.0.1 8069 8069\nworker 127.0.0.1 8787 8787'
+if [ "$ports" = "$want" ]; then ok "every published port listens on 127.0.0.1 by default (odoo, mosquitto, worker)"
+else ko "every published port listens on 127.0.0.1 by default; published: [$(tr '\n' ';' <<<"$ports")]"; fi
+printf 'ODOO_BIND=192.0.2.1\nMQTT_BIND=192.0.2.2\nWORKER_BIND=192.0.2.3\n' | cat "$tmp/env" - >"$tmp/env-open"
+ports=$(published_ports "$(render "$tmp/env-open" 2>&1)")
+want=$'mosquitto 192.0.2.2 1883 1883\nodoo 192.0.2.1 8069 8069\nworker 192.0.2.3 8787 8787'
+if [ "$ports" = "$want" ]; then ok "ODOO_BIND, MQTT_BIND, WORKER_BIND open their own service's port"
+else ko "ODOO_BIND, MQTT_BIND, WORKER_BIND open their own service's port; published: [$(tr '\n' ';' <<<"$ports")]"; fi
+
+# --- Odoo: no database manager, master password from .env -----------------------------------------
+odoo=$(service_block odoo)
+if grep -q 'ODOO_ADMIN_PASSWORD: throwaway-ODOO_ADMIN_PASSWORD' <<<"$odoo" \
+  && grep -q 'deploy/odoo:/etc/odoo/workshop-iot:ro' <<<"$odoo" \
+  && [ "$(grep -A3 -- '- sh$' <<<"$odoo" | tr -d ' ' | tr '\n' ' ')" = "-sh -/etc/odoo/workshop-iot/start.sh -/entrypoint.sh -odoo " ]; then
+  ok "odoo: compose passes ODOO_ADMIN_PASSWORD and starts Odoo through deploy/odoo/start.sh"
+else ko "odoo: compose passes ODOO_ADMIN_PASSWORD and starts Odoo through deploy/odoo/start.sh"; fi
+if grep -q '^ *admin_passwd' deploy/odoo/odoo.conf; then ko "odoo: deploy/odoo/odoo.conf commits no master password"
+else ok "odoo: deploy/odoo/odoo.conf commits no master password"; fi
+odoo_start() { env -i PATH="$PATH" ODOO_RC="$tmp/odoo.conf" "$@" sh deploy/odoo/start.sh true >/dev/null 2>&1; echo $?; }
+if [ "$(odoo_start)" != 0 ] && [ "$(odoo_start ODOO_ADMIN_PASSWORD=)" != 0 ] && [ "$(odoo_start ODOO_ADMIN_PASSWORD=admin)" != 0 ] \
+  && [ "$(odoo_start ODOO_ADMIN_PASSWORD="$(printf 'a\nlist_db = True')")" != 0 ]; then
+  ok "odoo: start.sh refuses a missing, 'admin' or multi-line master password"
+else ko "odoo: start.sh refuses a missing, 'admin' or multi-line master password"; fi
+master='throwaway master; 50% $x'
+rc=$(odoo_start ODOO_ADMIN_PASSWORD="$master")
+perm=$(stat -c %a "$tmp/odoo.conf" 2>/dev/null)
+odoo_src=${ODOO_SRC:-/opt/odoo18}
+if [ -f "$odoo_src/odoo-bin" ]; then
+  # Odoo's own parser: what Odoo 18 will read from the generated file.
+  read_back=$(/usr/bin/python3 - "$odoo_src" "$tmp/odoo.conf" "$master" <<'PY' 2>&1
+import sys
+sys.path.insert(0, sys.argv[1])
+from odoo.tools.config import configmanager
+config = configmanager()
+config.rcfile = sys.argv[2]
+config.load()
+print(f"list_db={config['list_db']} master={bool(config.verify_admin_password(sys.argv[3]))} admin={bool(config.verify_admin_password('admin'))}")
+PY
+  )
+  how="Odoo's config parser"
 else
-  ko "missing secrets are refused (unexpected error: $(head -c 300 "$tmp/err"))"
+  read_back="list_db=$(sed -n 's/^list_db = //p' "$tmp/odoo.conf") master=$(grep -qxF "admin_passwd = $master" "$tmp/odoo.conf" && echo True) admin=False"
+  how="the file (no Odoo tree at ODOO_SRC)"
 fi
+if [ "$rc" = 0 ] && [ "$perm" = 600 ] && [ "$read_back" = "list_db=False master=True admin=False" ]; then
+  ok "odoo: the generated config (0600) has the database manager off and the master password from .env, per $how"
+else ko "odoo: the generated config: start.sh rc $rc, mode $perm, $how reads: $read_back"; fi
+
+# --- mosquitto ------------------------------------------------------------------------------------
+# shellcheck source=scripts/compose/check-mosquitto.sh
+source scripts/compose/check-mosquitto.sh
+check_mosquitto_static
+check_mosquitto_start_sh
+check_mosquitto_acl
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
