@@ -84,14 +84,18 @@ if grep -q 'ODOO_ADMIN_PASSWORD: throwaway-ODOO_ADMIN_PASSWORD' <<<"$odoo" \
   && [ "$(grep -A3 -- '- sh$' <<<"$odoo" | tr -d ' ' | tr '\n' ' ')" = "-sh -/etc/odoo/workshop-iot/start.sh -/entrypoint.sh -odoo " ]; then
   ok "odoo: compose passes ODOO_ADMIN_PASSWORD and starts Odoo through deploy/odoo/start.sh"
 else ko "odoo: compose passes ODOO_ADMIN_PASSWORD and starts Odoo through deploy/odoo/start.sh"; fi
-if grep -q '^ *admin_passwd' deploy/odoo/odoo.conf; then ko "odoo: deploy/odoo/odoo.conf commits no master password"
-else ok "odoo: deploy/odoo/odoo.conf commits no master password"; fi
+if [ -f deploy/odoo/odoo.conf ] && ! grep -q '^ *admin_passwd' deploy/odoo/odoo.conf; then
+  ok "odoo: deploy/odoo/odoo.conf commits no master password"
+else ko "odoo: deploy/odoo/odoo.conf exists and commits no master password"; fi
+[ -f deploy/odoo/start.sh ] || ko "odoo: deploy/odoo/start.sh exists"
 odoo_start() { env -i PATH="$PATH" ODOO_RC="$tmp/odoo.conf" "$@" sh deploy/odoo/start.sh true >/dev/null 2>&1; echo $?; }
 if [ "$(odoo_start)" != 0 ] && [ "$(odoo_start ODOO_ADMIN_PASSWORD=)" != 0 ] && [ "$(odoo_start ODOO_ADMIN_PASSWORD=admin)" != 0 ] \
   && [ "$(odoo_start ODOO_ADMIN_PASSWORD="$(printf 'a\nlist_db = True')")" != 0 ]; then
   ok "odoo: start.sh refuses a missing, 'admin' or multi-line master password"
 else ko "odoo: start.sh refuses a missing, 'admin' or multi-line master password"; fi
 master='throwaway master; 50% $x'
+# The image ships $ODOO_RC world-readable: start.sh must make it private before the password goes in.
+: >"$tmp/odoo.conf" && chmod 0644 "$tmp/odoo.conf"
 rc=$(odoo_start ODOO_ADMIN_PASSWORD="$master")
 perm=$(stat -c %a "$tmp/odoo.conf" 2>/dev/null)
 odoo_src=${ODOO_SRC:-/opt/odoo18}

@@ -33,6 +33,7 @@ mq_start_sh() {
 
 check_mosquitto_start_sh() {
   mkdir -p "$mq_dir"
+  [ -f deploy/mosquitto/start.sh ] || ko "mosquitto: deploy/mosquitto/start.sh exists"
   local w="MQTT_WORKER_PASSWORD=${mq_pass[worker]}" d="MQTT_DEVICE_PASSWORD=${mq_pass[devices]}"
   if [ "$(mq_start_sh "$w")" != 0 ] && [ "$(mq_start_sh "$d")" != 0 ] \
     && [ "$(mq_start_sh "$w" MQTT_DEVICE_PASSWORD=)" != 0 ]; then
