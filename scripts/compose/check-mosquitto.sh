@@ -51,8 +51,10 @@ check_mosquitto_start_sh() {
   else ko "mosquitto start.sh writes a hashed password file (rc $rc, logins: $users) and the ACL"; fi
 }
 
+mq_python=/usr/bin/python3
+[ -x "$mq_python" ] || mq_python=python3
 mq_free_port() {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  "$mq_python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Starts mosquitto on the files start.sh wrote; sets mq_port and mq_pid.

@@ -130,7 +130,8 @@ function printInfo(info: StackInfo, sim: Simulator | null, speed: number): void 
     `  Worker      ${info.workerUrl}/health   (uid ${info.workerUid}; control token and Odoo API key in ${info.settingsFile})`,
     info.embeddedBroker
       ? `  Broker      ${info.brokerUrl}   (the worker's embedded broker, no auth)`
-      : `  Broker      ${info.brokerUrl}   user ${info.brokerUsername}, password ${info.brokerPassword}`,
+      : `  Broker      ${info.brokerUrl}   meters: user ${info.brokerUsername}, password ${info.brokerPassword}\n` +
+        `              worker (reads every topic): user ${info.brokerWorkerUsername}, password ${info.brokerWorkerPassword}`,
     sim
       ? `  Simulator   ${sim.devices.length} device(s): ${sim.devices.map((d) => d.id).join(', ')} (speed x${speed})`
       : '  Simulator   off (--simulate full-session to add meters)',

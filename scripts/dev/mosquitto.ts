@@ -1,20 +1,29 @@
 /**
  * Debian's mosquitto as a child process with a generated config in a private directory: one
- * listener on 127.0.0.1:<port>, authentication on (one user, generated password), no persistence.
+ * listener on 127.0.0.1:<port>, authentication on (generated passwords), optionally an ACL file
+ * (the Docker stack's deploy/mosquitto/acl: logins `worker` and `devices`), no persistence.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, terminate, waitFor } from './util.ts';
+import { REPO_ROOT, run, terminate, waitFor } from './util.ts';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
+/** The Docker stack's ACL: `worker` reads everything and writes its polls, `devices` the meters. */
+export const STACK_ACL = path.join(REPO_ROOT, 'deploy/mosquitto/acl');
+
+export interface MosquittoLogin {
+  username: string;
+  password: string;
+}
 
 export interface MosquittoOptions {
   dir: string;
   port: number;
-  username: string;
-  password: string;
+  logins: MosquittoLogin[];
+  /** An ACL file (`acl_file`); copied into `dir` with mode 0600, as deploy/mosquitto/start.sh does. */
+  aclFile?: string;
 }
 
 export class Mosquitto {
@@ -37,11 +46,12 @@ export class Mosquitto {
 
   /** Writes config + password file, starts mosquitto, resolves when it accepts connections. */
   async start(): Promise<void> {
-    const { dir, port, username, password } = this.options;
+    const { dir, port, logins, aclFile } = this.options;
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const passwd = path.join(dir, 'passwd');
     fs.rmSync(passwd, { force: true });
-    await run(MOSQUITTO_PASSWD, ['-b', '-c', passwd, username, password]);
+    for (const [i, { username, password }] of logins.entries())
+      await run(MOSQUITTO_PASSWD, ['-b', ...(i === 0 ? ['-c'] : []), passwd, username, password]);
     fs.chmodSync(passwd, 0o600);
     const lines = [
       `listener ${port} 127.0.0.1`,
@@ -54,6 +64,12 @@ export class Mosquitto {
       'log_type notice',
       'log_type information',
     ];
+    if (aclFile) {
+      const acl = path.join(dir, 'acl');
+      fs.copyFileSync(aclFile, acl);
+      fs.chmodSync(acl, 0o600);
+      lines.push(`acl_file ${acl}`);
+    }
     // As root mosquitto would drop to user "mosquitto", which cannot read this private directory.
     if (process.getuid?.() === 0) lines.push('user root');
     fs.writeFileSync(this.confFile, `${lines.join('\n')}\n`, { mode: 0o600 });

@@ -8,12 +8,14 @@
  *   await stack.down();              // stops everything it started, in reverse order
  *
  * Everything lives under `stateDir` (never in the repository): logs, the worker's data dir and
- * settings file (mode 0600: tokens), mosquitto's config and password file, Odoo's data dir.
+ * settings file (mode 0600: tokens), mosquitto's config, password file and ACL, Odoo's data dir.
+ * Mosquitto runs with the Docker stack's ACL (deploy/mosquitto/acl): the worker logs in as `worker`,
+ * simulated meters as `devices` (StackInfo.brokerUsername / brokerPassword).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DeviceConfig, WorkerSettings } from '@workshop-iot/shared';
-import { Mosquitto } from './mosquitto.ts';
+import { Mosquitto, STACK_ACL } from './mosquitto.ts';
 import {
   databaseExists,
   dropDatabase,
@@ -73,8 +75,12 @@ export interface StackInfo {
   workerDataDir: string;
   settingsFile: string;
   brokerUrl: string;
+  /** The meters' login (`devices`): what simulators and benches publish with. */
   brokerUsername: string | null;
   brokerPassword: string | null;
+  /** The worker's login (`worker`), also on Odoo's broker record: reads every topic. */
+  brokerWorkerUsername: string | null;
+  brokerWorkerPassword: string | null;
   embeddedBroker: boolean;
   deviceIds: Record<string, number>;
   logs: { odoo: string; worker: string; broker: string | null; setup: string };
@@ -120,8 +126,13 @@ export class Stack {
     ]);
     const workerUid = o.workerUid ?? 'dev-worker';
     const workerUrl = `http://127.0.0.1:${workerPort}`;
-    const brokerUser = o.embeddedBroker ? null : 'workshop';
-    const brokerPassword = o.embeddedBroker ? null : secret(18);
+    // Two logins, as in the Docker stack; null with the embedded broker (no authentication).
+    const logins = o.embeddedBroker
+      ? null
+      : {
+          worker: { username: 'worker', password: secret(18) },
+          devices: { username: 'devices', password: secret(18) },
+        };
     const brokerUrl = `mqtt://127.0.0.1:${mqttPort}`;
 
     // The database install and the broker start are independent: run them side by side.
@@ -143,8 +154,8 @@ export class Stack {
       this.broker = new Mosquitto({
         dir: path.join(dir, 'mosquitto'),
         port: mqttPort,
-        username: brokerUser!,
-        password: brokerPassword!,
+        logins: [logins!.worker, logins!.devices],
+        aclFile: STACK_ACL,
       });
       await this.broker.start();
       this.#log(`mosquitto on ${brokerUrl} (pid ${this.broker.pid})`);
@@ -167,8 +178,8 @@ export class Stack {
               name: 'Local mosquitto',
               embedded: false,
               url: brokerUrl,
-              username: brokerUser,
-              password: brokerPassword,
+              username: logins!.worker.username,
+              password: logins!.worker.password,
             },
         devices: o.devices ?? [],
       },
@@ -205,9 +216,7 @@ export class Stack {
       config: {
         version: 0,
         worker_uid: workerUid,
-        broker: o.embeddedBroker
-          ? { url: null }
-          : { url: brokerUrl, username: brokerUser!, password: brokerPassword! },
+        broker: o.embeddedBroker ? { url: null } : { url: brokerUrl, ...logins!.worker },
         devices: [],
       },
     };
@@ -245,8 +254,10 @@ export class Stack {
       workerDataDir,
       settingsFile,
       brokerUrl,
-      brokerUsername: brokerUser,
-      brokerPassword,
+      brokerUsername: logins?.devices.username ?? null,
+      brokerPassword: logins?.devices.password ?? null,
+      brokerWorkerUsername: logins?.worker.username ?? null,
+      brokerWorkerPassword: logins?.worker.password ?? null,
       embeddedBroker: o.embeddedBroker === true,
       deviceIds: setup.device_ids,
       logs,
