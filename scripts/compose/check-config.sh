@@ -26,23 +26,35 @@ render() { env -i PATH="$PATH" HOME="${HOME:-/root}" "${compose[@]}" --env-file 
 # Lines of one service of the rendered config ($rendered).
 service_block() { awk -v svc="  $1:" '$0 == svc { on = 1; next } on && /^(  )?[^ ]/ { on = 0 } on' <<<"$rendered"; }
 
-# One line per published port of the rendered config: `service host_ip published target`, host_ip
-# 0.0.0.0 when none is given. Reads both renderings: docker compose v2 (long syntax, host_ip:) and
-# docker-compose v1 (`ip:published:target/tcp`, or published:/target: without an address).
-published_ports() {
-  awk '
-    function flush() { if (item) print svc, (host == "" ? "0.0.0.0" : host), pub, tgt; item = 0; host = pub = tgt = "" }
-    function kv(s,  k, v) { k = s; sub(/:.*/, "", k); v = s; sub(/^[^:]*: */, "", v); gsub(/"/, "", v)
-      if (k == "host_ip") host = v; else if (k == "published") pub = v; else if (k == "target") tgt = v }
-    function scalar(s,  n, a) { gsub(/"/, "", s); sub(/\/[a-z]+$/, "", s); n = split(s, a, ":")
-      if (n >= 3) { host = a[1]; pub = a[2]; tgt = a[3] } else if (n == 2) { pub = a[1]; tgt = a[2] } else tgt = a[1] }
+# One line per entry of a service's `ports:` or `volumes:` list in a rendered config, sorted:
+#   ports    `service host_ip published target` (host_ip 0.0.0.0 when none is given)
+#   volumes  `service source target ro|rw`
+# Reads both renderings: docker compose v2 (long syntax: host_ip/published/target,
+# source/target/read_only) and docker-compose v1 (`ip:published:target/tcp`, `source:target:ro`).
+entries() {
+  awk -v key="$1" '
+    function flush() {
+      if (item && key == "ports") print svc, (host == "" ? "0.0.0.0" : host), pub, tgt
+      if (item && key == "volumes") print svc, src, tgt, (ro == "true" || ro == "ro" ? "ro" : "rw")
+      item = 0; host = pub = tgt = src = ro = ""
+    }
+    function kv(s,  k, v) {
+      k = s; sub(/:.*/, "", k); v = s; sub(/^[^:]*: */, "", v); gsub(/"/, "", v)
+      if (k == "host_ip") host = v; else if (k == "published") pub = v; else if (k == "target") tgt = v
+      else if (k == "source") src = v; else if (k == "read_only") ro = v
+    }
+    function scalar(s,  n, a) {
+      gsub(/"/, "", s); sub(/\/(tcp|udp)$/, "", s); n = split(s, a, ":")
+      if (key == "volumes") { src = a[1]; tgt = a[2]; ro = a[3]; return }
+      if (n >= 3) { host = a[1]; pub = a[2]; tgt = a[3] } else if (n == 2) { pub = a[1]; tgt = a[2] } else tgt = a[1]
+    }
     /^services:/ { in_services = 1; next }
-    /^[^ ]/ { flush(); in_services = ports = 0; next }
-    in_services && /^  [^ ]/ { flush(); svc = $1; sub(/:$/, "", svc); ports = 0; next }
-    in_services && /^    [^ -]/ { flush(); ports = ($1 == "ports:"); next }
-    ports && /^ *- / { flush(); item = 1; s = $0; sub(/^ *- /, "", s); if (s ~ /^[a-z_]+:/) kv(s); else scalar(s); next }
-    ports && item { s = $0; sub(/^ */, "", s); kv(s) }
-    END { flush() }' <<<"$1" | sort
+    /^[^ ]/ { flush(); in_services = on = 0; next }
+    in_services && /^  [^ ]/ { flush(); svc = $1; sub(/:$/, "", svc); on = 0; next }
+    in_services && /^    [^ -]/ { flush(); on = ($1 == key ":"); next }
+    on && /^ *- / { flush(); item = 1; s = $0; sub(/^ *- /, "", s); if (s ~ /^[a-z_]+:( |$)/) kv(s); else scalar(s); next }
+    on && item { s = $0; sub(/^ */, "", s); kv(s) }
+    END { flush() }' <<<"$2" | sort
 }
 
 secrets=(POSTGRES_PASSWORD ODOO_ADMIN_PASSWORD MQTT_WORKER_PASSWORD MQTT_DEVICE_PASSWORD WORKER_TOKEN ODOO_API_KEY)
@@ -67,12 +79,12 @@ for name in "${secrets[@]}"; do
 done
 
 # --- published ports -----------------------------------------------------------------------------
-ports=$(published_ports "$rendered")
+ports=$(entries ports "$rendered")
 want=$'mosquitto 127.0.0.1 1883 1883\nodoo 127.0.0.1 8069 8069\nworker 127.0.0.1 8787 8787'
 if [ "$ports" = "$want" ]; then ok "every published port listens on 127.0.0.1 by default (odoo, mosquitto, worker)"
 else ko "every published port listens on 127.0.0.1 by default; published: [$(tr '\n' ';' <<<"$ports")]"; fi
 printf 'ODOO_BIND=192.0.2.1\nMQTT_BIND=192.0.2.2\nWORKER_BIND=192.0.2.3\n' | cat "$tmp/env" - >"$tmp/env-open"
-ports=$(published_ports "$(render "$tmp/env-open" 2>&1)")
+ports=$(entries ports "$(render "$tmp/env-open" 2>&1)")
 want=$'mosquitto 192.0.2.2 1883 1883\nodoo 192.0.2.1 8069 8069\nworker 192.0.2.3 8787 8787'
 if [ "$ports" = "$want" ]; then ok "ODOO_BIND, MQTT_BIND, WORKER_BIND open their own service's port"
 else ko "ODOO_BIND, MQTT_BIND, WORKER_BIND open their own service's port; published: [$(tr '\n' ';' <<<"$ports")]"; fi
@@ -80,7 +92,7 @@ else ko "ODOO_BIND, MQTT_BIND, WORKER_BIND open their own service's port; publis
 # --- Odoo: no database manager, master password from .env -----------------------------------------
 odoo=$(service_block odoo)
 if grep -q 'ODOO_ADMIN_PASSWORD: throwaway-ODOO_ADMIN_PASSWORD' <<<"$odoo" \
-  && grep -q 'deploy/odoo:/etc/odoo/workshop-iot:ro' <<<"$odoo" \
+  && grep -qx "odoo $PWD/deploy/odoo /etc/odoo/workshop-iot ro" <<<"$(entries volumes "$rendered")" \
   && [ "$(grep -A3 -- '- sh$' <<<"$odoo" | tr -d ' ' | tr '\n' ' ')" = "-sh -/etc/odoo/workshop-iot/start.sh -/entrypoint.sh -odoo " ]; then
   ok "odoo: compose passes ODOO_ADMIN_PASSWORD and starts Odoo through deploy/odoo/start.sh"
 else ko "odoo: compose passes ODOO_ADMIN_PASSWORD and starts Odoo through deploy/odoo/start.sh"; fi

@@ -18,7 +18,8 @@ check_mosquitto_static() {
   else ko "mosquitto: password_file /mosquitto/data/passwd and acl_file /mosquitto/data/acl ($mq_conf)"; fi
   local svc
   svc=$(service_block mosquitto)
-  if grep -q 'deploy/mosquitto:/mosquitto/config:ro' <<<"$svc" && grep -A1 -- '- sh' <<<"$svc" | grep -q -- '- /mosquitto/config/start.sh' \
+  if grep -qx "mosquitto $PWD/deploy/mosquitto /mosquitto/config ro" <<<"$(entries volumes "$rendered")" \
+    && grep -A1 -- '- sh' <<<"$svc" | grep -q -- '- /mosquitto/config/start.sh' \
     && grep -q 'MQTT_WORKER_PASSWORD: throwaway-MQTT_WORKER_PASSWORD' <<<"$svc" \
     && grep -q 'MQTT_DEVICE_PASSWORD: throwaway-MQTT_DEVICE_PASSWORD' <<<"$svc"; then
     ok "mosquitto: compose mounts deploy/mosquitto and starts through start.sh with both passwords from .env"
