@@ -10,7 +10,7 @@
 #     mosquitto enforces (check-mosquitto.sh).
 # Uses `docker compose` when the plugin exists, else Debian's docker-compose; prints `N passed, N failed`.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 if docker compose version >/dev/null 2>&1; then compose=(docker compose)
 elif command -v docker-compose >/dev/null; then compose=(docker-compose)
 else echo "no docker compose and no docker-compose (apt-get install docker-compose)"; echo "0 passed, 1 failed"; exit 1; fi
@@ -105,6 +105,8 @@ if [ "$(odoo_start)" != 0 ] && [ "$(odoo_start ODOO_ADMIN_PASSWORD=)" != 0 ] && 
   && [ "$(odoo_start ODOO_ADMIN_PASSWORD="$(printf 'a\nlist_db = True')")" != 0 ]; then
   ok "odoo: start.sh refuses a missing, 'admin' or multi-line master password"
 else ko "odoo: start.sh refuses a missing, 'admin' or multi-line master password"; fi
+# Characters an INI parser or a shell might mangle: the password must arrive as written.
+# shellcheck disable=SC2016
 master='throwaway master; 50% $x'
 # The image ships $ODOO_RC world-readable: start.sh must make it private before the password goes in.
 : >"$tmp/odoo.conf" && chmod 0644 "$tmp/odoo.conf"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # sourced by check-config.sh: tmp and rendered are its own
 # Mosquitto part of check-config.sh (sourced: uses its ok/ko, $tmp and $rendered). Runs the stack's
 # own deploy/mosquitto/start.sh and a real Debian mosquitto with the stack's mosquitto.conf and ACL
 # (paths and listener rewritten) on a free loopback port, then checks who may publish and read what
@@ -67,8 +68,8 @@ mq_broker_start() {
   [ "$(id -u)" = 0 ] && echo 'user root' >>"$mq_dir/test.conf"
   mosquitto -c "$mq_dir/test.conf" 2>"$mq_dir/log" &
   mq_pid=$!
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     grep -q ' running' "$mq_dir/log" && return 0
     kill -0 "$mq_pid" 2>/dev/null || break
     sleep 0.05
@@ -97,7 +98,7 @@ exchange() {
   exec 3<"$tmp/fifo"
   while read -r -t 10 line <&3 && [ "$line" != "$marker ready" ]; do :; done
   for item in "$@"; do mq_pub "${item%%=*}" -t "${item#*=}" -m x; done
-  mq_pub "$marker_login" -t "$marker" -m done
+  mq_pub "$marker_login" -t "$marker" -m "done"
   while read -r -t 10 line <&3 && [ "$line" != "$marker done" ]; do
     [ "$line" != "$marker ready" ] && echo "${line% x}"
   done
