@@ -141,6 +141,7 @@ export class App {
     this.mqtt = new MqttConnection({
       broker: { ...config.broker, url: config.broker.url ?? this.embeddedUrl() },
       onMessage: (topic, payload, retained) => this.ingest.handle(topic, payload, retained),
+      devicesFor: (topic) => this.ingest.devicesFor(topic),
       // While the broker is unreachable, silence is not the devices' fault (liveness pauses).
       onEvent: (event) => {
         if (event.type === 'connected') this.registry.setBrokerConnected(true);
@@ -275,6 +276,7 @@ export class App {
         embedded: this.embedded !== null && this.configs.current().config.broker.url === null,
         connected: broker.connected,
         reconnects: broker.reconnects,
+        failed_subscriptions: broker.failed_subscriptions,
       }),
       devices: () => this.configs.current().config.devices.length,
       subscriptions: () => broker.subscriptions,
