@@ -42,6 +42,12 @@ export const ERRORS = {
     500,
   ),
   BODY_TOO_LARGE: def('BODY_TOO_LARGE', 'Request body exceeds {limit} bytes', -32600, 413),
+  BATCH_TOO_LARGE: def(
+    'BATCH_TOO_LARGE',
+    'Batch of {count} requests exceeds the limit of {limit}',
+    -32600,
+    400,
+  ),
   NOT_FOUND: def('NOT_FOUND', 'No route for {method} {path}', -32601, 404),
   METHOD_NOT_ALLOWED: def('METHOD_NOT_ALLOWED', '{method} is not allowed on {path}', -32600, 405),
   UNSUPPORTED_MEDIA_TYPE: def(
