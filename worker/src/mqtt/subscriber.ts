@@ -77,7 +77,10 @@ export class Subscriber {
     // A packet mqtt.js refuses while closing was never seen by the broker: it must not be blamed.
     if (client.disconnecting || !client.connected) return;
     const packet = this.#o.tracker.next();
-    if (!packet) return this.#whenIdle(client);
+    if (!packet) {
+      this.#whenIdle(client);
+      return;
+    }
     client.subscribe(packet, { qos: this.#o.qos }, (err, _subs, suback) => {
       if (client !== this.#client) return;
       // A close fails the packet too; detach(true) blames it (it may run before or after this).

@@ -93,7 +93,7 @@ describe('MqttConnection with a refused subscription', () => {
   });
 
   it('retries a refused filter on its own growing backoff, without resetting the reconnect delay', async () => {
-    const { goodA, goodB, bad } = devices();
+    const { goodA, bad } = devices();
     const w = side(
       { url: SYSTEM_MOSQUITTO, reconnect_min_ms: 50, reconnect_max_ms: 10_000 },
       [goodA, bad],
