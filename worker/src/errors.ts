@@ -56,6 +56,13 @@ export const ERRORS = {
     -32600,
     415,
   ),
+  DASHBOARD_NOT_BUILT: def(
+    'DASHBOARD_NOT_BUILT',
+    'Dashboard not built: run node web/build.mjs',
+    -32601,
+    404,
+  ),
+  UNAVAILABLE: def('UNAVAILABLE', 'Service unavailable: {reason}', -32603, 503),
   // --- config ---------------------------------------------------------------------------------------
   CONFIG_INVALID: def('CONFIG_INVALID', 'Invalid config: {count} field error(s)', -32602, 200),
   CONFIG_VERSION_OLDER: def(
