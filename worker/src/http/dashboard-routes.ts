@@ -32,6 +32,8 @@ export interface DashboardRoutesOptions {
   subscribeReload?(listener: () => void): () => void;
   /** Decides on the token from `Authorization: Bearer …` or `?token=` (either token may read). */
   auth: Pick<TokenAuth, 'scopeOf'>;
+  /** A `?token=` (or no token) refused: the server's rate-limited failed-login log. */
+  onUnauthorized?(req: IncomingMessage, failure: 'missing' | 'invalid'): void;
   /** Folder with index.html and dashboard/; defaults to web/generated/worker-page. */
   staticDir?: string;
   /** SSE comment line interval; proxies drop connections idle for ~60 s. */
@@ -226,7 +228,11 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): Dashboar
       fail(res, new WorkerError('UNAVAILABLE', { reason: 'the worker is shutting down' }));
       return true;
     }
-    if (options.auth.scopeOf(tokenOf(req, url)) === null) {
+    const token = tokenOf(req, url);
+    if (options.auth.scopeOf(token) === null) {
+      // A wrong Authorization header was logged by the server already (it checks every route's).
+      if (!req.headers.authorization)
+        options.onUnauthorized?.(req, token === null ? 'missing' : 'invalid');
       fail(res, new WorkerError('UNAUTHORIZED'));
       return true;
     }

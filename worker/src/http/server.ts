@@ -122,11 +122,11 @@ export class HttpServer {
       // where a token is required.
       const failure = header !== undefined && scope === null ? 'invalid' : 'missing';
       if (route.auth !== 'none' && !allowed(scope, route.auth)) {
-        this.recordFailedLogin(req, url, failure);
+        this.recordFailedLogin(req, failure);
         res.setHeader('www-authenticate', 'Bearer realm="workshop-iot-worker"');
         return this.fail(res, new WorkerError('UNAUTHORIZED'));
       }
-      if (failure === 'invalid') this.recordFailedLogin(req, url, failure);
+      if (failure === 'invalid') this.recordFailedLogin(req, failure);
       await route.handler({ req, res, scope, url });
     } catch (err) {
       this.options.log.error({ err, path: url.pathname }, 'HTTP handler failed');
@@ -161,9 +161,11 @@ export class HttpServer {
     sendJson(res, answer.status, answer.body);
   }
 
-  private recordFailedLogin(req: http.IncomingMessage, url: URL, failure: 'invalid' | 'missing') {
+  /** Logs a refused token (rate-limited per source, never the token); routes with own auth call it. */
+  recordFailedLogin(req: http.IncomingMessage, failure: 'invalid' | 'missing'): void {
     const source = req.socket.remoteAddress ?? 'unknown';
-    this.failedLogins.record(source, failure, { method: req.method ?? '', path: url.pathname });
+    const path = new URL(req.url ?? '/', 'http://worker').pathname;
+    this.failedLogins.record(source, failure, { method: req.method ?? '', path });
   }
 
   private fail(res: http.ServerResponse, err: WorkerError): void {

@@ -47,6 +47,7 @@ export class WorkerDashboard {
         return () => this.#reloadListeners.delete(listener);
       },
       auth: this.#options.auth,
+      onUnauthorized: (req, failure) => server.recordFailedLogin(req, failure),
     });
     for (const route of serverRoutes(this.#routes)) server.addRoute(route);
   }
