@@ -202,6 +202,7 @@ export class MqttConnection {
     this.#attempt = 0;
     this.#reconnects = 0;
     this.#lastError = null;
+    this.#subs.forgetFailures();
     this.#clearTimer();
     const old = this.#client;
     this.#client = null;

@@ -57,6 +57,12 @@ export class SubscriptionTracker {
     for (const filter of this.#failed.keys()) if (!next.has(filter)) this.#failed.delete(filter);
   }
 
+  /** Another broker: what the old one refused says nothing about the new one. */
+  forgetFailures(): void {
+    this.#suspects.clear();
+    this.#failed.clear();
+  }
+
   /** A new connection (clean session): nothing is granted or in flight on it. */
   connected(): void {
     this.#granted = new Set();
