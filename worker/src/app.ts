@@ -33,7 +33,7 @@ import { registerControlMethods } from './http/rpc-methods.ts';
 import { HttpServer } from './http/server.ts';
 import { WorkerDashboard } from './http/worker-dashboard.ts';
 import { createLogger, type Logger } from './log.ts';
-import { MqttConnection, safeUrl } from './mqtt/client.ts';
+import { MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { Ingest } from './mqtt/ingest.ts';
 import { OdooLink } from './odoo/link.ts';
@@ -139,8 +139,9 @@ export class App {
     });
     const filters = this.ingest.setDevices(config.devices);
     this.mqtt = new MqttConnection({
-      broker: { ...config.broker, url: config.broker.url ?? this.embeddedUrl() },
+      broker: this.resolveBroker(config.broker, this.embeddedUrl()),
       onMessage: (topic, payload, retained) => this.ingest.handle(topic, payload, retained),
+      devicesFor: (topic) => this.ingest.devicesFor(topic),
       // While the broker is unreachable, silence is not the devices' fault (liveness pauses).
       onEvent: (event) => {
         if (event.type === 'connected') this.registry.setBrokerConnected(true);
@@ -275,6 +276,7 @@ export class App {
         embedded: this.embedded !== null && this.configs.current().config.broker.url === null,
         connected: broker.connected,
         reconnects: broker.reconnects,
+        failed_subscriptions: broker.failed_subscriptions,
       }),
       devices: () => this.configs.current().config.devices.length,
       subscriptions: () => broker.subscriptions,
@@ -381,6 +383,13 @@ export class App {
     return request !== null;
   }
 
+  /** The broker the client connects to: the embedded one (with its login) when `url` is null. */
+  private resolveBroker(broker: BrokerConfig, embeddedUrl: string): ResolvedBrokerConfig {
+    if (broker.url !== null) return { ...broker, url: broker.url };
+    const { username, password } = this.settings.embedded_broker;
+    return { ...broker, url: embeddedUrl, ...(username && password ? { username, password } : {}) };
+  }
+
   private embeddedUrl(): string {
     const { host, port } = this.settings.embedded_broker;
     return `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -402,7 +411,7 @@ export class App {
   private async switchBroker(broker: BrokerConfig): Promise<void> {
     if (broker.url === null) {
       await this.startEmbedded();
-      this.mqtt.setBroker({ ...broker, url: this.embedded?.url ?? this.embeddedUrl() });
+      this.mqtt.setBroker(this.resolveBroker(broker, this.embedded?.url ?? this.embeddedUrl()));
       return;
     }
     this.mqtt.setBroker({ ...broker, url: broker.url });

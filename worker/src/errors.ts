@@ -42,6 +42,12 @@ export const ERRORS = {
     500,
   ),
   BODY_TOO_LARGE: def('BODY_TOO_LARGE', 'Request body exceeds {limit} bytes', -32600, 413),
+  BATCH_TOO_LARGE: def(
+    'BATCH_TOO_LARGE',
+    'Batch of {count} requests exceeds the limit of {limit}',
+    -32600,
+    400,
+  ),
   NOT_FOUND: def('NOT_FOUND', 'No route for {method} {path}', -32601, 404),
   METHOD_NOT_ALLOWED: def('METHOD_NOT_ALLOWED', '{method} is not allowed on {path}', -32600, 405),
   UNSUPPORTED_MEDIA_TYPE: def(
@@ -50,6 +56,13 @@ export const ERRORS = {
     -32600,
     415,
   ),
+  DASHBOARD_NOT_BUILT: def(
+    'DASHBOARD_NOT_BUILT',
+    'Dashboard not built: run node web/build.mjs',
+    -32601,
+    404,
+  ),
+  UNAVAILABLE: def('UNAVAILABLE', 'Service unavailable: {reason}', -32603, 503),
   // --- config ---------------------------------------------------------------------------------------
   CONFIG_INVALID: def('CONFIG_INVALID', 'Invalid config: {count} field error(s)', -32602, 200),
   CONFIG_VERSION_OLDER: def(

@@ -32,6 +32,29 @@ export const DeviceId = Type.String({
   description: 'Device id: letters, digits, _ . : - (1-64 characters)',
 });
 
+/**
+ * What an MQTT topic name may not hold besides the wildcards: C0 and C1 controls (U+0000-U+001F,
+ * U+007F-U+009F, so U+0085 too) and the BMP noncharacters (U+FDD0-U+FDEF, U+FFFE, U+FFFF). MQTT 3.1.1
+ * §1.5.3 says they SHOULD NOT appear and a server MAY close the connection: mosquitto 2.0 does exactly
+ * that on a SUBSCRIBE holding one, which stopped intake for every device. Lone surrogates are refused
+ * by every string check of both validators already. The astral noncharacters (U+1FFFE ...) are not
+ * listed: `\u{...}` needs the regex 'u' flag, which plain JSON Schema tools (TypeBox's Value.Check)
+ * do not set; a broker that refuses such a topic fails only that device (mqtt/client.ts).
+ * Spaces are allowed (Zigbee2MQTT friendly names: `zigbee2mqtt/Office Wall Light Switch`).
+ */
+const TOPIC_FORBIDDEN = '#+\\u0000-\\u001F\\u007F-\\u009F\\uFDD0-\\uFDEF\\uFFFE\\uFFFF';
+
+/**
+ * A device's MQTT topic (prefix): the one rule for topics, in both validators and Odoo's device form
+ * (contract `device_topic`). Never a filter: no `+` or `#`.
+ */
+export const DeviceTopic = Type.String({
+  pattern: `^[^${TOPIC_FORBIDDEN}]+$`,
+  maxLength: 256,
+  description:
+    'MQTT topic of the meter, e.g. "shellyplus1pm-a8032ab1": no wildcards (+ #), no control characters',
+});
+
 /** Identifier of one worker installation (stable across restarts). */
 export const WorkerUid = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$',

@@ -9,6 +9,7 @@ import {
   WORKER_CONFIG_RULES,
   WORKER_SETTINGS_RULES,
 } from '../rules.ts';
+import { DeviceTopic } from './common.ts';
 import { DashboardMachineList } from './dashboard.ts';
 import { WorkshopEvent } from './events.ts';
 import {
@@ -99,6 +100,12 @@ export const CONTRACTS = {
     schema: DashboardMachineList,
     rules: [],
     description: 'Machines shown by the live dashboard (Odoo and worker)',
+  },
+  device_topic: {
+    schema: DeviceTopic,
+    rules: [],
+    description:
+      "One device's MQTT topic (the rule DeviceConfig.topic uses; Odoo's device form checks it)",
   },
   health: {
     schema: Health,

@@ -53,6 +53,25 @@ export const Health = Type.Object(
         embedded: Type.Boolean(),
         connected: Type.Boolean(),
         reconnects: Count,
+        failed_subscriptions: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                topic: Type.String({ maxLength: 512 }),
+                device_ids: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 }),
+                reason: Type.String({ maxLength: 256 }),
+                failures: Count,
+                retry_at: Timestamp,
+              },
+              { additionalProperties: false },
+            ),
+            {
+              maxItems: 100,
+              description:
+                'Topic filters the broker refused (only their devices get no readings), each retried on its own backoff',
+            },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

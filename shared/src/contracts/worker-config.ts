@@ -4,7 +4,7 @@
  * generic parser settings) are declared in `../rules.ts`.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { DeviceId, Label, Nullable, PowerW, WorkerUid } from './common.ts';
+import { DeviceId, DeviceTopic, Label, Nullable, PowerW, WorkerUid } from './common.ts';
 
 export const ParserType = Type.Union(
   [
@@ -81,11 +81,7 @@ export const DeviceConfig = Type.Object(
     device_id: DeviceId,
     name: Label(128, 'Machine name shown to staff'),
     parser_type: ParserType,
-    topic: Type.String({
-      pattern: '^[^#+ \\t\\r\\n]+$',
-      maxLength: 256,
-      description: 'Topic prefix of the meter (no wildcards), e.g. "shellyplus1pm-a8032ab1"',
-    }),
+    topic: DeviceTopic,
     area: Type.Optional(Type.String({ maxLength: 128 })),
     generic: Type.Optional(GenericJsonSettings),
     session_config: SessionConfig,

@@ -58,8 +58,12 @@ export const WorkerSettings = Type.Object(
     embedded_broker: Type.Optional(
       Type.Object(
         {
+          /** Loopback only, unless username and password are set (the worker refuses to start). */
           host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+          /** When set, devices and the worker itself must log in with them. */
+          username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+          password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
         },
         { additionalProperties: false },
       ),

@@ -17,9 +17,8 @@ import { chromium } from 'playwright-core';
 import { register } from 'tsx/esm/api';
 
 register();
-const { createDashboardRoutes, tokenChecker } = await import(
-  '../../../worker/src/http/dashboard-routes.ts'
-);
+const { createDashboardRoutes } = await import('../../../worker/src/http/dashboard-routes.ts');
+const { TokenAuth } = await import('../../../worker/src/http/auth.ts');
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(webDir, 'test-results/screenshots');
@@ -105,7 +104,7 @@ const routes = createDashboardRoutes({
     streamListeners.add(listener);
     return () => streamListeners.delete(listener);
   },
-  checkToken: tokenChecker(TOKEN),
+  auth: new TokenAuth(`admin-${TOKEN}`, TOKEN),
   retryMs: 300,
 });
 const server = http.createServer((req, res) => {

@@ -5,10 +5,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TokenAuth } from '../../../worker/src/http/auth.ts';
 import {
   createDashboardRoutes,
   type DashboardRoutes,
-  tokenChecker,
 } from '../../../worker/src/http/dashboard-routes.ts';
 import { machine } from '../helpers/machines.ts';
 
@@ -23,7 +23,7 @@ async function start() {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    checkToken: tokenChecker('read-token'),
+    auth: new TokenAuth('admin-token-not-used-in-these-tests', 'read-token'),
   });
   const r = routes;
   server = http.createServer((req, res) => {
@@ -51,6 +51,26 @@ describe('dashboard routes', () => {
     });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual([machine()]);
+  });
+
+  it("answers errors from the worker's catalogue, with its HTTP status", async () => {
+    const { base } = await start();
+    const denied = await fetch(`${base}/api/machines?token=wrong`);
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await denied.json()).toMatchObject({
+      error: { code: -32001, data: { code: 'UNAUTHORIZED' } },
+    });
+    const post = await fetch(`${base}/api/machines`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect(await post.json()).toMatchObject({ error: { data: { code: 'METHOD_NOT_ALLOWED' } } });
+    routes?.stop();
+    const stopping = await fetch(`${base}/api/machines?token=read-token`);
+    expect(stopping.status).toBe(503);
+    expect(await stopping.json()).toMatchObject({
+      error: { message: 'Service unavailable: the worker is shutting down' },
+    });
   });
 
   it('streams device_state events to an authorised client and cleans up on disconnect', async () => {

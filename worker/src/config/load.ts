@@ -47,7 +47,7 @@ export interface ResolvedSettings {
     status_interval_s: number;
   };
   outbox: { max_events: number };
-  embedded_broker: { host: string; port: number };
+  embedded_broker: { host: string; port: number; username: string | null; password: string | null };
   /** The config used until Odoo pushes one (or from the file when running standalone). */
   config: WorkerConfig;
   /** Where the settings came from, for the start-up log. */
@@ -97,6 +97,7 @@ export function loadSettings(options: LoadOptions = {}): ResolvedSettings {
   const raw: Record<string, unknown> = file ? readSettingsFile(file) : {};
   const fromEnv = applyEnv(raw, env);
   const errors = validate('worker_settings', raw);
+  errors.push(...embeddedBrokerErrors(raw as WorkerSettings));
   if (errors.length > 0) throw settingsError(errors, fromEnv, file);
   return resolve(raw as WorkerSettings, cwd, { file, env: [...fromEnv.keys()] });
 }
@@ -230,10 +231,41 @@ function resolve(
     embedded_broker: {
       host: s.embedded_broker?.host ?? '127.0.0.1',
       port: s.embedded_broker?.port ?? 1884,
+      username: s.embedded_broker?.username ?? null,
+      password: s.embedded_broker?.password ?? null,
     },
     config: s.config ?? structuredClone(DEFAULT_CONFIG),
     source,
   };
+}
+
+/**
+ * The embedded broker lets anyone who reaches its port publish readings and read every device's
+ * topic: bound beyond loopback it needs a login (username and password, both).
+ */
+function embeddedBrokerErrors(s: WorkerSettings): FieldError[] {
+  const b = s.embedded_broker ?? {};
+  const errors: FieldError[] = [];
+  if (b.username !== undefined && b.password === undefined)
+    errors.push({ path: '/embedded_broker/password', message: 'is required with a username' });
+  if (b.password !== undefined && b.username === undefined)
+    errors.push({ path: '/embedded_broker/username', message: 'is required with a password' });
+  if (b.host !== undefined && !isLoopback(b.host) && b.username === undefined)
+    errors.push({
+      path: '/embedded_broker/host',
+      message: `'${b.host}' is not a loopback address: the embedded broker has no login unless embedded_broker.username and embedded_broker.password are set (or bind it to 127.0.0.1)`,
+    });
+  return errors;
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`; a wildcard address or any name is not. */
+export function isLoopback(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  return /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** Environment variables that look like ours but match no setting (typos): reported as warnings. */

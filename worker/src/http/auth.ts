@@ -6,8 +6,7 @@
  *   later starts read the file and print nothing.
  * - `read` token (optional, `http.read_token`): `health.get`, full `GET /health`, `GET /metrics`.
  *
- * Comparison hashes both sides with SHA-256 and compares the digests with crypto.timingSafeEqual:
- * equal-length inputs as timingSafeEqual requires, and no timing leak of the token's length.
+ * Comparison: `safeEqual` below, the only constant-time comparison in the worker.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -20,28 +19,37 @@ export const TOKEN_FILE = 'http-token';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-/** Constant-time string comparison (exported for its own test). */
+/**
+ * The worker's one constant-time comparison (control API tokens, dashboard tokens, the embedded
+ * broker's login): both sides hashed first, so timingSafeEqual gets equal lengths and the answer
+ * time tells nothing about the expected value's length.
+ */
 export function safeEqual(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
+/** The control API's and the dashboard's tokens; every route checks through one instance. */
 export class TokenAuth {
-  private readonly admin: Buffer;
-  private readonly read: Buffer | null;
+  readonly #admin: string;
+  readonly #read: string | null;
 
   constructor(adminToken: string, readToken: string | null) {
-    this.admin = digest(adminToken);
-    this.read = readToken ? digest(readToken) : null;
+    this.#admin = adminToken;
+    this.#read = readToken;
   }
 
   /** The scope granted by an `Authorization` header value, or null. */
   check(header: string | undefined): Scope | null {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) return null;
-    const presented = digest(match[1] as string);
+    return match ? this.scopeOf(match[1] as string) : null;
+  }
+
+  /** The scope a bare token grants (e.g. the dashboard's `?token=`), or null. */
+  scopeOf(token: string | null): Scope | null {
+    if (token === null) return null;
     // Both comparisons always run, so the answer time does not tell which token matched.
-    const isAdmin = timingSafeEqual(presented, this.admin);
-    const isRead = this.read ? timingSafeEqual(presented, this.read) : false;
+    const isAdmin = safeEqual(token, this.#admin);
+    const isRead = this.#read !== null && safeEqual(token, this.#read);
     return isAdmin ? 'admin' : isRead ? 'read' : null;
   }
 }

@@ -5,15 +5,19 @@
  *
  * `handle(req, res)` returns false for paths it does not own; `serverRoutes()` wraps it as the
  * exact-path routes of `HttpServer.addRoute`. Those routes are `auth: 'none'` because the token is
- * checked here: EventSource cannot send an Authorization header, so `?token=` is accepted too.
+ * checked here (the worker's one `TokenAuth`, read or admin token): EventSource cannot send an
+ * Authorization header, so `?token=` is accepted too. Errors are catalogue errors (errors.ts) in
+ * the same JSON shape and HTTP status as the rest of the worker's HTTP answers.
  * `stop()` ends every open event stream and clears the heartbeat timer.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WorkerError } from '../errors.ts';
 import type { TokenAuth } from './auth.ts';
+import { errorResponse } from './rpc.ts';
 import type { Route } from './server.ts';
 
 /** A machine dict as sent to the browser; the routes only serialise it. */
@@ -26,8 +30,10 @@ export interface DashboardRoutesOptions {
   subscribe(listener: (machine: MachineDict) => void): () => void;
   /** Optional: machines added/removed/renamed (config applied): browsers reload the list. */
   subscribeReload?(listener: () => void): () => void;
-  /** Decides on the token from `Authorization: Bearer …` or `?token=` (null when absent). */
-  checkToken(token: string | null): boolean;
+  /** Decides on the token from `Authorization: Bearer …` or `?token=` (either token may read). */
+  auth: Pick<TokenAuth, 'scopeOf'>;
+  /** A `?token=` (or no token) refused: the server's rate-limited failed-login log. */
+  onUnauthorized?(req: IncomingMessage, failure: 'missing' | 'invalid'): void;
   /** Folder with index.html and dashboard/; defaults to web/generated/worker-page. */
   staticDir?: string;
   /** SSE comment line interval; proxies drop connections idle for ~60 s. */
@@ -77,22 +83,15 @@ const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-/**
- * A `checkToken` for one expected token, compared in constant time (hashing first makes the
- * lengths equal). With `expected` null every request passes: a worker without a configured
- * read-only token serves its dashboard openly, as documented in web/README.md.
- */
-export function tokenChecker(expected: string | null): (token: string | null) => boolean {
-  if (expected === null) return () => true;
-  const want = createHash('sha256').update(expected).digest();
-  return (token) =>
-    token !== null && timingSafeEqual(createHash('sha256').update(token).digest(), want);
-}
-
 function tokenOf(req: IncomingMessage, url: URL): string | null {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
   return url.searchParams.get('token');
+}
+
+function fail(res: ServerResponse, err: WorkerError): void {
+  if (err.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  sendJson(res, err.httpStatus, errorResponse(null, err));
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -104,11 +103,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     ...SECURITY_HEADERS,
   });
   res.end(payload);
-}
-
-/** Accepts the worker's read token (or the admin token) from `?token=` or the header. */
-export function checkTokenWith(auth: TokenAuth): (token: string | null) => boolean {
-  return (token) => token !== null && /^\S+$/.test(token) && auth.check(`Bearer ${token}`) !== null;
 }
 
 /** The dashboard's paths as `HttpServer` routes: `for (const r of serverRoutes(d)) server.addRoute(r)`. */
@@ -159,10 +153,7 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): Dashboar
     const spec = STATIC_FILES[pathname];
     const entry = spec && readStatic(spec.file);
     if (!spec || !entry) {
-      sendJson(res, 404, {
-        error: 'not_found',
-        message: 'dashboard not built: node web/build.mjs',
-      });
+      fail(res, new WorkerError('DASHBOARD_NOT_BUILT'));
       return;
     }
     const headers = { 'Content-Type': spec.type, 'Cache-Control': 'no-cache', ETag: entry.etag };
@@ -179,7 +170,7 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): Dashboar
     try {
       sendJson(res, 200, await options.listMachines());
     } catch {
-      sendJson(res, 503, { error: 'unavailable', message: 'machine list unavailable' });
+      fail(res, new WorkerError('UNAVAILABLE', { reason: 'the machine list could not be read' }));
     }
   }
 
@@ -222,8 +213,11 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): Dashboar
     const isApi = pathname === '/api/machines' || pathname === '/api/events';
     if (!isApi && !(pathname in STATIC_FILES)) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' });
-      res.end();
+      res.setHeader('Allow', 'GET, HEAD');
+      fail(
+        res,
+        new WorkerError('METHOD_NOT_ALLOWED', { method: req.method ?? '', path: pathname }),
+      );
       return true;
     }
     if (!isApi) {
@@ -231,12 +225,15 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): Dashboar
       return true;
     }
     if (stopped) {
-      sendJson(res, 503, { error: 'unavailable', message: 'shutting down' });
+      fail(res, new WorkerError('UNAVAILABLE', { reason: 'the worker is shutting down' }));
       return true;
     }
-    if (!options.checkToken(tokenOf(req, url))) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      sendJson(res, 401, { error: 'unauthorized', message: 'missing or invalid dashboard token' });
+    const token = tokenOf(req, url);
+    if (options.auth.scopeOf(token) === null) {
+      // A wrong Authorization header was logged by the server already (it checks every route's).
+      if (!req.headers.authorization)
+        options.onUnauthorized?.(req, token === null ? 'missing' : 'invalid');
+      fail(res, new WorkerError('UNAUTHORIZED'));
       return true;
     }
     if (pathname === '/api/machines') void serveMachines(res);

@@ -1,7 +1,8 @@
 /**
  * The `health` contract (body of `GET /health` with a token, result of `health.get`).
  *
- * `status` is `degraded` when the worker needs attention: broker not connected, outbox commits
+ * `status` is `degraded` when the worker needs attention: broker not connected or refusing a device's
+ * topic (`broker.failed_subscriptions` names topic and device), outbox commits
  * failing, outbox above `max_events`, or Odoo configured and the sender failing 3+ times in a row.
  * Dead letters do not degrade (they are counted and exported as a metric; they stay until handled).
  *
@@ -18,7 +19,13 @@ export interface HealthSources {
   workerUid: string;
   startedAtMs: number;
   now?: () => number;
-  broker(): { url: string; embedded: boolean; connected: boolean; reconnects: number };
+  broker(): {
+    url: string;
+    embedded: boolean;
+    connected: boolean;
+    reconnects: number;
+    failed_subscriptions?: NonNullable<Health['broker']['failed_subscriptions']>;
+  };
   devices(): number;
   subscriptions(): number;
   outbox: {
@@ -46,6 +53,7 @@ export function buildHealth(s: HealthSources): Health {
   const oldest = s.outbox.oldestPendingMs();
   const degraded =
     !broker.connected ||
+    (broker.failed_subscriptions?.length ?? 0) > 0 ||
     s.outbox.overCap() ||
     s.outbox.commitError() !== null ||
     (odoo.configured && odoo.failures >= SENDER_FAILURES_DEGRADED);
@@ -59,6 +67,12 @@ export function buildHealth(s: HealthSources): Health {
       embedded: broker.embedded,
       connected: broker.connected,
       reconnects: broker.reconnects,
+      failed_subscriptions: (broker.failed_subscriptions ?? []).slice(0, 100).map((f) => ({
+        ...f,
+        topic: f.topic.slice(0, 512),
+        device_ids: f.device_ids.slice(0, 100),
+        reason: f.reason.slice(0, 256),
+      })),
     },
     devices: s.devices(),
     subscriptions: s.subscriptions(),

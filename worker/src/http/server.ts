@@ -2,18 +2,27 @@
  * The worker's HTTP server (Node's http): `POST /rpc` (JSON-RPC control API), `GET /health`,
  * `GET /metrics`, plus routes other modules register (`GET /`, `GET /events` SSE for the dashboard).
  *
- * Order of checks for /rpc: route -> method -> token (401 before a single body byte is read) ->
- * Content-Length against max_body_bytes (413 at once) -> streamed body with a running byte count
- * (413 and stop reading past the limit) -> JSON parse (-32700) -> dispatch. JSON-RPC errors travel
- * with HTTP 200 (the exchange itself worked); 401/403/404/405/413/415 are HTTP-level answers whose
- * body is still a JSON-RPC error object. No error ever carries a stack trace.
+ * Order of checks for /rpc: route -> method -> token (401 before a single body byte is read, the
+ * failure logged rate-limited) -> Content-Length against the token's body limit (413 at once) ->
+ * streamed body with a running byte count (413 and stop reading past the limit) -> JSON parse
+ * (-32700) -> whole-body refusals: batch size (BATCH_TOO_LARGE) and every method within the token's
+ * scope (FORBIDDEN 403) -> dispatch.
+ *
+ * The read-only token may only call read methods, whose requests are tiny: its body limit is
+ * READ_SCOPE_MAX_BODY_BYTES, not max_body_bytes, so it can never make the worker parse megabytes.
+ * Every HTTP status is the catalogue's `httpStatus` of the error (errors.ts); a successful call is 200.
+ * No error ever carries a stack trace.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Scope, TokenAuth } from './auth.ts';
+import { FailedLoginLog } from './login-log.ts';
 import { errorResponse, type RpcDispatcher } from './rpc.ts';
+
+/** Body limit for the read-only token: a batch of 100 `health.get` is ~6 KB. */
+export const READ_SCOPE_MAX_BODY_BYTES = 16 * 1024;
 
 export interface RouteContext {
   req: http.IncomingMessage;
@@ -44,8 +53,10 @@ export class HttpServer {
   private readonly server: http.Server;
   private readonly routes = new Map<string, Route>();
   private state: 'new' | 'started' | 'stopped' = 'new';
+  private readonly failedLogins: FailedLoginLog;
 
   constructor(private readonly options: HttpServerOptions) {
+    this.failedLogins = new FailedLoginLog({ log: options.log });
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.requestTimeout = 30_000;
     this.server.headersTimeout = 10_000;
@@ -105,11 +116,17 @@ export class HttpServer {
           new WorkerError(code, { method: req.method ?? '', path: url.pathname }),
         );
       }
-      const scope = this.options.auth.check(req.headers.authorization);
+      const header = req.headers.authorization;
+      const scope = this.options.auth.check(header);
+      // A wrong token is a failed login on any route (an open one answers less); a missing one only
+      // where a token is required.
+      const failure = header !== undefined && scope === null ? 'invalid' : 'missing';
       if (route.auth !== 'none' && !allowed(scope, route.auth)) {
+        this.recordFailedLogin(req, failure);
         res.setHeader('www-authenticate', 'Bearer realm="workshop-iot-worker"');
         return this.fail(res, new WorkerError('UNAUTHORIZED'));
       }
+      if (failure === 'invalid') this.recordFailedLogin(req, failure);
       await route.handler({ req, res, scope, url });
     } catch (err) {
       this.options.log.error({ err, path: url.pathname }, 'HTTP handler failed');
@@ -123,24 +140,32 @@ export class HttpServer {
     const type = req.headers['content-type'] ?? 'application/json';
     if (!/^application\/(json|json-rpc)\b/i.test(type))
       return this.fail(res, new WorkerError('UNSUPPORTED_MEDIA_TYPE'));
-    const body = await readBody(req, this.options.maxBodyBytes);
-    if (body === null)
-      return this.fail(
-        res,
-        new WorkerError('BODY_TOO_LARGE', { limit: this.options.maxBodyBytes }),
-      );
+    const scope = ctx.scope as Scope;
+    const limit =
+      scope === 'admin'
+        ? this.options.maxBodyBytes
+        : Math.min(this.options.maxBodyBytes, READ_SCOPE_MAX_BODY_BYTES);
+    const body = await readBody(req, limit);
+    if (body === null) return this.fail(res, new WorkerError('BODY_TOO_LARGE', { limit }));
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      return sendJson(res, 200, errorResponse(null, new WorkerError('PARSE_ERROR')));
+      return this.fail(res, new WorkerError('PARSE_ERROR'));
     }
-    const answer = await this.options.rpc.dispatch(parsed, ctx.scope as Scope);
-    if (answer === null) {
+    const answer = await this.options.rpc.dispatch(parsed, scope);
+    if (answer.body === null) {
       res.writeHead(204).end();
       return;
     }
-    sendJson(res, 200, answer);
+    sendJson(res, answer.status, answer.body);
+  }
+
+  /** Logs a refused token (rate-limited per source, never the token); routes with own auth call it. */
+  recordFailedLogin(req: http.IncomingMessage, failure: 'invalid' | 'missing'): void {
+    const source = req.socket.remoteAddress ?? 'unknown';
+    const path = new URL(req.url ?? '/', 'http://worker').pathname;
+    this.failedLogins.record(source, failure, { method: req.method ?? '', path });
   }
 
   private fail(res: http.ServerResponse, err: WorkerError): void {

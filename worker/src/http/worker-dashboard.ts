@@ -13,12 +13,7 @@ import type {
 } from '@workshop-iot/shared';
 import type { TokenAuth } from './auth.ts';
 import { machineOf, TodayTotals } from './dashboard-machines.ts';
-import {
-  checkTokenWith,
-  createDashboardRoutes,
-  type DashboardRoutes,
-  serverRoutes,
-} from './dashboard-routes.ts';
+import { createDashboardRoutes, type DashboardRoutes, serverRoutes } from './dashboard-routes.ts';
 import type { HttpServer } from './server.ts';
 
 export interface WorkerDashboardOptions {
@@ -51,7 +46,8 @@ export class WorkerDashboard {
         this.#reloadListeners.add(listener);
         return () => this.#reloadListeners.delete(listener);
       },
-      checkToken: checkTokenWith(this.#options.auth),
+      auth: this.#options.auth,
+      onUnauthorized: (req, failure) => server.recordFailedLogin(req, failure),
     });
     for (const route of serverRoutes(this.#routes)) server.addRoute(route);
   }

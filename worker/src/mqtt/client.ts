@@ -8,7 +8,12 @@
  *   timer; every attempt uses a fresh mqtt.js client, so no half-closed client state leaks between
  *   attempts or brokers.
  * - The wanted subscriptions are state here, not in mqtt.js: every (re)connect subscribes them all
- *   (clean session), `setSubscriptions` diffs and (un)subscribes live.
+ *   (clean session), `setSubscriptions` diffs and (un)subscribes live. SUBSCRIBEs go out one packet
+ *   at a time so a filter the broker refuses (SUBACK failure, or the broker closing the connection)
+ *   fails only that filter, retried on its own backoff (see subscriptions.ts).
+ * - The reconnect backoff starts again from the minimum only after a connection stayed healthy
+ *   (every due subscription answered, then `stableAfterMs` without a drop): a broker that accepts the
+ *   connection and drops it again at once is not retried at the minimum delay forever.
  * - `setBroker` reconnects to a new broker when a connection setting changed (TLS included).
  * - `start()` never fails because the broker is down: it keeps trying and `status()` reports it.
  * - Passwords never reach a log line or `status()` (URLs are reported without user info).
@@ -18,6 +23,8 @@ import type { BrokerConfig } from '@workshop-iot/shared';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type BackoffBounds, backoffBounds, backoffDelay } from './backoff.ts';
+import { Subscriber } from './subscriber.ts';
+import { SubscriptionTracker } from './subscriptions.ts';
 
 /** A broker config whose URL is known (the embedded broker's URL substituted for `url: null`). */
 export type ResolvedBrokerConfig = BrokerConfig & { url: string };
@@ -29,6 +36,8 @@ export type ConnectionEvent =
   | { type: 'disconnected'; url: string; error: string | null }
   | { type: 'reconnect_scheduled'; attempt: number; delay_ms: number }
   | { type: 'subscribed'; filters: string[]; failed: string[] }
+  | { type: 'subscription_failed'; filter: string; reason: string; retry_in_ms: number }
+  | { type: 'stable'; url: string }
   | { type: 'unsubscribed'; filters: string[] };
 
 export interface MqttConnectionOptions {
@@ -43,6 +52,20 @@ export interface MqttConnectionOptions {
   connectTimeoutMs?: number;
   /** Jitter source for the backoff; inject a constant in tests. */
   random?: () => number;
+  /** Retry backoff of one refused topic filter; default 1 min doubling up to 1 h. */
+  subscriptionRetry?: { min_ms: number; max_ms: number };
+  /** A connection up this long with its subscriptions answered resets the backoff; default 10 s. */
+  stableAfterMs?: number;
+  /** The devices a filter belongs to, for log lines and `status().failed_subscriptions`. */
+  devicesFor?: (filter: string) => readonly string[];
+}
+
+export interface FailedSubscriptionStatus {
+  topic: string;
+  device_ids: string[];
+  reason: string;
+  failures: number;
+  retry_at: string;
 }
 
 export interface MqttStatus {
@@ -53,8 +76,10 @@ export interface MqttStatus {
   reconnects: number;
   /** Topic filters wanted (subscribed on every connect). */
   subscriptions: number;
-  /** Topic filters subscribed on the current connection. */
+  /** Topic filters granted on the current connection. */
   subscribed: number;
+  /** Filters the broker refused, each retried on its own backoff. */
+  failed_subscriptions: FailedSubscriptionStatus[];
   last_error: string | null;
   connected_since: string | null;
 }
@@ -66,6 +91,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEPALIVE_S = 60;
 /** A graceful end (DISCONNECT) that does not finish in this time is forced. */
 const END_TIMEOUT_MS = 2_000;
+const DEFAULT_SUBSCRIPTION_RETRY = { min_ms: 60_000, max_ms: 3_600_000 };
+const DEFAULT_STABLE_AFTER_MS = 10_000;
 
 const noop = () => {};
 
@@ -78,19 +105,19 @@ export class MqttConnection {
   readonly #defaultClientId: string;
   readonly #connectTimeoutMs: number;
   readonly #random: () => number;
+  readonly #devicesFor: (filter: string) => readonly string[];
 
   #client: MqttClient | null = null;
   #timer: NodeJS.Timeout | null = null;
   #state: 'new' | 'started' | 'stopped' = 'new';
   #connected = false;
   #connectedSince: Date | null = null;
-  /** Consecutive failed attempts since the last successful connect (drives the backoff). */
+  /** Attempts since the last connection that stayed healthy (drives the backoff). */
   #attempt = 0;
   #reconnects = 0;
   #lastError: string | null = null;
-  readonly #wanted = new Set<string>();
-  /** Filters a SUBSCRIBE was sent for on the current connection. */
-  #subscribed = new Set<string>();
+  readonly #subs: SubscriptionTracker;
+  readonly #subscriber: Subscriber;
   readonly #detachers = new WeakMap<MqttClient, () => void>();
 
   constructor(options: MqttConnectionOptions) {
@@ -103,6 +130,35 @@ export class MqttConnection {
       options.defaultClientId ?? `workshop-iot-${randomBytes(4).toString('hex')}`;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;
+    this.#devicesFor = options.devicesFor ?? (() => []);
+    const retry = options.subscriptionRetry ?? DEFAULT_SUBSCRIPTION_RETRY;
+    this.#subs = new SubscriptionTracker({
+      chunk: SUBSCRIBE_CHUNK,
+      retry: backoffBounds(retry.min_ms, retry.max_ms),
+      now: Date.now,
+      random: this.#random,
+    });
+    this.#subscriber = new Subscriber({
+      tracker: this.#subs,
+      qos: SUBSCRIBE_QOS,
+      chunk: SUBSCRIBE_CHUNK,
+      stableAfterMs: options.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS,
+      devicesFor: this.#devicesFor,
+      log: this.#log,
+      onSubscribed: (filters, failed) => this.#onEvent({ type: 'subscribed', filters, failed }),
+      onUnsubscribed: (filters) => this.#onEvent({ type: 'unsubscribed', filters }),
+      onFailed: (f, retry_in_ms) =>
+        this.#onEvent({
+          type: 'subscription_failed',
+          filter: f.filter,
+          reason: f.reason,
+          retry_in_ms,
+        }),
+      onStable: () => {
+        this.#attempt = 0;
+        this.#onEvent({ type: 'stable', url: safeUrl(this.#broker.url) });
+      },
+    });
   }
 
   /** Start connecting. Returns at once; a down broker is retried, never thrown. */
@@ -127,10 +183,8 @@ export class MqttConnection {
 
   /** Replace the wanted topic filters; (un)subscribes the difference at once when connected. */
   setSubscriptions(filters: Iterable<string>): void {
-    const next = new Set(filters);
-    for (const filter of this.#wanted) if (!next.has(filter)) this.#wanted.delete(filter);
-    for (const filter of next) this.#wanted.add(filter);
-    if (this.#connected && this.#client) this.#syncSubscriptions(this.#client);
+    this.#subs.setWanted(filters);
+    this.#subscriber.sync();
   }
 
   /**
@@ -148,6 +202,7 @@ export class MqttConnection {
     this.#attempt = 0;
     this.#reconnects = 0;
     this.#lastError = null;
+    this.#subs.forgetFailures();
     this.#clearTimer();
     const old = this.#client;
     this.#client = null;
@@ -185,8 +240,15 @@ export class MqttConnection {
       connected: this.#connected,
       url: safeUrl(this.#broker.url),
       reconnects: this.#reconnects,
-      subscriptions: this.#wanted.size,
-      subscribed: this.#connected ? this.#subscribed.size : 0,
+      subscriptions: this.#subs.wanted,
+      subscribed: this.#connected ? this.#subs.granted : 0,
+      failed_subscriptions: this.#subs.failures().map((f) => ({
+        topic: f.filter,
+        device_ids: [...this.#devicesFor(f.filter)],
+        reason: f.reason,
+        failures: f.failures,
+        retry_at: new Date(f.retry_at_ms).toISOString(),
+      })),
       last_error: this.#lastError,
       connected_since: this.#connectedSince?.toISOString() ?? null,
     };
@@ -261,18 +323,17 @@ export class MqttConnection {
   }
 
   #handleConnect(client: MqttClient): void {
-    this.#attempt = 0;
     this.#connected = true;
     this.#connectedSince = new Date();
     this.#lastError = null;
-    this.#subscribed = new Set();
     const url = safeUrl(this.#broker.url);
     this.#log?.info({ url, reconnects: this.#reconnects }, `Connected to MQTT broker ${url}`);
     this.#onEvent({ type: 'connected', url });
-    this.#syncSubscriptions(client);
+    this.#subscriber.attach(client);
   }
 
   #handleClose(client: MqttClient): void {
+    this.#subscriber.detach(true);
     this.#setDisconnected(this.#lastError);
     this.#client = null;
     void this.#release(client, true);
@@ -296,36 +357,8 @@ export class MqttConnection {
     if (!this.#connected) return;
     this.#connected = false;
     this.#connectedSince = null;
-    this.#subscribed = new Set();
+    this.#subscriber.detach(false);
     this.#onEvent({ type: 'disconnected', url: safeUrl(this.#broker.url), error });
-  }
-
-  #syncSubscriptions(client: MqttClient): void {
-    const add = [...this.#wanted].filter((f) => !this.#subscribed.has(f));
-    const remove = [...this.#subscribed].filter((f) => !this.#wanted.has(f));
-    for (const filter of remove) this.#subscribed.delete(filter);
-    for (const filter of add) this.#subscribed.add(filter);
-    for (let i = 0; i < remove.length; i += SUBSCRIBE_CHUNK) {
-      const chunk = remove.slice(i, i + SUBSCRIBE_CHUNK);
-      client.unsubscribe(chunk, (err) => {
-        if (err) this.#log?.warn({ err: err.message, count: chunk.length }, 'Unsubscribe failed');
-        else if (client === this.#client) this.#onEvent({ type: 'unsubscribed', filters: chunk });
-      });
-    }
-    for (let i = 0; i < add.length; i += SUBSCRIBE_CHUNK) {
-      const chunk = add.slice(i, i + SUBSCRIBE_CHUNK);
-      client.subscribe(chunk, { qos: SUBSCRIBE_QOS }, (err, granted) => {
-        if (client !== this.#client) return;
-        if (err) {
-          this.#log?.warn({ err: err.message, count: chunk.length }, 'Subscribe failed');
-          return;
-        }
-        // SUBACK return code 128 = the broker refused this filter (ACL): report, do not retry.
-        const failed = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-        if (failed.length > 0) this.#log?.warn({ failed }, 'Broker refused some subscriptions');
-        this.#onEvent({ type: 'subscribed', filters: chunk, failed });
-      });
-    }
   }
 
   #clearTimer(): void {

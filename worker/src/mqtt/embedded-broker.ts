@@ -4,11 +4,16 @@
  *
  * Defaults: host 127.0.0.1 (nothing outside the machine can reach it unless configured), port 1884 so
  * it never collides with a system mosquitto on 1883. Port 0 = the OS picks one; `url` reports it.
+ *
+ * Security: without `username`/`password` it accepts every client, so it is meant for localhost
+ * only; the settings loader refuses a non-loopback host without them (config/load.ts). With them,
+ * every client (devices and the worker itself) must present both, compared in constant time.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AuthenticateHandler } from 'aedes';
 import type { Logger } from 'pino';
+import { safeEqual } from '../http/auth.ts';
 
 export const DEFAULT_EMBEDDED_HOST = '127.0.0.1';
 export const DEFAULT_EMBEDDED_PORT = 1884;
@@ -16,6 +21,9 @@ export const DEFAULT_EMBEDDED_PORT = 1884;
 export interface EmbeddedBrokerOptions {
   host?: string;
   port?: number;
+  /** Both or neither (the settings loader checks it); null = no login. */
+  username?: string | null;
+  password?: string | null;
   logger?: Logger;
 }
 
@@ -29,6 +37,7 @@ export class EmbeddedBroker {
   readonly #host: string;
   readonly #port: number;
   readonly #log: Logger | undefined;
+  readonly #login: { username: string; password: string } | null;
   #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   #aedes: Aedes | null = null;
   #server: Server | null = null;
@@ -39,6 +48,8 @@ export class EmbeddedBroker {
     this.#host = options.host ?? DEFAULT_EMBEDDED_HOST;
     this.#port = options.port ?? DEFAULT_EMBEDDED_PORT;
     this.#log = options.logger?.child({ module: 'mqtt.embedded-broker' });
+    const { username, password } = options;
+    this.#login = username && password ? { username, password } : null;
   }
 
   /** Listen; resolves with the actual address. Rejects (e.g. EADDRINUSE) without leaving anything open. */
@@ -46,7 +57,9 @@ export class EmbeddedBroker {
     if (this.#state !== 'new')
       throw new Error('EmbeddedBroker cannot be started twice or restarted');
     this.#state = 'starting';
-    const aedes = await Aedes.createBroker();
+    const aedes = await Aedes.createBroker(
+      this.#login ? { authenticate: this.#authenticate(this.#login) } : {},
+    );
     stampAtEmit(aedes);
     const server = createServer((socket) => {
       this.#sockets.add(socket);
@@ -71,6 +84,20 @@ export class EmbeddedBroker {
     this.#state = 'started';
     this.#log?.info(this.#address, `Embedded MQTT broker listening on ${this.#address.url}`);
     return this.#address;
+  }
+
+  #authenticate(login: { username: string; password: string }): AuthenticateHandler {
+    return (client, username, password, done) => {
+      // Both comparisons always run: the answer time does not tell which one was wrong.
+      const userOk = safeEqual(username ?? '', login.username);
+      const passOk = safeEqual(password?.toString('utf8') ?? '', login.password);
+      if (userOk && passOk) return done(null, true);
+      this.#log?.warn(
+        { client_id: client.id, username: username?.slice(0, 64) ?? null },
+        'Embedded broker refused a login',
+      );
+      done(null, false);
+    };
   }
 
   /** Close every client connection, the listener and aedes. Idempotent. */

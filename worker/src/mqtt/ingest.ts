@@ -165,6 +165,11 @@ export class Ingest {
     for (const route of routes) this.#deliver(route, topic, payload, retained);
   }
 
+  /** The devices whose messages arrive on `topic` (for log lines about a refused subscription). */
+  devicesFor(topic: string): string[] {
+    return (this.#byTopic.get(topic) ?? []).map((route) => route.device.device_id);
+  }
+
   /** How to poll this device after silence; null for an unknown device or one that cannot be polled. */
   pollRequest(deviceId: string): PollRequest | null {
     const route = this.#byDevice.get(deviceId);

@@ -88,6 +88,41 @@ describe('loadSettings', () => {
     expect(big.message).toContain('WORKSHOP_IOT_HTTP_PORT (/http/port) must be <= 65535');
   });
 
+  it('refuses a non-loopback embedded broker without a login, naming the setting', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'worker.lan']) {
+      const err = loadError(() =>
+        loadSettings({ argv: [], cwd, env: { WORKSHOP_IOT_EMBEDDED_BROKER_HOST: host } }),
+      );
+      expect(err.code).toBe('SETTINGS_INVALID');
+      expect(err.message).toContain(
+        `WORKSHOP_IOT_EMBEDDED_BROKER_HOST (/embedded_broker/host) '${host}' is not a loopback address`,
+      );
+    }
+    write('workshop-iot.json', { embedded_broker: { host: '0.0.0.0', username: 'devices' } });
+    const half = loadError(() => loadSettings({ argv: [], env: {}, cwd }));
+    expect(half.message).toContain('/embedded_broker/password is required with a username');
+    fs.rmSync(path.join(cwd, 'workshop-iot.json'));
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) {
+      const s = loadSettings({ argv: [], cwd, env: { WORKSHOP_IOT_EMBEDDED_BROKER_HOST: host } });
+      expect(s.embedded_broker).toMatchObject({ host, username: null, password: null });
+    }
+    const open = loadSettings({
+      argv: [],
+      cwd,
+      env: {
+        WORKSHOP_IOT_EMBEDDED_BROKER_HOST: '0.0.0.0',
+        WORKSHOP_IOT_EMBEDDED_BROKER_USERNAME: 'devices',
+        WORKSHOP_IOT_EMBEDDED_BROKER_PASSWORD: 'long-random-password',
+      },
+    });
+    expect(open.embedded_broker).toEqual({
+      host: '0.0.0.0',
+      port: 1884,
+      username: 'devices',
+      password: 'long-random-password',
+    });
+  });
+
   it('names the file path of a bad key in the file', () => {
     write('workshop-iot.json', {
       http: { prot: 1 },

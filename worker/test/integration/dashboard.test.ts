@@ -22,6 +22,7 @@ let dir: string;
 let broker: EmbeddedBroker;
 let app: App | null = null;
 let publisher: mqtt.MqttClient | null = null;
+let logged: ReturnType<typeof captureLog>;
 
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-'));
@@ -42,11 +43,12 @@ beforeEach(async () => {
       },
     }),
   );
+  logged = captureLog('info');
   app = await App.start({
     argv: ['--config', file],
     env: {},
     cwd: dir,
-    log: captureLog('info').log,
+    log: logged.log,
   });
   publisher = await mqtt.connectAsync(url);
 });
@@ -114,6 +116,14 @@ describe('worker dashboard', () => {
       ['m1', 'Machine m1', 'Metal shop', 'unknown'],
       ['m2', 'Machine m2', null, 'unknown'],
     ]);
+  });
+
+  it('logs a refused dashboard token like any failed login, without the token', async () => {
+    const res = await fetch(`${base()}/api/events?token=guessed-dashboard-token`);
+    expect(res.status).toBe(401);
+    const line = logged.lines.find((l) => String(l.msg).startsWith('Control API login failed'));
+    expect(line).toMatchObject({ failure: 'invalid', path: '/api/events', source: '127.0.0.1' });
+    expect(JSON.stringify(logged.lines)).not.toContain('guessed-dashboard-token');
   });
 
   it('pushes a state change from an MQTT reading to an open event stream', async () => {

@@ -20,6 +20,28 @@ describe('EmbeddedBroker', () => {
     expect(DEFAULT_EMBEDDED_PORT).toBe(1884);
   });
 
+  it('with a login configured, refuses anonymous and wrong logins and accepts the right one', async () => {
+    const broker = new EmbeddedBroker({ port: 0, username: 'devices', password: 'pa55-word-long' });
+    cleanup.push(() => broker.stop());
+    const { url } = await broker.start();
+    const refused = async (options: Record<string, unknown>) => {
+      const err = await publisher(url, options).then(
+        async (c) => {
+          await c.endAsync(true);
+          return null;
+        },
+        (e: Error) => e,
+      );
+      return err?.message ?? 'connected';
+    };
+    expect(await refused({})).toMatch(/Not authorized/i);
+    expect(await refused({ username: 'devices', password: 'wrong' })).toMatch(/Not authorized/i);
+    expect(await refused({ username: 'other', password: 'pa55-word-long' })).toMatch(
+      /Not authorized/i,
+    );
+    expect(await refused({ username: 'devices', password: 'pa55-word-long' })).toBe('connected');
+  });
+
   it('listens on an OS-chosen port for port 0 and reports it', async () => {
     const broker = new EmbeddedBroker({ port: 0 });
     cleanup.push(() => broker.stop());

@@ -9,6 +9,7 @@ import type { DeviceInput } from '../../../src/devices/types.ts';
 import {
   type ConnectionEvent,
   MqttConnection,
+  type MqttConnectionOptions,
   type ResolvedBrokerConfig,
 } from '../../../src/mqtt/client.ts';
 import { Ingest } from '../../../src/mqtt/ingest.ts';
@@ -36,6 +37,7 @@ export function workerSide(
   broker: ResolvedBrokerConfig,
   devices: DeviceConfig[],
   logger?: Logger,
+  extra: Partial<MqttConnectionOptions> = {},
 ): WorkerSide {
   const inputs = new Recorder<Delivered>();
   const events = new Recorder<ConnectionEvent>();
@@ -48,7 +50,9 @@ export function workerSide(
     onMessage: (topic, payload, retained) => ingest.handle(topic, payload, retained),
     onEvent: events.push,
     random: () => 0.5,
+    devicesFor: (filter) => ingest.devicesFor(filter),
     ...(logger ? { logger } : {}),
+    ...extra,
   });
   const setDevices = (list: DeviceConfig[]) => connection.setSubscriptions(ingest.setDevices(list));
   setDevices(devices);
