@@ -3,9 +3,16 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-# Same patterns as shared/src/contracts/common.ts DeviceId and worker-config.ts DeviceConfig.topic.
+# Same pattern as shared/src/contracts/common.ts DeviceId. The topic rule is the shared schema's own
+# (generated ``validate_device_topic``), so the form and the worker can never disagree on it.
 _DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-_TOPIC_RE = re.compile(r"^[^#+ \t\r\n]+$")
+
+
+def _validators():
+    # Imported lazily: schema/generated.py is produced by shared/codegen (another part of the build).
+    from ..schema import generated
+
+    return generated
 _JSON_PATH_RE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 
 PARSER_TYPES = [
@@ -59,7 +66,8 @@ class WorkshopDevice(models.Model):
     )
     topic = fields.Char(
         string="MQTT topic", required=True, tracking=True, copy=False,
-        help="Topic prefix of the meter without wildcards, e.g. 'shellyplus1pm-a8032ab1'.",
+        help="Topic prefix of the meter, e.g. 'shellyplus1pm-a8032ab1' or 'zigbee2mqtt/Office plug': "
+        "spaces are fine; no wildcards (+ #) and no control characters.",
     )
     parser_type = fields.Selection(
         PARSER_TYPES, required=True, default="shelly_gen2", tracking=True,
@@ -156,8 +164,9 @@ class WorkshopDevice(models.Model):
         for device in self:
             if not _DEVICE_ID_RE.match(device.device_id or ""):
                 raise ValidationError(_("Device id %(id)r: letters, digits, _ . : - (1-64 characters).", id=device.device_id))
-            if not _TOPIC_RE.match(device.topic or "") or len(device.topic) > 256:
-                raise ValidationError(_("MQTT topic %(t)r: no wildcards (+ #) and no spaces.", t=device.topic))
+            errors = _validators().validate_device_topic(device.topic or "")
+            if errors:
+                raise ValidationError(_("MQTT topic %(t)r %(why)s.", t=device.topic, why=errors[0]["message"]))
 
     @api.constrains("standby_threshold_w", "working_threshold_w", "start_debounce_s", "stop_debounce_s",
                     "message_timeout_s", "heartbeat_interval_s")

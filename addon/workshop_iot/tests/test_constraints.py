@@ -41,6 +41,16 @@ class TestConstraints(WorkshopIotCase):
         with self.assertRaises(ValidationError):
             self.worker.worker_uid = "no spaces allowed"
 
+    def test_topic_rule_is_the_shared_schema_one(self):
+        """Issue 12 finding 10: a topic with a control character made mosquitto drop the worker's
+        connection on subscribe; the form refuses it with the shared rule. Spaces are valid MQTT
+        (Zigbee2MQTT friendly names)."""
+        for bad in ("hall/\x01saw", "hall/saw\x00", "hall/\x7f", "hall/\x85", "hall/\ufffe", "a/#", "a/+/b"):
+            with self.assertRaises(ValidationError, msg=repr(bad)), self.env.cr.savepoint():
+                self.device.topic = bad
+        self.device.topic = "zigbee2mqtt/Office Wall Light Switch"
+        self.assertEqual(self.device.topic, "zigbee2mqtt/Office Wall Light Switch")
+
     def test_generic_json_needs_a_field_path(self):
         with self.assertRaises(ValidationError):
             self._device(parser_type="generic_json")
