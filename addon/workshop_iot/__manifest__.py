@@ -27,6 +27,7 @@
             "workshop_iot/static/src/dashboard/dashboard.scss",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "installable": True,
 }

@@ -3,6 +3,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools import rights
+
 # Same patterns as shared/src/contracts/common.ts DeviceId and worker-config.ts DeviceConfig.topic.
 _DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _TOPIC_RE = re.compile(r"^[^#+ \t\r\n]+$")
@@ -211,14 +213,16 @@ class WorkshopDevice(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_push_config(self):
-        """Button "Push config to worker" on the machine form."""
+        """Button "Push config to worker" on the machine form (managers, as on the worker)."""
         self.ensure_one()
+        rights.require(self.env, rights.MANAGER, _("Pushing a worker's config"))
         if not self.worker_id:
             return self.worker_id._notify(_("No worker"), _("Assign a worker to this machine first."), "warning")
         return self.worker_id.action_push_config()
 
     def action_view_sessions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("workshop_iot.workshop_session_action")
         action["domain"] = [("device_id", "=", self.id)]
         action["context"] = {"default_device_id": self.id}
