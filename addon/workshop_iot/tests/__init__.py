@@ -13,3 +13,4 @@ from . import test_role_matrix
 from . import test_rpc_http
 from . import test_session_processing
 from . import test_worker_row_concurrency
+from . import test_worker_secret_tour
