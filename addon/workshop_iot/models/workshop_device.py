@@ -213,7 +213,7 @@ class WorkshopDevice(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_push_config(self):
-        """Button "Push config to worker" on the machine form (managers, as on the worker)."""
+        """Button "Push config to worker" on the machine form (managers, AccessError otherwise)."""
         self.ensure_one()
         rights.require(self.env, rights.MANAGER, _("Pushing a worker's config"))
         if not self.worker_id:

@@ -96,7 +96,7 @@ class WorkshopEvent(models.Model):
 
     def action_reprocess(self):
         """Fold events again (e.g. after creating the machine they referred to). Processed events
-        are skipped, so it is idempotent. Managers (who read the event log): the fold runs with sudo."""
+        are skipped, so it is idempotent. Managers only (AccessError otherwise): the fold runs with sudo."""
         rights.require(self.env, rights.MANAGER, _("Reprocessing events"))
         self.sudo().filtered(lambda e: e.state != "processed")._fold()
         return True

@@ -174,7 +174,7 @@ class WorkshopWorker(models.Model):
     # ------------------------------------------------------------------ actions
     def action_push_config(self):
         """Button: push now, inside this request (bounded by the worker timeout), and say how it went.
-        Managers: it calls out to the worker with the admin-only token (sudo)."""
+        Managers only (AccessError otherwise): it calls the worker with the admin-only token (sudo)."""
         self.ensure_one()
         rights.require(self.env, rights.MANAGER, _("Pushing a worker's config"))
         if not self.url:
@@ -189,8 +189,8 @@ class WorkshopWorker(models.Model):
         )
 
     def action_check_health(self):
-        """Button "Check now": call health.get and show the answer. Managers: it calls out to the
-        worker with the admin-only token and writes the answer (sudo)."""
+        """Button "Check now": call health.get and show the answer. Managers only (AccessError
+        otherwise): it calls the worker with the admin-only token and writes the answer (sudo)."""
         self.ensure_one()
         rights.require(self.env, rights.MANAGER, _("Checking a worker's health"))
         if not self._check_health():
