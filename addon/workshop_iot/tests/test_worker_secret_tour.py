@@ -42,6 +42,17 @@ class TestWorkerSecretTour(HttpCase):
                 "args": [self.env.cr.dbname, None, None, "workshop.worker", method, [[self.worker.id]]]}
 
     def test_rpc_endpoints_refuse_minting_to_non_admins(self):
+        with self.assertLogs("odoo.http", "WARNING") as logs:
+            self._refuse_minting()
+        self.assertEqual(len(logs.records), 4)
+        self.assertTrue(all("reserved to Administration / Settings" in r.getMessage() for r in logs.records))
+        self.env.invalidate_all()
+        self.assertEqual(self.worker.sudo().token, TOKEN)
+        self.assertEqual(len(self.worker_user.sudo().api_key_ids), 1, "only the test's own key")
+
+    def _refuse_minting(self):
+        """Both minting methods over /jsonrpc with the integration user's key, then over
+        /web/dataset/call_kw in a workshop user's session: an AccessError each time (logged by odoo.http)."""
         key = self.env["res.users.apikeys"].with_user(self.worker_user).sudo()._generate(None, "tour", None)
         for method in ("action_generate_token", "action_generate_api_key"):
             params = self._call(method)
@@ -55,6 +66,3 @@ class TestWorkerSecretTour(HttpCase):
                 answer = self._post_json("/web/dataset/call_kw", {
                     "model": "workshop.worker", "method": method, "args": [[self.worker.id]], "kwargs": {}})
                 self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
-        self.env.invalidate_all()
-        self.assertEqual(self.worker.sudo().token, TOKEN)
-        self.assertEqual(len(self.worker_user.sudo().api_key_ids), 1, "only the test's own key")
