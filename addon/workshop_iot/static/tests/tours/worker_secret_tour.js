@@ -1,7 +1,7 @@
 /** @odoo-module **/
 // Tour of tests/test_worker_secret_tour.py: an administrator generates a worker token and an Odoo
 // API key from the worker form and sees each one in the show-once dialog (no Access Error), then
-// finds the key in the worker's list of integration keys.
+// finds the key in the worker's list of integration keys and revokes it.
 import { queryAll, queryOne } from "@odoo/hoot-dom";
 import { rpc } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
@@ -69,8 +69,23 @@ registry.category("web_tour.tours").add("workshop_iot_worker_secret", {
         // The key is stored hashed: the test checks on the server that exactly one was created.
         ...generateAndShow("action_generate_api_key", "Generate Odoo API key", async () => {}),
         {
-            content: "The new key is listed on the worker form",
-            trigger: ".o_field_widget[name=api_key_ids] td:contains(workshop_iot wk-tour)",
+            content: "The new key is listed on the worker form: revoke it",
+            trigger: ".o_field_widget[name=api_key_ids] .o_data_row:contains(workshop_iot wk-tour) button[name=remove]",
+            run: "click",
+        },
+        {
+            content: "Odoo asks for the password before removing a key",
+            trigger: ".modal [name=password] input",
+            run: "edit admin",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal button:contains(Confirm Password)",
+            run: "click",
+        },
+        {
+            content: "The key is gone from the list",
+            trigger: "body:not(:has(.modal)) .o_field_widget[name=api_key_ids]:not(:has(.o_data_row))",
             run: noErrorDialog,
         },
     ],
