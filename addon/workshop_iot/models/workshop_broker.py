@@ -34,7 +34,8 @@ class WorkshopBroker(models.Model):
     )
     url = fields.Char(
         string="URL",
-        help="mqtt://host:port or mqtts://host:port, without credentials.",
+        help="mqtt://host:port or mqtts://host:port, without credentials. Only administrators may change "
+        "it (and the TLS trust fields) once the broker has a password or TLS key.",
     )
     username = fields.Char(help="MQTT user name, if the broker requires one.")
     password = fields.Char(

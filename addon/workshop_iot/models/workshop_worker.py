@@ -51,7 +51,8 @@ class WorkshopWorker(models.Model):
     url = fields.Char(
         string="Worker URL",
         help="Base URL of the worker's HTTP server, e.g. http://127.0.0.1:8787. Odoo calls <url>/rpc "
-        "for config.apply and health.get. Filled from worker.hello when empty.",
+        "for config.apply and health.get. Filled from worker.hello when empty. Only administrators "
+        "may change it once the worker has a token or a broker with a password or TLS key.",
     )
     token = fields.Char(
         groups="base.group_system",

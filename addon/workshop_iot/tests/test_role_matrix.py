@@ -78,7 +78,8 @@ def module_public_methods(registry):
             if not klass.__module__.startswith(MODULE):
                 continue
             for name, value in vars(klass).items():
-                if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, (classmethod, staticmethod))):
+                method = inspect.isfunction(value) or isinstance(value, (classmethod, staticmethod))
+                if method and not name.startswith("_"):
                     found.add((model_name, name))
     return found
 
