@@ -187,7 +187,8 @@ class TestUninstallHook(WorkshopIotCase):
 
         uninstall_hook(self.env)
 
-        self.assertIsNone(Keys._check_credentials(scope="rpc", key=key))
+        self.assertIsNone(Keys._check_credentials(scope="rpc", key=key))  # Odoo's /jsonrpc, /json/2
+        self.assertIsNone(Keys._workshop_iot_check_key(key))  # the ingest route's own check
         self.assertFalse(self.worker_user.active)
         self.assertFalse(self.worker_user.sudo().with_context(active_test=False).api_key_ids)
         self.assertTrue(person.active, "a person in the worker group keeps their account")
