@@ -26,7 +26,11 @@
             "workshop_iot/static/src/dashboard/dashboard.js",
             "workshop_iot/static/src/dashboard/dashboard.scss",
         ],
+        "web.assets_tests": [
+            "workshop_iot/static/tests/tours/worker_secret_tour.js",
+        ],
     },
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "installable": True,
 }

@@ -3,6 +3,7 @@ from . import res_users_apikeys
 from . import workshop_broker
 from . import workshop_worker
 from . import workshop_worker_rpc
+from . import workshop_worker_secrets
 from . import workshop_worker_secret
 from . import workshop_device
 from . import workshop_device_live

@@ -1,7 +1,9 @@
 import re
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+
+from ..tools import rights
 
 # Same pattern as shared/src/contracts/worker-config.ts BrokerConfig.url (the generated validator is
 # the final judge when the config is built; this check gives the admin the error on save).
@@ -12,6 +14,10 @@ CONFIG_FIELDS = {
     "embedded", "url", "username", "password", "client_id", "keepalive_s", "reconnect_min_ms",
     "reconnect_max_ms", "tls_ca", "tls_cert", "tls_key", "tls_insecure", "active",
 }
+
+# Fields that decide where the worker connects and which server it trusts with the password and the
+# TLS client key: admin-only while the broker holds one of them (policy: workshop_worker_secrets.py).
+DESTINATION_FIELDS = {"embedded", "url", "tls_ca", "tls_insecure"}
 
 
 class WorkshopBroker(models.Model):
@@ -28,7 +34,8 @@ class WorkshopBroker(models.Model):
     )
     url = fields.Char(
         string="URL",
-        help="mqtt://host:port or mqtts://host:port, without credentials.",
+        help="mqtt://host:port or mqtts://host:port, without credentials. Only administrators may change "
+        "it (and the TLS trust fields) once the broker has a password or TLS key.",
     )
     username = fields.Char(help="MQTT user name, if the broker requires one.")
     password = fields.Char(
@@ -83,6 +90,7 @@ class WorkshopBroker(models.Model):
                 raise ValidationError(_("Reconnect max must be at least reconnect min and at most 3600000 ms."))
 
     def write(self, vals):
+        self._check_secret_destination(vals)
         res = super().write(vals)
         if CONFIG_FIELDS.intersection(vals):
             self.with_context(active_test=False).worker_ids._config_changed()
@@ -93,6 +101,29 @@ class WorkshopBroker(models.Model):
         res = super().unlink()
         workers.exists()._config_changed()
         return res
+
+    def _check_secret_destination(self, vals):
+        """A caller who cannot read the password or TLS key must not redirect them: changing where
+        the worker connects, or which certificate it trusts, would hand them to another server."""
+        changed = DESTINATION_FIELDS.intersection(vals)
+        if not changed or rights.reads_secrets(self.env):
+            return
+        for broker in self.sudo():
+            sent = broker._secret_names(ignore_embedded=True)
+            if sent and any(broker[name] != vals[name] for name in changed):
+                raise AccessError(_(
+                    "Only administrators may change %(fields)s of broker %(name)s: it holds %(secrets)s, "
+                    "which you cannot read.",
+                    fields=", ".join(sorted(changed)), name=broker.name, secrets=", ".join(sent),
+                ))
+
+    def _secret_names(self, ignore_embedded=False):
+        """Names of the admin-only secrets this broker sends to its workers (none when embedded)."""
+        broker = self.sudo()
+        if not broker or (broker.embedded and not ignore_embedded):
+            return []
+        return ([_("the broker password")] if broker.password else []) + (
+            [_("the TLS client key")] if broker.tls_key else [])
 
     def _to_config(self):
         """The ``broker`` member of the worker config (BrokerConfig in worker-config.ts)."""

@@ -3,6 +3,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools import rights
+
 # Same pattern as shared/src/contracts/common.ts DeviceId. The topic rule is the shared schema's own
 # (generated ``validate_device_topic``), so the form and the worker can never disagree on it.
 _DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -13,6 +15,8 @@ def _validators():
     from ..schema import generated
 
     return generated
+
+
 _JSON_PATH_RE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 
 PARSER_TYPES = [
@@ -220,14 +224,16 @@ class WorkshopDevice(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_push_config(self):
-        """Button "Push config to worker" on the machine form."""
+        """Button "Push config to worker" on the machine form (managers, AccessError otherwise)."""
         self.ensure_one()
+        rights.require(self.env, rights.MANAGER, _("Pushing a worker's config"))
         if not self.worker_id:
             return self.worker_id._notify(_("No worker"), _("Assign a worker to this machine first."), "warning")
         return self.worker_id.action_push_config()
 
     def action_view_sessions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("workshop_iot.workshop_session_action")
         action["domain"] = [("device_id", "=", self.id)]
         action["context"] = {"default_device_id": self.id}

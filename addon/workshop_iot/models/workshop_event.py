@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools import rights
 from ..tools import rpc_errors as E
 from ..tools.timeutil import parse_wire_ts
 from .bigint_field import BigInteger
@@ -95,7 +96,8 @@ class WorkshopEvent(models.Model):
 
     def action_reprocess(self):
         """Fold events again (e.g. after creating the machine they referred to). Processed events
-        are skipped, so it is idempotent."""
+        are skipped, so it is idempotent. Managers only (AccessError otherwise): the fold runs with sudo."""
+        rights.require(self.env, rights.MANAGER, _("Reprocessing events"))
         self.sudo().filtered(lambda e: e.state != "processed")._fold()
         return True
 

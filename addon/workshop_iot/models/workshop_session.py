@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import billing
+from ..tools import billing, rights
 from .bigint_field import BigInteger
 
 _logger = logging.getLogger(__name__)
@@ -117,7 +117,9 @@ class WorkshopSession(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_mark_billed(self):
-        """Mark closed sessions as billed: their billing figures are frozen from now on."""
+        """Mark closed sessions as billed: their billing figures are frozen from now on. Managers
+        only (AccessError otherwise; the write is also checked by the access rules)."""
+        rights.require(self.env, rights.MANAGER, _("Marking sessions billed"))
         if self.filtered(lambda s: s.state == "running"):
             raise UserError(_("Running sessions cannot be billed yet."))
         self.filtered(lambda s: s.billing_state != "billed").write({
@@ -125,7 +127,9 @@ class WorkshopSession(models.Model):
         })
 
     def action_reset_billing(self):
-        """Undo "billed" (administrators: billed sessions are locked for managers) and recompute."""
+        """Undo "billed" and recompute. Administrators only (AccessError otherwise): billed sessions
+        are locked for managers."""
+        rights.require(self.env, rights.SYSTEM, _("Resetting the billing of sessions"))
         self.filtered(lambda s: s.billing_state == "billed").write({
             "billing_state": "to_bill", "billed_at": False, "billed_by_id": False, "changed_after_billing": False,
         })

@@ -1,6 +1,5 @@
 import logging
 import re
-import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -8,12 +7,11 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
-from ..tools import config_push, worker_client
+from ..tools import config_push, rights, worker_client
 from ..tools.exceptions import ConfigInvalid, WorkerCallError
 
 _logger = logging.getLogger(__name__)
 
-WORKER_GROUP = "workshop_iot.workshop_iot_group_worker"
 _WORKER_UID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _HTTP_URL_RE = re.compile(r"^https?://[!-~]+$")
 
@@ -53,7 +51,8 @@ class WorkshopWorker(models.Model):
     url = fields.Char(
         string="Worker URL",
         help="Base URL of the worker's HTTP server, e.g. http://127.0.0.1:8787. Odoo calls <url>/rpc "
-        "for config.apply and health.get. Filled from worker.hello when empty.",
+        "for config.apply and health.get. Filled from worker.hello when empty. Only administrators "
+        "may change it once the worker has a token or a broker with a password or TLS key.",
     )
     token = fields.Char(
         groups="base.group_system",
@@ -175,8 +174,10 @@ class WorkshopWorker(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_push_config(self):
-        """Button: push now, inside this request (bounded by the worker timeout), and say how it went."""
+        """Button: push now, inside this request (bounded by the worker timeout), and say how it went.
+        Managers only (AccessError otherwise): it calls the worker with the admin-only token (sudo)."""
         self.ensure_one()
+        rights.require(self.env, rights.MANAGER, _("Pushing a worker's config"))
         if not self.url:
             raise UserError(_("Worker %(name)s has no URL; it will pull its config on worker.hello.", name=self.name))
         failed = self._push_config()
@@ -189,8 +190,10 @@ class WorkshopWorker(models.Model):
         )
 
     def action_check_health(self):
-        """Button "Check now": call health.get and show the answer."""
+        """Button "Check now": call health.get and show the answer. Managers only (AccessError
+        otherwise): it calls the worker with the admin-only token and writes the answer (sudo)."""
         self.ensure_one()
+        rights.require(self.env, rights.MANAGER, _("Checking a worker's health"))
         if not self._check_health():
             return self._notify(_("Worker unreachable"), self.health_error, "danger")
         return self._notify(
@@ -201,42 +204,11 @@ class WorkshopWorker(models.Model):
 
     def action_view_devices(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("workshop_iot.workshop_device_action")
         action["domain"] = [("worker_id", "=", self.id)]
         action["context"] = {"default_worker_id": self.id}
         return action
-
-    def action_generate_token(self):
-        """Generate a new worker token (administrators), store it and show it once."""
-        self.ensure_one()
-        token = secrets.token_urlsafe(32)
-        self.sudo().token = token
-        return self.env["workshop.worker.secret"]._show(
-            _("Worker token"), token, _("Worker settings: http.token (env WORKSHOP_IOT_HTTP_TOKEN)"))
-
-    def action_generate_api_key(self):
-        """Create an Odoo API key for the integration user (administrators) and show it once.
-
-        Creates the integration user (worker group only: no backend menus, no model access) when
-        the worker has none.
-        """
-        self.ensure_one()
-        user = self.user_id
-        if not user:
-            user = self.env["res.users"].create({
-                "name": _("Workshop worker %s", self.worker_uid),
-                "login": "workshop-worker-%s" % self.worker_uid,
-                "groups_id": [fields.Command.set([self.env.ref(WORKER_GROUP).id])],
-            })
-            self.user_id = user
-        elif not user.has_group(WORKER_GROUP):
-            raise UserError(_("User %s is not in the group Workshop IoT / Worker integration.", user.name))
-        # sudo() keeps the uid: the key belongs to the integration user, and sudo allows a key
-        # without expiry (res.users.apikeys._check_expiration_date), as a service account needs.
-        key = self.env["res.users.apikeys"].with_user(user).sudo()._generate(
-            None, "workshop_iot %s" % self.worker_uid, None)
-        return self.env["workshop.worker.secret"]._show(
-            _("Odoo API key"), key, _("Worker settings: odoo.api_key (env WORKSHOP_IOT_ODOO_API_KEY)"))
 
     def _notify(self, title, message, kind):
         return {

@@ -8,6 +8,9 @@ from . import test_ingest_concurrency
 from . import test_live_state
 from . import test_rpc_auth
 from . import test_rpc_errors
+from . import test_rights
+from . import test_role_matrix
 from . import test_rpc_http
 from . import test_session_processing
 from . import test_worker_row_concurrency
+from . import test_worker_secret_tour

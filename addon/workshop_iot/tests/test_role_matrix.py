@@ -1,0 +1,170 @@
+"""Role matrix: who may call what, enforced on the server (issue 12, "Done when").
+
+Every public method that this module defines on any model is found by introspection (the registry
+classes' MRO entries from ``odoo.addons.workshop_iot``), so a new ``action_*`` that is not in
+``METHODS`` fails ``test_every_public_method_is_in_the_table``. Each one is called as
+``/web/dataset/call_kw`` and ``/jsonrpc`` would (``check_method_name``, then ``api.call_kw`` on a
+real record, as each role) and must work or raise ``AccessError`` exactly as the table says; calls
+to the worker's HTTP API are mocked. ``CRUD_RIGHTS`` is the ORM's side (``check_access``).
+
+Roles: nobody = internal user without a workshop group; user = Workshop IoT / User; manager =
+Workshop IoT / Manager; admin = Settings + Manager; integration = worker group only (the API key
+user of a worker).
+"""
+
+import inspect
+
+from odoo import api
+from odoo.exceptions import AccessError
+from odoo.models import check_method_name
+from odoo.tests import tagged
+
+from .common import WorkshopIotCase, mock_worker
+from .test_crons import HEALTH
+from .test_rights import add_roles
+
+NOBODY, USER, MANAGER, ADMIN, INTEGRATION = ROLES = ("nobody", "user", "manager", "admin", "integration")
+NO_ONE = frozenset()
+STAFF = frozenset({USER, MANAGER, ADMIN})
+MANAGERS = frozenset({MANAGER, ADMIN})
+ADMINS = frozenset({ADMIN})
+# create/write/unlink overrides: their rights are the ORM's (CRUD_RIGHTS); the extra destination
+# rule of worker/broker writes is tested in test_rights.TestSecretDestinations.
+CRUD = "crud"
+
+# (model, method) -> roles for which an RPC call works; every other role gets AccessError.
+METHODS = {
+    ("workshop.broker", "write"): CRUD,
+    ("workshop.broker", "unlink"): CRUD,
+    ("workshop.worker", "create"): CRUD,
+    ("workshop.worker", "write"): CRUD,
+    ("workshop.worker", "action_view_devices"): STAFF,
+    ("workshop.worker", "action_push_config"): MANAGERS,  # calls the worker with the admin-only token
+    ("workshop.worker", "action_check_health"): MANAGERS,  # same
+    ("workshop.worker", "action_generate_token"): ADMINS,  # mints a secret
+    ("workshop.worker", "action_generate_api_key"): ADMINS,  # same
+    ("workshop.device", "create"): CRUD,
+    ("workshop.device", "write"): CRUD,
+    ("workshop.device", "unlink"): CRUD,
+    ("workshop.device", "dashboard_machines"): STAFF,
+    ("workshop.device", "action_view_sessions"): STAFF,
+    ("workshop.device", "action_push_config"): MANAGERS,
+    ("workshop.session", "action_mark_billed"): MANAGERS,
+    ("workshop.session", "action_reset_billing"): ADMINS,
+    ("workshop.event", "action_reprocess"): MANAGERS,  # folds with sudo
+    ("workshop.event", "init"): NO_ONE,  # Odoo's dispatcher refuses it (check_method_name)
+}
+
+# model -> operation -> roles allowed by the access rights and record rules, on a real record.
+# "workshop.session (billed)" is a billed session: frozen for managers (record rule).
+CRUD_RIGHTS = {
+    "workshop.broker": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
+    "workshop.worker": {"read": STAFF, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
+    "workshop.device": {"read": STAFF, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
+    "workshop.session": {"read": STAFF, "write": MANAGERS, "create": NO_ONE, "unlink": ADMINS},
+    "workshop.session (billed)": {"read": STAFF, "write": ADMINS, "create": NO_ONE, "unlink": ADMINS},
+    "workshop.event": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE, "unlink": ADMINS},
+    "workshop.worker.secret": {"read": ADMINS, "write": NO_ONE, "create": ADMINS, "unlink": NO_ONE},
+}
+
+MODULE = "odoo.addons.workshop_iot"
+
+
+def module_public_methods(registry):
+    """{(model, method)} of every public method a class of this module defines, on any model."""
+    found = set()
+    for model_name in registry:
+        for klass in registry[model_name].mro():
+            if not klass.__module__.startswith(MODULE):
+                continue
+            for name, value in vars(klass).items():
+                method = inspect.isfunction(value) or isinstance(value, (classmethod, staticmethod))
+                if method and not name.startswith("_"):
+                    found.add((model_name, name))
+    return found
+
+
+def worker_api(method, params):
+    """The worker's HTTP API, healthy (``mock_worker`` handler)."""
+    if method == "config.apply":
+        return {"applied": True, "version": params["config"]["version"],
+                "changes": {"added": [], "updated": [], "removed": [], "broker_changed": False}}
+    return HEALTH
+
+
+@tagged("post_install", "-at_install")
+class TestRoleMatrix(WorkshopIotCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        add_roles(cls)
+
+    def setUp(self):
+        super().setUp()
+        uid, billed_uid = self.new_session(), self.new_session()
+        ev = self.events
+        self.ingest_and_fold([
+            ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 120, 120.0, 0.0),
+            ev.started(self.device, 3, billed_uid, 130), ev.stopped(self.device, 4, billed_uid, 190, 60.0, 0.0),
+        ])
+        billed = self.session(billed_uid)
+        billed.action_mark_billed()
+        self.records = {
+            "workshop.broker": self.broker, "workshop.worker": self.worker, "workshop.device": self.device,
+            "workshop.session": self.session(uid), "workshop.session (billed)": billed,
+            "workshop.event": self.env["workshop.event"].search([], limit=1),
+            "workshop.worker.secret": self.env["workshop.worker.secret"],
+        }
+        self.env.cr.postcommit.clear()
+
+    def _result_of(self, what):
+        """'works' or 'AccessError' for ``what()``, run in a savepoint that is rolled back."""
+        savepoint = self.env.cr.savepoint()
+        try:
+            what()
+            return "works"
+        except AccessError:
+            return "AccessError"
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all(flush=False)
+            self.env.cr.postcommit.clear()
+
+    def _rpc(self, model, method, user):
+        """Call ``method`` as the RPC dispatchers do (odoo.service.model / web's call_kw)."""
+        check_method_name(method)
+        records = self.records[model].with_user(user)
+        func = getattr(type(records), method)
+        args = [] if getattr(func, "_api", None) else [records.ids]
+        return api.call_kw(records.browse(), method, args, {})
+
+    def test_every_public_method_is_in_the_table(self):
+        found = module_public_methods(self.env.registry)
+        self.assertFalse(found - set(METHODS), "public methods missing from METHODS: add a row (and a check)")
+        self.assertFalse(set(METHODS) - found, "METHODS lists methods that no longer exist")
+        models = {m for m, _name in found if m.startswith("workshop.")} | {"workshop.worker.secret"}
+        self.assertFalse(models - set(CRUD_RIGHTS), "workshop models missing from CRUD_RIGHTS")
+
+    def test_methods_per_role(self):
+        with mock_worker(worker_api) as calls:
+            for (model, method), allowed in sorted(METHODS.items()):
+                if allowed == CRUD:
+                    self.assertIn(model, CRUD_RIGHTS)
+                    continue
+                for role in ROLES:
+                    expected = "works" if role in allowed else "AccessError"
+                    before = len(calls)
+                    with self.subTest(model=model, method=method, role=role):
+                        self.assertEqual(self._result_of(lambda: self._rpc(model, method, self.roles[role])), expected)
+                        if expected == "AccessError":
+                            self.assertEqual(len(calls), before, "a refused call reached the worker")
+        self.assertTrue(calls, "the mocked worker API was used by the allowed calls")
+
+    def test_orm_rights_per_role(self):
+        for model, operations in sorted(CRUD_RIGHTS.items()):
+            for operation, allowed in sorted(operations.items()):
+                for role in ROLES:
+                    expected = "works" if role in allowed else "AccessError"
+                    records = self.records[model].with_user(self.roles[role])
+                    with self.subTest(model=model, operation=operation, role=role):
+                        self.assertEqual(self._result_of(lambda: records.check_access(operation)), expected)
