@@ -16,6 +16,7 @@ _logger = logging.getLogger(__name__)
 
 BUS_TYPE = "workshop_iot/device_state"
 USER_GROUP = "workshop_iot.workshop_iot_group_user"
+_LIVE_TIMES = {"live_changed_at", "live_last_seen_at", "live_session_started_at"}
 
 
 class WorkshopDevice(models.Model):
@@ -193,10 +194,13 @@ class WorkshopDevice(models.Model):
 
     def _live_changes(self, vals):
         """The live fields of ``vals`` that differ from the stored ones; none when the stored state
-        is newer."""
+        is newer. Times beyond now count as now, stored or reported: a worker's clock running
+        ahead (or one event dated 9999) must not make every later report look older for good."""
         self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {k: (now if k in _LIVE_TIMES and v and v > now else v) for k, v in vals.items()}
         at = vals.get("live_changed_at")
-        if self.live_changed_at and at and at < self.live_changed_at:
+        if self.live_changed_at and at and at < min(self.live_changed_at, now):
             return {}
         return {k: v for k, v in vals.items() if self[k] != v}
 
