@@ -100,3 +100,19 @@ class TestRpcIsolation(RpcHttpCase):
         self.env.invalidate_all()
         self.assertEqual(self.device_a.live_state, "working")
         self.assertEqual((self.device_b.live_state, self.device_b.live_power_w), ("unknown", 0.0))
+
+    def test_a_machine_moved_to_another_worker_does_not_keep_its_old_session_open(self):
+        # The old worker's own stop for it is refused from now on: Odoo's stale-session cron must
+        # close the session although that worker still reports.
+        session = str(uuid.uuid4())
+        hour_ago = EventFactory("wk-iso-a", fields.Datetime.now().replace(microsecond=0) - timedelta(hours=1))
+        self.assertEqual(self.ingest(self.key_a, "wk-iso-a", [hour_ago.started(self.device_a, 1, session)])[0]["status"],
+                         "accepted")
+        fold_pending(self.env)
+        Session = self.env["workshop.session"]
+        self.assertFalse(Session._cron_close_stale_sessions(), "worker A still reports for its machine")
+        self.device_a.worker_id = self.worker_b
+        self.assertEqual(self.ingest(self.key_a, "wk-iso-a", [hour_ago.stopped(self.device_a, 2, session, 3600, 3600.0, 0.0)])
+                         [0]["code"], "DEVICE_FORBIDDEN")
+        closed = Session._cron_close_stale_sessions()
+        self.assertEqual((closed.session_uid, closed.state, closed.closed_by_odoo), (session, "timeout", True))
