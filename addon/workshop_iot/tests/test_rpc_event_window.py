@@ -34,10 +34,10 @@ class TestRpcEventWindow(RpcHttpCase):
         self.assertEqual((result["status"], result.get("code")), ("rejected", "EVENT_TIME_OUT_OF_RANGE"), result)
         self.assertEqual([e["path"] for e in result["errors"]], list(paths))
 
-    def status(self, state, changed_at):
+    def status(self, state, changed_at, **item_overrides):
         item = {"device_id": "shelly-press", "state": state, "power_w": 10.0, "session_id": None,
                 "session_started_at": None, "session_working_s": 0.0, "session_standby_s": 0.0,
-                "last_seen_at": wire_ts(changed_at), "changed_at": wire_ts(changed_at)}
+                "last_seen_at": wire_ts(changed_at), "changed_at": wire_ts(changed_at), **item_overrides}
         doc = self.rpc(self.key, "worker.status", {
             "worker_uid": "wk-win", "config_version": 0, "full": False, "devices": [item],
             "health": {"status": "ok", "broker_connected": True, "outbox_depth": 0, "oldest_pending_s": None,
@@ -126,3 +126,18 @@ class TestRpcEventWindow(RpcHttpCase):
         self.assertEqual(sorted(states), ["error", "processed", "processed"], "only the unknown machine's event fails")
         session_row = self.env["workshop.session"].search([("session_uid", "=", session)])
         self.assertEqual(session_row.seq_gap_count, 2_147_483_647)
+
+    def test_a_status_cannot_claim_more_session_time_than_since_its_start(self):
+        now = fields.Datetime.now()
+        self.status("working", now, session_id=str(uuid.uuid4()), session_started_at=wire_ts(now - timedelta(seconds=60)),
+                    session_working_s=TEN_YEARS_S, session_standby_s=TEN_YEARS_S)
+        self.assertEqual(self.device.live_state, "working")
+        self.assertLessEqual(self.device.live_session_working_s, 120.0)
+        self.assertLessEqual(self.device.live_session_standby_s, 120.0)
+
+    def test_out_of_range_numbers_are_rejected_by_the_shared_schema(self):
+        huge_seq = self.events.online(self.device, 2**63, 0)
+        huge_power = self.events.online(self.device, 2, 0, power_w=1e308)
+        results = self.send(huge_seq, huge_power)
+        self.assertEqual([(r["status"], r["code"]) for r in results], [("rejected", "EVENT_INVALID")] * 2)
+        self.assertEqual([[e["path"] for e in r["errors"]] for r in results], [["/seq"], ["/payload/power_w"]])
