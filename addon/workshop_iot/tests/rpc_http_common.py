@@ -51,6 +51,18 @@ class RpcHttpCase(HttpCase):
         self.assertIn("result", doc, doc)
         return doc["result"]["results"]
 
+    def post_raw_chunked(self, key, chunked_body):
+        """POST ``chunked_body`` as is, after ``Transfer-Encoding: chunked`` headers (for malformed
+        chunk framing). Returns ``(status, parsed JSON body)``."""
+        self.env.flush_all()
+        with socket.create_connection((HOST, config["http_port"]), timeout=60) as sock:
+            sock.sendall((
+                "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n" % (URL, HOST, key)).encode() + chunked_body)
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            return response.status, json.loads(response.read())
+
     def post_chunked(self, key, total_bytes, content_type="application/json", first=b""):
         """POST ``first`` then spaces up to ``total_bytes`` with ``Transfer-Encoding: chunked`` (no
         Content-Length) on a raw socket, and stop sending as soon as the server answers, as a

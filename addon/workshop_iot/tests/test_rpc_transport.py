@@ -86,6 +86,11 @@ class TestRpcTransport(RpcHttpCase):
         self.assertEqual(status, 200)
         self.assertEqual((doc["id"], doc["result"]["ok"]), (7, True))
 
+    def test_malformed_chunk_framing_is_a_parse_error(self):
+        status, doc = self.post_raw_chunked(self.key, b"zz\r\n{}\r\n0\r\n\r\n")
+        self.assertEqual(status, 200)
+        self.assertEqual(doc["error"]["data"], {"code": "PARSE_ERROR", "reason": "malformed chunked body"})
+
     def test_form_body_is_refused_unparsed(self):
         response = self.post(self.key, b"a=1&b=2", raw=True, headers={"Content-Type": "application/x-www-form-urlencoded"})
         self.assertEqual(response.status_code, 415)
