@@ -36,9 +36,11 @@ class WorkshopWorker(models.Model):
             if not worker.active or worker.user_id != user:
                 raise RpcException(E.WORKER_FORBIDDEN, worker_uid=worker_uid)
             return worker
-        # Two first hellos of one user at once: the row lock makes the second wait, then fail to
-        # serialize; Odoo retries its request, which then finds the first one's worker.
-        self.env.cr.execute(SQL("SELECT id FROM res_users WHERE id = %s FOR NO KEY UPDATE", user.id))
+        # Two first calls of one user at once: each updates the user's row (a no-op), so the second
+        # waits for the first and then fails to serialize (REPEATABLE READ; a mere row lock would
+        # not, and its snapshot would miss the first one's worker). Odoo retries that request,
+        # which then finds the worker and refuses a second registration.
+        self.env.cr.execute(SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", user.id))
         if self.with_context(active_test=False).search_count([("user_id", "=", user.id)], limit=1):
             raise RpcException(E.WORKER_REGISTRATION_REFUSED, worker_uid=worker_uid)
         _logger.info("Registering worker %s for user %s", worker_uid, user.login)

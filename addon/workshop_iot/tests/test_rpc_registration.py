@@ -1,5 +1,11 @@
-from odoo.tests import tagged
+import threading
 
+from odoo import SUPERUSER_ID, api
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import SQL, mute_logger
+
+from ..tools.exceptions import RpcException
 from .rpc_http_common import RpcHttpCase
 
 STATUS_HEALTH = {"status": "ok", "broker_connected": True, "outbox_depth": 0, "oldest_pending_s": None,
@@ -64,3 +70,52 @@ class TestRpcRegistration(RpcHttpCase):
         self.unbound.user_id = self.user  # what 'Generate Odoo API key' does for an existing user
         self.assertIn("result", self.hello(self.key, "wk-reg-unbound"))
         self.assertIn("result", self.hello(self.key, "wk-reg"))
+
+
+@tagged("post_install", "-at_install")
+class TestRpcRegistrationRace(TransactionCase):
+    """Two first calls of one new user at once, with different uids, in two real transactions
+    (committed rows, removed at the end): only one worker is registered."""
+
+    def test_two_first_calls_at_once_register_one_worker(self):
+        with self.registry.cursor() as cr0:
+            uid = new_test_user(api.Environment(cr0, SUPERUSER_ID, {}), login="wiot-reg-race",
+                                groups="workshop_iot.workshop_iot_group_worker").id
+        cr1, cr2 = self.registry.cursor(), self.registry.cursor()
+        outcome = {}
+        try:
+            model1 = api.Environment(cr1, uid, {})["workshop.worker"].sudo()
+            model2 = api.Environment(cr2, uid, {})["workshop.worker"].sudo()
+            cr2.execute("SELECT 1")  # the second transaction's snapshot predates the first's commit
+            self.assertEqual(model1._rpc_worker_for("wk-race-1").worker_uid, "wk-race-1")
+
+            def second():
+                try:
+                    outcome["worker"] = model2._rpc_worker_for("wk-race-2")
+                except Exception as exc:  # noqa: BLE001 - asserted below
+                    outcome["error"] = exc
+
+            thread = threading.Thread(target=second)
+            with mute_logger("odoo.sql_db"):
+                thread.start()
+                thread.join(0.5)
+                self.assertTrue(thread.is_alive(), "the second registration waits for the first transaction")
+                cr1.commit()
+                thread.join(10)
+            self.assertFalse(thread.is_alive())
+            self.assertIsInstance(outcome.get("error"), PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
+            cr2.rollback()  # what service.model.retrying does before calling again
+            model2.env.invalidate_all()
+            with self.assertRaises(RpcException) as refused:
+                model2._rpc_worker_for("wk-race-2")
+            self.assertEqual(refused.exception.error.code, "WORKER_REGISTRATION_REFUSED")
+            cr2.rollback()
+        finally:
+            cr1.close()
+            cr2.close()
+            with self.registry.cursor() as cr3:
+                cr3.execute(SQL("DELETE FROM workshop_worker WHERE user_id = %s", uid))
+                user = api.Environment(cr3, SUPERUSER_ID, {})["res.users"].browse(uid)
+                partner = user.partner_id
+                user.unlink()
+                partner.unlink()
