@@ -7,15 +7,15 @@ import uuid
 from odoo import http
 from odoo.http import Response, request
 
-from ..models.ir_http import AUTH_METHOD, ROUTING_FLAG
+from ..models.ir_http import AUTH_METHOD, ROUTING_FLAG, WORKER_GROUP
 from ..tools import jsonrpc
 from ..tools import rpc_errors as E
 from ..tools.exceptions import RpcException
 
 _logger = logging.getLogger(__name__)
 
-WORKER_GROUP = "workshop_iot.workshop_iot_group_worker"
 MAX_BATCH_CALLS = 50
+_READ_CHUNK = 64 * 1024
 
 
 def _max_body_bytes():
@@ -53,13 +53,15 @@ class WorkshopIotController(http.Controller):
     )
     def rpc(self):
         """JSON-RPC 2.0 (single or batch). HTTP status: 200 for every JSON-RPC answer, 204 when a
-        batch held only notifications, 401 bad key, 403 not a worker user, 413 body too large."""
-        body = self._read_body()
-        if body is None:
-            return self._respond(jsonrpc.error_response(None, RpcException(E.PAYLOAD_TOO_LARGE, limit=MAX_BODY_BYTES)), 413)
-        if not request.env.user.has_group(WORKER_GROUP):
+        batch held only notifications, 401 bad key and 403 not a worker user (both answered by
+        ``ir.http`` before the body is read), 413 body too large, 415 a form body."""
+        if not request.env.user.has_group(WORKER_GROUP):  # ir.http checked it; never read a body without
             return self._respond(jsonrpc.error_response(None, RpcException(E.FORBIDDEN)), 403)
         try:
+            body = self._read_body()
+            if body is None:
+                return self._respond(jsonrpc.error_response(
+                    None, RpcException(E.PAYLOAD_TOO_LARGE, limit=MAX_BODY_BYTES)), 413)
             doc = jsonrpc.parse_body(body)
         except RpcException as exc:
             return self._respond(jsonrpc.error_response(None, exc))
@@ -77,13 +79,26 @@ class WorkshopIotController(http.Controller):
 
     # ------------------------------------------------------------------ helpers
     def _read_body(self):
-        """The request body, or None when it exceeds MAX_BODY_BYTES (checked before reading when
-        Content-Length is given, and while reading otherwise)."""
+        """The request body, or None when it exceeds MAX_BODY_BYTES: refused on Content-Length
+        before reading, else read from the WSGI input stream, at most MAX_BODY_BYTES + 1 bytes
+        (a chunked body has no Content-Length; ``get_data()`` would read all of it first)."""
         httprequest = request.httprequest
         if httprequest.content_length is not None and httprequest.content_length > MAX_BODY_BYTES:
             return None
-        data = httprequest.get_data(cache=True)
-        return None if len(data) > MAX_BODY_BYTES else data
+        # Odoo's HTTPRequest proxies neither werkzeug's ``stream`` nor the ``wsgi.*`` environ keys;
+        # the werkzeug request it wraps is the one way to read a bounded prefix of the body.
+        stream = httprequest._HTTPRequest__wrapped.stream
+        limit, parts, size = MAX_BODY_BYTES + 1, [], 0
+        while size < limit:
+            try:
+                part = stream.read(min(_READ_CHUNK, limit - size))
+            except (OSError, ValueError) as exc:  # werkzeug's DechunkedInput: "Invalid chunk header"
+                raise RpcException(E.PARSE_ERROR, data={"reason": "malformed chunked body"}) from exc
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        return None if size > MAX_BODY_BYTES else b"".join(parts)
 
     def _respond(self, doc, status=200):
         return Response(jsonrpc.dumps(doc), status=status, content_type="application/json")

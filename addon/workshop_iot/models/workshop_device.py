@@ -2,6 +2,7 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..tools import rights
 
@@ -269,14 +270,35 @@ class WorkshopDevice(models.Model):
 
     @api.model
     def _for_ingest(self, worker, device_keys):
-        """{device id: machine} for events of ``worker``. Archived machines still count (a stop with
-        reason 'removed' arrives after the archive); preferred: active over archived, the worker's
-        own over others, then the newest."""
+        """{device id: machine of ``worker``} for events of ``worker``. Only the worker's own
+        machines: an event never lands on another worker's machine, whatever it claims (ingest
+        refuses those, ``_ingest_scope``; this holds for events stored earlier and reprocessed).
+        Archived machines still count (a stop with reason 'removed' arrives after the archive);
+        preferred: active over archived, then the newest."""
         devices = self.with_context(active_test=False).search(
-            [("device_id", "in", list(device_keys))], order="id desc")
+            [("device_id", "in", list(device_keys)), ("worker_id", "=", worker.id)], order="id desc")
         best = {}
         for device in devices:
-            rank = (device.active, device.worker_id == worker)
-            if device.device_id not in best or rank > best[device.device_id][0]:
-                best[device.device_id] = (rank, device)
-        return {key: device for key, (_rank, device) in best.items()}
+            if device.device_id not in best or device.active > best[device.device_id].active:
+                best[device.device_id] = device
+        return best
+
+    @api.model
+    def _ingest_scope(self, worker, device_keys):
+        """``(created, forbidden)`` for events of ``worker`` naming ``device_keys``: ``created`` maps
+        each id of the worker's own machines (archived ones too) to the earliest creation of such a
+        machine in Odoo; ``forbidden`` holds the ids only other workers' machines carry. An id no
+        machine carries is in neither (stored as 'unknown machine', reprocessable)."""
+        self.flush_model(["device_id", "worker_id"])
+        self.env.cr.execute(SQL(
+            """SELECT device_id, bool_or(worker_id = %s), min(create_date) FILTER (WHERE worker_id = %s),
+                      bool_or(worker_id IS NOT NULL AND worker_id != %s)
+                 FROM workshop_device WHERE device_id = ANY(%s) GROUP BY device_id""",
+            worker.id, worker.id, worker.id, list(device_keys)))
+        created, forbidden = {}, set()
+        for key, own, first_created, others in self.env.cr.fetchall():
+            if own:
+                created[key] = first_created
+            elif others:
+                forbidden.add(key)
+        return created, forbidden

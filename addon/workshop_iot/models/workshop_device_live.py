@@ -16,6 +16,11 @@ _logger = logging.getLogger(__name__)
 
 BUS_TYPE = "workshop_iot/device_state"
 USER_GROUP = "workshop_iot.workshop_iot_group_user"
+_LIVE_TIMES = {"live_changed_at", "live_last_seen_at", "live_session_started_at"}
+
+
+def _capped(value_s, span_s):
+    return value_s if span_s is None else min(value_s, span_s)
 
 
 class WorkshopDevice(models.Model):
@@ -139,21 +144,26 @@ class WorkshopDevice(models.Model):
 
     # ------------------------------------------------------------------ live updates
     def _apply_live_states(self, worker, states):
-        """worker.status: apply DeviceLiveState items of ``worker``'s machines; unknown ids are ignored.
-        A report older than the state already stored (a late event was newer) does not win."""
+        """worker.status: apply DeviceLiveState items of ``worker``'s machines; ids of other workers'
+        machines and unknown ids are ignored. A report older than the state already stored (a late
+        event was newer) does not win. A running session's times are capped at the time since it
+        started (they feed the dashboard's "today" totals)."""
         by_id = {d.device_id: d for d in self.search([("worker_id", "=", worker.id)])}
         changed = self.browse()
+        now = fields.Datetime.now()
         for item in states:
             device = by_id.get(item["device_id"])
             if not device:
                 continue
+            started = parse_wire_ts(item["session_started_at"])
+            span_s = max((now - started).total_seconds(), 0.0) if started else None
             vals = {
                 "live_state": item["state"],
                 "live_power_w": item["power_w"] or 0.0,
                 "live_session_id": item["session_id"] or False,
-                "live_session_started_at": parse_wire_ts(item["session_started_at"]) or False,
-                "live_session_working_s": item["session_working_s"],
-                "live_session_standby_s": item["session_standby_s"],
+                "live_session_started_at": started or False,
+                "live_session_working_s": _capped(item["session_working_s"], span_s),
+                "live_session_standby_s": _capped(item["session_standby_s"], span_s),
                 "live_last_seen_at": parse_wire_ts(item["last_seen_at"]) or False,
                 "live_changed_at": parse_wire_ts(item["changed_at"]),
             }
@@ -193,10 +203,13 @@ class WorkshopDevice(models.Model):
 
     def _live_changes(self, vals):
         """The live fields of ``vals`` that differ from the stored ones; none when the stored state
-        is newer."""
+        is newer. Times beyond now count as now, stored or reported: a worker's clock running
+        ahead (or one event dated 9999) must not make every later report look older for good."""
         self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {k: (now if k in _LIVE_TIMES and v and v > now else v) for k, v in vals.items()}
         at = vals.get("live_changed_at")
-        if self.live_changed_at and at and at < self.live_changed_at:
+        if self.live_changed_at and at and at < min(self.live_changed_at, now):
             return {}
         return {k: v for k, v in vals.items() if self[k] != v}
 

@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from ..tools import rights
 from ..tools import rpc_errors as E
 from ..tools.timeutil import parse_wire_ts
+from ..tools.wire_checks import EVENT_TIMESTAMPS, event_window, parse_times, window_errors
 from .bigint_field import BigInteger
 
 _logger = logging.getLogger(__name__)
@@ -20,6 +21,10 @@ EVENT_TYPES = [
     ("device_offline", "Device offline"),
 ]
 DEFAULT_LATE_AFTER_S = 300
+# One day: far beyond the drift of a clock without NTP (minutes a week), far below a date that
+# would hold a machine's live state or a session for good. Live state never trusts a time beyond
+# now anyway (workshop_device_live.py), so the allowance only bounds what sessions record.
+DEFAULT_CLOCK_SKEW_S = 86400
 
 # Columns written by the bulk insert of _insert_events, in order (ORM-free fast path, see there).
 _INSERT_COLUMNS = (
@@ -111,13 +116,23 @@ class WorkshopEvent(models.Model):
 
     # ------------------------------------------------------------------ ingest
     @api.model
-    def _late_after_s(self):
-        param = self.env["ir.config_parameter"].sudo().get_param("workshop_iot.late_event_after_s")
+    def _float_param(self, name, default):
+        param = self.env["ir.config_parameter"].sudo().get_param(name)
         try:
-            return float(param) if param else DEFAULT_LATE_AFTER_S
+            return float(param) if param else default
         except ValueError:
-            _logger.warning("workshop_iot.late_event_after_s=%r is not a number; using %s", param, DEFAULT_LATE_AFTER_S)
-            return DEFAULT_LATE_AFTER_S
+            _logger.warning("%s=%r is not a number; using %s", name, param, default)
+            return default
+
+    @api.model
+    def _late_after_s(self):
+        return self._float_param("workshop_iot.late_event_after_s", DEFAULT_LATE_AFTER_S)
+
+    @api.model
+    def _clock_skew_s(self):
+        """Allowed clock skew between a worker and Odoo (``workshop_iot.event_clock_skew_s``): how
+        far an event may lie in the future, or before its machine was created in Odoo."""
+        return max(self._float_param("workshop_iot.event_clock_skew_s", DEFAULT_CLOCK_SKEW_S), 0.0)
 
     @api.model
     def _ingest(self, worker, raw_events):
@@ -129,33 +144,18 @@ class WorkshopEvent(models.Model):
         (``workshop_event_fold.py``), which this triggers: the answer does not wait for it. Accepted
         means stored (the worker may drop it from its outbox), not yet applied.
         """
-        validate_event = _validators().validate_event
         results = [None] * len(raw_events)
-        candidates, seen = [], set()
-        for index, event in enumerate(raw_events):
-            uid = event.get("event_uid") if isinstance(event.get("event_uid"), str) else None
-            errors = validate_event(event)
-            if errors:
-                results[index] = _rejected(index, uid, E.EVENT_INVALID, errors)
-            elif event["worker_uid"] != worker.worker_uid:
-                results[index] = _rejected(index, uid, E.EVENT_WORKER_MISMATCH)
-            elif uid in seen:
-                results[index] = {"index": index, "event_uid": uid, "status": "duplicate"}
-            else:
-                seen.add(uid)
-                candidates.append((index, event))
-
-        known = self._known_uids([e["event_uid"] for _i, e in candidates])
         now = fields.Datetime.now()
+        candidates = self._screen_events(worker, raw_events, results, now)
+        known = self._known_uids([e["event_uid"] for _i, e in candidates])
         late_after = self._late_after_s()
         fresh = []
         for index, event in candidates:
             if event["event_uid"] in known:
                 results[index] = {"index": index, "event_uid": event["event_uid"], "status": "duplicate"}
                 continue
-            occurred = parse_wire_ts(event["occurred_at"])
-            delay = (now - occurred).total_seconds()
-            fresh.append((index, dict(event, _occurred_at=occurred, _delay_s=delay, _is_late=delay > late_after)))
+            delay = (now - event["_occurred_at"]).total_seconds()
+            fresh.append((index, dict(event, _delay_s=delay, _is_late=delay > late_after)))
 
         # The machine is resolved by the fold (device_id stays empty until then).
         inserted = self._insert_events(worker, {}, [e for _i, e in fresh], None, now)
@@ -165,6 +165,40 @@ class WorkshopEvent(models.Model):
         if inserted:
             self._trigger_fold()
         return {"results": results}
+
+    @api.model
+    def _screen_events(self, worker, raw_events, results, now):
+        """Check each event on its own: schema, worker, machine (only the worker's own machines or
+        unknown ids), times (``tools/wire_checks.py``). Fills ``results`` for rejected events and
+        repeats within the batch; returns ``[(index, event plus _occurred_at)]`` of the others."""
+        validate_event = _validators().validate_event
+        valid = []
+        for index, event in enumerate(raw_events):
+            uid = event.get("event_uid") if isinstance(event.get("event_uid"), str) else None
+            errors = validate_event(event)
+            if errors:
+                results[index] = _rejected(index, uid, E.EVENT_INVALID, errors)
+            elif event["worker_uid"] != worker.worker_uid:
+                results[index] = _rejected(index, uid, E.EVENT_WORKER_MISMATCH)
+            else:
+                valid.append((index, uid, event))
+        created, forbidden = self.env["workshop.device"]._ingest_scope(worker, {e["device_id"] for _i, _u, e in valid})
+        skew = self._clock_skew_s()
+        candidates, seen = [], set()
+        for index, uid, event in valid:
+            parsed, errors = parse_times(event, EVENT_TIMESTAMPS[event["type"]])
+            if event["device_id"] in forbidden:
+                results[index] = _rejected(index, uid, E.DEVICE_FORBIDDEN, device_id=event["device_id"])
+            elif errors:
+                results[index] = _rejected(index, uid, E.EVENT_INVALID, errors)
+            elif errors := window_errors(event, parsed, event_window(now, created.get(event["device_id"]), skew)):
+                results[index] = _rejected(index, uid, E.EVENT_TIME_OUT_OF_RANGE, errors)
+            elif uid in seen:
+                results[index] = {"index": index, "event_uid": uid, "status": "duplicate"}
+            else:
+                seen.add(uid)
+                candidates.append((index, dict(event, _occurred_at=parsed["/occurred_at"])))
+        return candidates
 
     def _known_uids(self, uids):
         """The subset of ``uids`` already stored."""
@@ -230,9 +264,9 @@ class WorkshopEvent(models.Model):
         return {row[0] for row in self.env.cr.fetchall()}
 
 
-def _rejected(index, uid, error, errors=None):
+def _rejected(index, uid, error, errors=None, **kwargs):
     item = {"index": index, "event_uid": uid if uid and len(uid) <= 64 else None, "status": "rejected",
-            "code": error.code, "message": error.format()}
+            "code": error.code, "message": error.format(**kwargs)}
     if errors:
         item["errors"] = errors[:100]
     return item

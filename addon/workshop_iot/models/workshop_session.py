@@ -169,7 +169,10 @@ class WorkshopSession(models.Model):
         closed = self.browse()
         for session in self.search([("state", "=", "running")]):
             worker = session.worker_id or session.device_id.worker_id
-            if worker and worker.last_seen_at and worker.last_seen_at >= worker_stale:
+            # A live worker keeps open only sessions of machines still assigned to it: once a
+            # machine moved, its stop is refused (DEVICE_FORBIDDEN), so silence must close it.
+            if (worker and worker.last_seen_at and worker.last_seen_at >= worker_stale
+                    and session.device_id.worker_id == worker):
                 continue
             device = session.device_id
             quiet_s = max(STALE_HEARTBEATS * device.heartbeat_interval_s, device.message_timeout_s)

@@ -13,6 +13,7 @@ _logger = logging.getLogger(__name__)
 
 SESSION_TYPES = {"session_started", "session_heartbeat", "session_stopped"}
 _FIGURE_FIELDS = {"total_s", "working_s", "standby_s"}
+_MAX_GAP_COUNT = 2_147_483_647
 
 
 class WorkshopSession(models.Model):
@@ -162,6 +163,9 @@ class WorkshopSession(models.Model):
         present = dict(self.env.cr.fetchall())
         for session in sessions:
             gaps = max(session.last_seq - session.first_seq + 1 - present.get(session.id, 0), 0)
+            # seq is int8 on the wire (up to 2^53 - 1), the count an int4: a worker jumping its seq
+            # must not overflow the column and fail the fold of every worker's events in the chunk.
+            gaps = min(gaps, _MAX_GAP_COUNT)
             if session.seq_gap_count != gaps:
                 session.seq_gap_count = gaps
 

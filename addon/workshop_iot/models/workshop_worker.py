@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..tools import config_push, rights, worker_client
 from ..tools.exceptions import ConfigInvalid, WorkerCallError
+from .bigint_field import BigInteger
 
 _logger = logging.getLogger(__name__)
 
@@ -98,11 +99,12 @@ class WorkshopWorker(models.Model):
     software_version = fields.Char(readonly=True)
     hostname = fields.Char(readonly=True)
 
-    config_version = fields.Integer(
+    # int8: versions and counters up to 2^53 - 1 are valid on the wire (worker.hello/status).
+    config_version = BigInteger(
         default=1, readonly=True, copy=False,
         help="Version of the config Odoo holds for this worker; bumped on every relevant change.",
     )
-    applied_config_version = fields.Integer(
+    applied_config_version = BigInteger(
         readonly=True, copy=False, help="Config version the worker last reported as applied."
     )
     config_in_sync = fields.Boolean(compute="_compute_config_in_sync")
@@ -119,9 +121,9 @@ class WorkshopWorker(models.Model):
 
     health_status = fields.Selection([("ok", "OK"), ("degraded", "Degraded")], readonly=True)
     broker_connected = fields.Boolean(readonly=True)
-    outbox_depth = fields.Integer(readonly=True, help="Events waiting in the worker's outbox.")
+    outbox_depth = BigInteger(readonly=True, help="Events waiting in the worker's outbox.")
     oldest_pending_s = fields.Float(readonly=True, help="Age of the oldest event in the outbox, seconds.")
-    dead_letters = fields.Integer(readonly=True, help="Events the worker gave up on.")
+    dead_letters = BigInteger(readonly=True, help="Events the worker gave up on.")
     uptime_s = fields.Float(readonly=True)
     health_checked_at = fields.Datetime(readonly=True)
     health_error = fields.Text(readonly=True)

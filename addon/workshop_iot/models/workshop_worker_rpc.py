@@ -5,12 +5,16 @@ shared schema before calling them, with ``sudo()`` at that single boundary."""
 import logging
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools import rpc_errors as E
 from ..tools.exceptions import ConfigInvalid, RpcException
-from ..tools.timeutil import parse_wire_ts, to_wire_ts
+from ..tools.timeutil import to_wire_ts
+from ..tools.wire_checks import HELLO_TIMESTAMPS, STATUS_TIMESTAMPS, parse_times
 
 _logger = logging.getLogger(__name__)
+
+MAX_WIRE_INT = 9_007_199_254_740_991  # Number.MAX_SAFE_INTEGER, the schema's bound of versions
 
 
 class WorkshopWorker(models.Model):
@@ -20,24 +24,41 @@ class WorkshopWorker(models.Model):
     def _rpc_worker_for(self, worker_uid):
         """The worker record of ``worker_uid`` for the calling integration user.
 
-        The first call of an unknown uid registers it, bound to the caller; afterwards only that
-        user may report for it (another user's key cannot impersonate the worker).
+        A key's user reports only for the workers bound to it (``user_id``). A record bound to
+        nobody is never claimed by a key: an administrator binds it ('Generate Odoo API key' on
+        the worker form). An unknown uid is registered, bound to the caller, only while the caller
+        has no worker at all, archived ones included: one self-registered worker per integration
+        user, further ones are created by an administrator.
         """
         user = self.env.user
         worker = self.with_context(active_test=False).search([("worker_uid", "=", worker_uid)], limit=1)
-        if not worker:
-            _logger.info("Registering worker %s for user %s", worker_uid, user.login)
-            return self.with_context(workshop_iot_no_push=True).create(
-                {"name": worker_uid, "worker_uid": worker_uid, "user_id": user.id})
-        if not worker.active or (worker.user_id and worker.user_id != user):
-            raise RpcException(E.WORKER_FORBIDDEN, worker_uid=worker_uid)
-        if not worker.user_id:
-            worker.user_id = user
-        return worker
+        if worker:
+            if not worker.active or worker.user_id != user:
+                raise RpcException(E.WORKER_FORBIDDEN, worker_uid=worker_uid)
+            return worker
+        # Two first calls of one user at once: each updates the user's row (a no-op), so the second
+        # waits for the first and then fails to serialize (REPEATABLE READ; a mere row lock would
+        # not, and its snapshot would miss the first one's worker). Odoo retries that request,
+        # which then finds the worker and refuses a second registration.
+        self.env.cr.execute(SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", user.id))
+        if self.with_context(active_test=False).search_count([("user_id", "=", user.id)], limit=1):
+            raise RpcException(E.WORKER_REGISTRATION_REFUSED, worker_uid=worker_uid)
+        _logger.info("Registering worker %s for user %s", worker_uid, user.login)
+        return self.with_context(workshop_iot_no_push=True).create(
+            {"name": worker_uid, "worker_uid": worker_uid, "user_id": user.id})
+
+    @api.model
+    def _rpc_times(self, params, pointers, method):
+        """``{path: datetime}`` of the timestamps of ``params``; INVALID_PARAMS if one is not a date."""
+        parsed, errors = parse_times(params, pointers)
+        if errors:
+            raise RpcException(E.INVALID_PARAMS, data={"errors": errors}, method=method)
+        return parsed
 
     @api.model
     def _rpc_hello(self, params):
         """worker.hello: record who the worker is; return the config when Odoo's is newer."""
+        started_at = self._rpc_times(params, HELLO_TIMESTAMPS, "worker.hello")["/started_at"]
         worker = self._rpc_worker_for(params["worker_uid"])
         now = fields.Datetime.now()
         reported = params["config_version"]
@@ -45,15 +66,16 @@ class WorkshopWorker(models.Model):
             "status": "online", "last_seen_at": now, "last_hello_at": now,
             "software_version": params["software_version"],
             "hostname": params.get("hostname") or False,
-            "started_at": parse_wire_ts(params["started_at"]),
+            "started_at": started_at,
             "applied_config_version": reported,
         }
         if not worker.url and params.get("http_url"):
             vals["url"] = params["http_url"]
         if reported > worker.config_version:
             # The worker runs a newer version than Odoo knows (e.g. database restored from a backup):
-            # jump past it, or the worker would reject Odoo's config as older.
-            vals["config_version"] = reported + 1
+            # jump past it, or the worker would reject Odoo's config as older. Stored as int8 (a
+            # version up to 2^53 - 1 is valid on the wire), answered within the schema's bound.
+            vals["config_version"] = min(reported + 1, MAX_WIRE_INT)
         worker.with_context(workshop_iot_no_push=True).write(vals)
         config = None
         if reported < worker.config_version:
@@ -71,6 +93,7 @@ class WorkshopWorker(models.Model):
     @api.model
     def _rpc_status(self, params):
         """worker.status: health summary and live machine states for the dashboard."""
+        self._rpc_times(params, STATUS_TIMESTAMPS, "worker.status")
         worker = self._rpc_worker_for(params["worker_uid"])
         health = params["health"]
         worker._touch(

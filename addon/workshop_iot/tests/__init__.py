@@ -14,3 +14,8 @@ from . import test_rpc_http
 from . import test_session_processing
 from . import test_worker_row_concurrency
 from . import test_worker_secret_tour
+from . import test_rpc_event_window
+from . import test_rpc_isolation
+from . import test_rpc_registration
+from . import test_rpc_transport
+from . import test_wire_checks

@@ -1,7 +1,7 @@
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..schema import generated
 from ..tools import config_push
@@ -57,11 +57,13 @@ class TestConfigBuilding(WorkshopIotCase):
         self.assertEqual(result["config"]["version"], 501)
 
     def test_hello_registers_unknown_worker_bound_to_caller(self):
-        model = self.env["workshop.worker"].with_user(self.worker_user).sudo()
+        # A user without a worker yet (the policy: tests/test_rpc_registration.py).
+        newcomer = new_test_user(self.env, login="wiot-newcomer", groups="workshop_iot.workshop_iot_group_worker")
+        model = self.env["workshop.worker"].with_user(newcomer).sudo()
         result = model._rpc_hello({"worker_uid": "wk-new", "software_version": "0.1.0", "config_version": 0,
                                    "started_at": "2026-01-01T00:00:00Z", "http_url": "http://10.0.0.5:8787"})
         worker = self.env["workshop.worker"].browse(result["worker_id"])
-        self.assertEqual((worker.worker_uid, worker.user_id, worker.url), ("wk-new", self.worker_user, "http://10.0.0.5:8787"))
+        self.assertEqual((worker.worker_uid, worker.user_id, worker.url), ("wk-new", newcomer, "http://10.0.0.5:8787"))
         self.assertFalse(config_push.pending(self.env), "hello answers with the config itself")
 
 

@@ -10,7 +10,9 @@ from odoo.tools import mute_logger
 from ..controllers import workshop_iot as controller
 from ..schema import generated
 from ..models.workshop_event_fold import FOLD_CRON
+from ..tools.login_log import refused_logins
 from .common import EventFactory, fold_pending
+from .rpc_http_common import REFUSAL_LOGGER
 
 URL = "/workshop_iot/rpc"
 
@@ -31,6 +33,11 @@ class TestRpcHttp(HttpCase):
         cls.device = cls.env["workshop.device"].create(
             {"name": "Drill", "device_id": "shelly-drill", "topic": "shelly-drill", "worker_id": cls.worker.id})
         cls.events = EventFactory("wk-http", fields.Datetime.now().replace(microsecond=0))
+
+    def setUp(self):
+        super().setUp()
+        refused_logins.clear()  # refusals are logged once per address and minute
+        self.addCleanup(refused_logins.clear)
 
     def post(self, body, key=None, raw=False, headers=None):
         data = body if raw else json.dumps(body).encode()
@@ -109,20 +116,21 @@ class TestRpcHttp(HttpCase):
         self.assertEqual(response.status_code, 204)
 
     def test_wrong_key_is_401_json(self):
-        with mute_logger("odoo.http"):
+        with mute_logger("odoo.http"), self.assertLogs(REFUSAL_LOGGER, "WARNING"):
             response = self.post(self.ingest_call([]), key="0" * 40)
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json()["error"]["code"], -32001)
         self.assertEqual(response.json()["error"]["data"]["code"], "UNAUTHENTICATED")
 
     def test_missing_key_is_401(self):
-        with mute_logger("odoo.http"):
+        with mute_logger("odoo.http"), self.assertLogs(REFUSAL_LOGGER, "WARNING"):
             response = self.post(self.ingest_call([]), key=False)
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json()["error"]["code"], -32001)
 
     def test_user_without_worker_group_is_403(self):
-        response = self.post(self.ingest_call([]), key=self.internal_key)
+        with self.assertLogs(REFUSAL_LOGGER, "WARNING"):
+            response = self.post(self.ingest_call([]), key=self.internal_key)
         self.assertEqual(response.status_code, 403)
         self.assertEqual(response.json()["error"]["data"]["code"], "FORBIDDEN")
 

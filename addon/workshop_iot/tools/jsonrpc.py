@@ -6,6 +6,7 @@ notifications and the reserved error codes follow the specification.
 """
 
 import json
+import math
 
 from . import rpc_errors as E
 from .exceptions import RpcException
@@ -13,10 +14,28 @@ from .exceptions import RpcException
 JSONRPC = "2.0"
 
 
+def _non_finite(token):
+    raise ValueError("%s is not JSON" % token)
+
+
+def _finite_float(token):
+    value = float(token)
+    if not math.isfinite(value):  # 1e400 overflows to inf
+        raise ValueError("%s is out of the double range" % token)
+    return value
+
+
 def parse_body(raw):
-    """Bytes -> the decoded JSON document, or ``RpcException(PARSE_ERROR)``."""
+    """Bytes -> the decoded JSON document, or ``RpcException(PARSE_ERROR)``.
+
+    Stricter than ``json.loads``: Python accepts ``NaN``/``Infinity`` literals and turns ``1e400``
+    into ``inf``, none of which is JSON (RFC 8259) nor can be echoed back as JSON. Nesting deeper
+    than the interpreter's recursion limit is a parse error too, not an HTML 500.
+    """
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_non_finite, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise RpcException(E.PARSE_ERROR, data={"reason": "nested too deeply"}) from exc
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise RpcException(E.PARSE_ERROR) from exc
 
@@ -49,7 +68,9 @@ def check_call(call):
 
 
 def _valid_id(value):
-    return value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
+    if isinstance(value, float):
+        return math.isfinite(value)  # parse_body already refuses the others; never echo one
+    return value is None or (isinstance(value, (str, int)) and not isinstance(value, bool))
 
 
 def safe_id(call):

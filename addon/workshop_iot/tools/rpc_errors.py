@@ -44,19 +44,34 @@ FORBIDDEN = RpcError(
 PAYLOAD_TOO_LARGE = RpcError(
     "PAYLOAD_TOO_LARGE", "Request body exceeds %(limit)s bytes", -32013, 413
 )
+UNSUPPORTED_MEDIA_TYPE = RpcError(
+    "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json, not %(mimetype)s", -32015, 415
+)
 BATCH_TOO_LARGE = RpcError(
     "BATCH_TOO_LARGE", "A batch holds at most %(limit)s calls", -32014
 )
 WORKER_FORBIDDEN = RpcError(
     "WORKER_FORBIDDEN",
-    "Worker '%(worker_uid)s' is bound to another integration user or archived",
+    "Worker '%(worker_uid)s' is not bound to this API key's user, or is archived",
     -32005,
+)
+WORKER_REGISTRATION_REFUSED = RpcError(
+    "WORKER_REGISTRATION_REFUSED",
+    "Worker '%(worker_uid)s' is unknown and this API key's user already has a worker; an administrator "
+    "creates further workers and binds them ('Generate Odoo API key' on the worker form)",
+    -32006,
 )
 
 # --- per-event item errors of events.ingest ---------------------------------------------------
 EVENT_INVALID = RpcError("EVENT_INVALID", "Event does not match the event schema", None)
 EVENT_WORKER_MISMATCH = RpcError(
     "EVENT_WORKER_MISMATCH", "Event worker_uid differs from the batch worker_uid", None
+)
+DEVICE_FORBIDDEN = RpcError(
+    "DEVICE_FORBIDDEN", "Machine '%(device_id)s' is assigned to another worker", None
+)
+EVENT_TIME_OUT_OF_RANGE = RpcError(
+    "EVENT_TIME_OUT_OF_RANGE", "A time or duration of the event is outside the accepted window", None
 )
 
 CATALOGUE = {
