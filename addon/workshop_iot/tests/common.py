@@ -1,4 +1,5 @@
 import contextlib
+import threading
 import uuid
 from datetime import timedelta
 from unittest.mock import patch
@@ -7,6 +8,7 @@ import requests
 
 from odoo import fields
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tools import mute_logger
 
 from ..tools import worker_client
 from ..tools.timeutil import to_wire_ts
@@ -144,6 +146,32 @@ def fold_pending(env):
         if not folded:
             return total
         total += folded
+
+
+def race_after_commit(testcase, first_cr, call):
+    """Run ``call`` in a second thread while ``first_cr`` holds its transaction open, assert that it
+    waits for that transaction, commit ``first_cr`` and return ``{"result": ...}`` or ``{"error": exc}``.
+
+    Decouples the race tests (two real transactions on one row or unique key) from the thread
+    plumbing. The 0.5 s join is the one bounded wait: it proves the call is blocked, not that it ran.
+    """
+    outcome = {}
+
+    def second():
+        try:
+            outcome["result"] = call()
+        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=second)
+    with mute_logger("odoo.sql_db"):
+        thread.start()
+        thread.join(0.5)
+        testcase.assertTrue(thread.is_alive(), "the second call waits for the first transaction")
+        first_cr.commit()
+        thread.join(10)
+    testcase.assertFalse(thread.is_alive())
+    return outcome
 
 
 class WorkshopIotCase(TransactionCase):

@@ -1,12 +1,11 @@
-import threading
 import uuid
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
-from .common import EventFactory
+from .common import EventFactory, race_after_commit
 
 
 @tagged("post_install", "-at_install")
@@ -21,34 +20,20 @@ class TestIngestConcurrency(TransactionCase):
     def test_same_event_from_two_transactions(self):
         event = EventFactory("wk-race", fields.Datetime.now()).online("race-device", 1, 0)
         event["event_uid"] = str(uuid.uuid4())
-        outcome = {}
         cr1, cr2 = self.registry.cursor(), self.registry.cursor()
         try:
             env1 = api.Environment(cr1, SUPERUSER_ID, {})
             env2 = api.Environment(cr2, SUPERUSER_ID, {})
             first = env1["workshop.event"]._insert_events(env1["workshop.worker"], {}, [event])
             self.assertIn(event["event_uid"], first)
-
-            def second():
-                try:
-                    outcome["rows"] = env2["workshop.event"]._insert_events(env2["workshop.worker"], {}, [event])
-                except Exception as exc:  # noqa: BLE001 - asserted below
-                    outcome["error"] = exc
-
-            thread = threading.Thread(target=second)
-            with mute_logger("odoo.sql_db"):
-                thread.start()
-                thread.join(0.5)
-                self.assertTrue(thread.is_alive(), "the second insert waits for the first transaction")
-                cr1.commit()
-                thread.join(10)
-            self.assertFalse(thread.is_alive())
+            outcome = race_after_commit(
+                self, cr1, lambda: env2["workshop.event"]._insert_events(env2["workshop.worker"], {}, [event]))
             if "error" in outcome:
                 self.assertIsInstance(outcome["error"], PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
                 cr2.rollback()  # what service.model.retrying does before calling again
                 env2.invalidate_all()
-                outcome["rows"] = env2["workshop.event"]._insert_events(env2["workshop.worker"], {}, [event])
-            self.assertEqual(outcome["rows"], set(), "the racing insert ends as a duplicate")
+                outcome["result"] = env2["workshop.event"]._insert_events(env2["workshop.worker"], {}, [event])
+            self.assertEqual(outcome["result"], set(), "the racing insert ends as a duplicate")
             cr2.rollback()
         finally:
             cr1.rollback()

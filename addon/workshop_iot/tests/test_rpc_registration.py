@@ -1,11 +1,10 @@
-import threading
-
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 from ..tools.exceptions import RpcException
+from .common import race_after_commit
 from .rpc_http_common import RpcHttpCase
 
 STATUS_HEALTH = {"status": "ok", "broker_connected": True, "outbox_depth": 0, "oldest_pending_s": None,
@@ -82,27 +81,12 @@ class TestRpcRegistrationRace(TransactionCase):
             uid = new_test_user(api.Environment(cr0, SUPERUSER_ID, {}), login="wiot-reg-race",
                                 groups="workshop_iot.workshop_iot_group_worker").id
         cr1, cr2 = self.registry.cursor(), self.registry.cursor()
-        outcome = {}
         try:
             model1 = api.Environment(cr1, uid, {})["workshop.worker"].sudo()
             model2 = api.Environment(cr2, uid, {})["workshop.worker"].sudo()
             cr2.execute("SELECT 1")  # the second transaction's snapshot predates the first's commit
             self.assertEqual(model1._rpc_worker_for("wk-race-1").worker_uid, "wk-race-1")
-
-            def second():
-                try:
-                    outcome["worker"] = model2._rpc_worker_for("wk-race-2")
-                except Exception as exc:  # noqa: BLE001 - asserted below
-                    outcome["error"] = exc
-
-            thread = threading.Thread(target=second)
-            with mute_logger("odoo.sql_db"):
-                thread.start()
-                thread.join(0.5)
-                self.assertTrue(thread.is_alive(), "the second registration waits for the first transaction")
-                cr1.commit()
-                thread.join(10)
-            self.assertFalse(thread.is_alive())
+            outcome = race_after_commit(self, cr1, lambda: model2._rpc_worker_for("wk-race-2"))
             self.assertIsInstance(outcome.get("error"), PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
             cr2.rollback()  # what service.model.retrying does before calling again
             model2.env.invalidate_all()
