@@ -147,7 +147,8 @@ class WorkshopDevice(models.Model):
         """worker.status: apply DeviceLiveState items of ``worker``'s machines; ids of other workers'
         machines and unknown ids are ignored. A report older than the state already stored (a late
         event was newer) does not win. A running session's times are capped at the time since it
-        started (they feed the dashboard's "today" totals)."""
+        started (they feed the dashboard's "today" totals). Last seen is the meter's last message the
+        worker reports; ``_live_changes`` keeps it from going back."""
         by_id = {d.device_id: d for d in self.search([("worker_id", "=", worker.id)])}
         changed = self.browse()
         now = fields.Datetime.now()
@@ -204,14 +205,23 @@ class WorkshopDevice(models.Model):
     def _live_changes(self, vals):
         """The live fields of ``vals`` that differ from the stored ones; none when the stored state
         is newer. Times beyond now count as now, stored or reported: a worker's clock running
-        ahead (or one event dated 9999) must not make every later report look older for good."""
+        ahead (or one event dated 9999) must not make every later report look older for good.
+        Last seen (the meter's last message) only moves forward, stale report or not: a report
+        without it, or a restarted worker's coarser one, must not take it back."""
         self.ensure_one()
         now = fields.Datetime.now()
         vals = {k: (now if k in _LIVE_TIMES and v and v > now else v) for k, v in vals.items()}
+        seen = vals.pop("live_last_seen_at", None)
         at = vals.get("live_changed_at")
         if self.live_changed_at and at and at < min(self.live_changed_at, now):
-            return {}
-        return {k: v for k, v in vals.items() if self[k] != v}
+            vals = {}
+        vals = {k: v for k, v in vals.items() if self[k] != v}
+        if seen:
+            seen = seen.replace(microsecond=0)  # as stored: an equal time is no change
+            stored = self.live_last_seen_at
+            if not stored or seen > stored or (stored > now and seen != stored):
+                vals["live_last_seen_at"] = seen
+        return vals
 
     def _notify_live_state(self):
         """Send each machine's tile dict to the workshop user group's bus channel (after commit).

@@ -16,6 +16,23 @@ _FIGURE_FIELDS = {"total_s", "working_s", "standby_s"}
 _MAX_GAP_COUNT = 2_147_483_647
 
 
+def meter_seen_at(event):
+    """The meter's last message an event reports (naive UTC), or None when it reports none."""
+    payload, kind = event["payload"], event["type"]
+    if "last_seen_at" in payload:
+        return parse_wire_ts(payload["last_seen_at"])
+    # A worker older than that field: the payload times that are meter messages. The message that
+    # brought the meter back, the reading that started a session, the one that ended it (the drop,
+    # or the last message before a timeout); a removal or shutdown ends at the worker's time.
+    if kind == "device_online":
+        return event["_occurred_at"]
+    if kind == "session_started":
+        return parse_wire_ts(payload["started_at"])
+    if kind == "session_stopped" and payload["reason"] in ("power_off", "timeout"):
+        return parse_wire_ts(payload["ended_at"])
+    return None
+
+
 class WorkshopSession(models.Model):
     _inherit = "workshop.session"
 
@@ -170,11 +187,16 @@ class WorkshopSession(models.Model):
                 session.seq_gap_count = gaps
 
     def _apply_live_from_events(self, device, events):
-        """Live state from the newest event (by occurred_at, then seq); older news never wins.
+        """Live state from the newest event (by occurred_at, then seq); older news never wins. Last
+        seen is the newest meter message any of the events reports (``meter_seen_at``), never an
+        event's own time: a heartbeat of a silent meter is the worker's timer, not a sign of life.
         Returns True when the machine's live state changed."""
         latest = max(events, key=lambda e: (e["_occurred_at"], e["seq"]))
         at, payload, kind = latest["_occurred_at"], latest["payload"], latest["type"]
-        vals = {"live_changed_at": at, "live_last_seen_at": at}
+        vals = {"live_changed_at": at}
+        seen = [t for t in map(meter_seen_at, events) if t]
+        if seen:
+            vals["live_last_seen_at"] = max(seen)
         if kind in ("session_started", "session_heartbeat"):
             vals.update(
                 live_state=payload["state"], live_power_w=payload["power_w"],
@@ -187,11 +209,8 @@ class WorkshopSession(models.Model):
             state = {"power_off": "idle", "timeout": "offline"}.get(payload["reason"], "unknown")
             vals.update(live_state=state, live_power_w=0.0, live_session_id=False,
                         live_session_started_at=False, live_session_working_s=0.0, live_session_standby_s=0.0)
-            if payload["reason"] == "timeout":
-                vals["live_last_seen_at"] = parse_wire_ts(payload["ended_at"])
         elif kind == "device_online":
             vals.update(live_state=payload["state"], live_power_w=payload["power_w"] or 0.0)
         elif kind == "device_offline":
-            vals.update(live_state="offline", live_power_w=0.0,
-                        live_last_seen_at=parse_wire_ts(payload["last_seen_at"]) or device.live_last_seen_at)
+            vals.update(live_state="offline", live_power_w=0.0)
         return device._set_live(vals)

@@ -5,6 +5,7 @@ from . import test_crons
 from . import test_dashboard_tour
 from . import test_fold
 from . import test_ingest_concurrency
+from . import test_last_seen
 from . import test_live_state
 from . import test_rpc_auth
 from . import test_rpc_errors

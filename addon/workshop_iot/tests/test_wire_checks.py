@@ -50,9 +50,12 @@ class TestWireChecks(BaseCase):
 
     def samples(self):
         session = "0190a000-0000-7000-8000-000000000001"
-        return [self.events.started("d1", 1, session), self.events.heartbeat("d1", 2, session, 60, 30.0, 10.0),
-                self.events.stopped("d1", 3, session, 90, 40.0, 10.0), self.events.online("d1", 4, 0),
-                self.events.offline("d1", 5, 60)]
+        events = [self.events.started("d1", 1, session), self.events.heartbeat("d1", 2, session, 60, 30.0, 10.0),
+                  self.events.stopped("d1", 3, session, 90, 40.0, 10.0), self.events.online("d1", 4, 0),
+                  self.events.offline("d1", 5, 60)]
+        for event in events:  # the meter's last message, on every payload (optional but offline's)
+            event["payload"].setdefault("last_seen_at", event["occurred_at"])
+        return events
 
     def test_event_timestamp_lists_match_the_contract(self):
         for event in self.samples():

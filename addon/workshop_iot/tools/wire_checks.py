@@ -19,10 +19,11 @@ from typing import NamedTuple
 from .timeutil import parse_wire_ts, to_wire_ts
 
 EVENT_TIMESTAMPS = {
-    "session_started": ("/occurred_at", "/payload/started_at"),
-    "session_heartbeat": ("/occurred_at", "/payload/started_at", "/payload/interval_start", "/payload/interval_end"),
-    "session_stopped": ("/occurred_at", "/payload/started_at", "/payload/ended_at"),
-    "device_online": ("/occurred_at",),
+    "session_started": ("/occurred_at", "/payload/started_at", "/payload/last_seen_at"),
+    "session_heartbeat": ("/occurred_at", "/payload/started_at", "/payload/interval_start", "/payload/interval_end",
+                          "/payload/last_seen_at"),
+    "session_stopped": ("/occurred_at", "/payload/started_at", "/payload/ended_at", "/payload/last_seen_at"),
+    "device_online": ("/occurred_at", "/payload/last_seen_at"),
     "device_offline": ("/occurred_at", "/payload/last_seen_at"),
 }
 HELLO_TIMESTAMPS = ("/started_at",)

@@ -29,12 +29,21 @@ export const OfflineReason = Type.Union([
   Type.Literal('silence'),
 ]);
 
+/**
+ * The meter's last message as the worker knew it when it built the event (null: none yet), on every
+ * event: "last seen" in Odoo is this time, never the event's own (a heartbeat of a silent meter is
+ * not a sign of life). Optional on all but `device_offline`, so events of older workers stay valid;
+ * Odoo then falls back to the payload times that are meter messages.
+ */
+const MeterLastSeen = Type.Optional(Nullable(Timestamp));
+
 export const SessionStartedPayload = Type.Object(
   {
     session_id: Uuid,
     started_at: Timestamp,
     state: Type.Union([Type.Literal('standby'), Type.Literal('working')]),
     power_w: PowerW,
+    last_seen_at: MeterLastSeen,
   },
   { additionalProperties: false },
 );
@@ -54,6 +63,7 @@ export const SessionHeartbeatPayload = Type.Object(
     power_w: PowerW,
     interval_energy_wh: Nullable(EnergyWh),
     energy_wh: Nullable(EnergyWh),
+    last_seen_at: MeterLastSeen,
   },
   { additionalProperties: false },
 );
@@ -68,6 +78,7 @@ export const SessionStoppedPayload = Type.Object(
     standby_s: Seconds,
     total_s: Seconds,
     energy_wh: Nullable(EnergyWh),
+    last_seen_at: MeterLastSeen,
   },
   { additionalProperties: false },
 );
@@ -76,6 +87,7 @@ export const DeviceOnlinePayload = Type.Object(
   {
     state: DeviceState,
     power_w: Nullable(PowerW),
+    last_seen_at: MeterLastSeen,
   },
   { additionalProperties: false },
 );

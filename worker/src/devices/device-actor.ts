@@ -296,7 +296,8 @@ export class DeviceActor {
     let invalid: unknown;
     for (const draft of drafts) {
       try {
-        events.push(buildEvent(draft, { deviceId: this.deviceId, workerUid: this.#env.workerUid }));
+        const source = { deviceId: this.deviceId, workerUid: this.#env.workerUid };
+        events.push(buildEvent(draft, source, ctx.lastMessageAt));
       } catch (err) {
         // A bug, never handed on: Odoo sees the seq gap and flags the session for review.
         invalid ??= err;

@@ -118,12 +118,18 @@ describe('crash (kill -9) resume', () => {
         const crashed = runScenario(scenario, { crashAt: [crash] });
         expect(crashed.events.map((e) => e.seq)).toEqual(crashed.events.map((_, i) => i + 1));
         const flat = flatten(crashed.events);
-        // Everything but heartbeat energy (re-derived from the counter at the next reading) matches.
+        // Everything but heartbeat energy (re-derived from the counter at the next reading) and
+        // last seen (persisted coarsely: at most a minute behind until the next message) matches.
         const strip = (events: typeof flat) =>
-          events.map(({ interval_energy_wh: _i, energy_wh: _e, ...rest }) =>
+          events.map(({ interval_energy_wh: _i, energy_wh: _e, last_seen_at: _l, ...rest }) =>
             rest.type === 'session_heartbeat' ? rest : { ...rest },
           );
         expect(strip(flat)).toEqual(strip(reference));
+        flat.forEach((event, i) => {
+          const behind = (reference[i]!.last_seen_at as number) - (event.last_seen_at as number);
+          expect(behind).toBeGreaterThanOrEqual(0);
+          expect(behind).toBeLessThan(60_000);
+        });
         const stopped = (events: typeof flat) =>
           events.filter((e) => e.type === 'session_stopped').map((e) => e.energy_wh);
         if (name === 'energy_and_meter_reset' && crash > 30_000 && crash < 40_000) {
