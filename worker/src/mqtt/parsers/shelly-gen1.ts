@@ -22,6 +22,7 @@ import {
   invalid,
   isObject,
   LastPower,
+  noiseBand,
   parseBooleanText,
   parseJsonObject,
   parsePlainNumber,
@@ -62,7 +63,8 @@ export class ShellyGen1Parser implements Parser {
       case 'relay/0/power': {
         const power = parsePlainNumber(payload, 'power');
         if (power instanceof Bad) return power.toResult();
-        return this.#lastPower.remember(id, readingFrom(power, undefined, ['power', 'energy']));
+        const result = readingFrom(power, undefined, ['power', 'energy'], noiseBand(device));
+        return this.#lastPower.remember(id, result);
       }
       case 'relay/0/energy': {
         const wattMinutes = parsePlainNumber(payload, 'energy');
@@ -77,7 +79,7 @@ export class ShellyGen1Parser implements Parser {
       }
       case 'info':
       case 'status':
-        return this.#fullStatus(id, payload);
+        return this.#fullStatus(device, payload);
       default:
         return invalid(`topic ${topic} is not a Shelly Gen1 topic of this device`);
     }
@@ -91,7 +93,8 @@ export class ShellyGen1Parser implements Parser {
     this.#lastPower.forget(deviceId);
   }
 
-  #fullStatus(deviceId: string, payload: Buffer): ParseResult {
+  /** The /status JSON (on `info`): channel 0 of `meters`, the same channel as `relay/0/power`. */
+  #fullStatus(device: DeviceConfig, payload: Buffer): ParseResult {
     const status = parseJsonObject(payload);
     if (status instanceof Bad) return status.toResult();
     if (status.meters === undefined) return alive;
@@ -106,8 +109,13 @@ export class ShellyGen1Parser implements Parser {
         : typeof total === 'number'
           ? total / WATT_MINUTES_PER_WH
           : total;
-    const result = readingFrom(meter.power, energy, ['meters[0].power', 'meters[0].total']);
-    return this.#lastPower.remember(deviceId, result);
+    const result = readingFrom(
+      meter.power,
+      energy,
+      ['meters[0].power', 'meters[0].total'],
+      noiseBand(device),
+    );
+    return this.#lastPower.remember(device.device_id, result);
   }
 }
 
