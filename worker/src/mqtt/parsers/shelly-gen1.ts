@@ -9,10 +9,14 @@
  *                                 treat a decrease as a reset, not as negative energy.
  *   shellies/<id>/relay/0         "on" / "off" / "overpower": proves liveness only
  *   shellies/<id>/online          "true" / "false" (retained; "false" is the last will)
- *   shellies/<id>/info, .../status  full /status JSON (`meters[0].power` W, `meters[0].total` Wmin),
- *                                 published periodically and in answer to `status_update`
+ *   shellies/<id>/info, .../status  full /status JSON (`meters[0].power` W, `meters[0].total` Wmin)
  *
- * Poll: `status_update` on `shellies/<id>/command`.
+ * Poll: `update` on `shellies/<id>/command`. Shelly's Gen1 API (Common MQTT commands,
+ * https://shelly-api-docs.shelly.cloud/gen1/#common-mqtt-commands): "`update` will cause all Shellies
+ * to publish their state" (relay/0, relay/0/power, relay/0/energy above); the same page documents
+ * `shellies/<id>/info` with the /status JSON (since v1.8.0). Either answer is a reading here, so the
+ * poll is answered whichever the firmware sends. `status_update` is the Gen2 `<prefix>/command`
+ * command, not a Gen1 one: a Gen1 device ignores it, so that poll went unanswered.
  */
 import type { DeviceConfig } from '@workshop-iot/shared';
 import {
@@ -86,7 +90,7 @@ export class ShellyGen1Parser implements Parser {
   }
 
   poll(device: DeviceConfig): PollRequest {
-    return { topic: `${gen1Base(device)}/command`, payload: 'status_update' };
+    return { topic: `${gen1Base(device)}/command`, payload: 'update' };
   }
 
   forget(deviceId: string): void {
