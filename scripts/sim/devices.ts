@@ -159,7 +159,13 @@ export class ShellyGen2Device extends BaseDevice implements SimDevice {
   }
 }
 
-/** Shelly Plug S (Gen1): power + energy (watt-minutes) every update_period (30 s) and on change. */
+/**
+ * Shelly Plug S (Gen1): its state every update_period (30 s) and on a clear change. Commands on
+ * `shellies/<id>/command` as Shelly's Gen1 API documents them
+ * (https://shelly-api-docs.shelly.cloud/gen1/#common-mqtt-commands): `update` publishes the state
+ * (relay/0, relay/0/power, relay/0/energy and the /status JSON on `info`), `announce` the announce
+ * message and `info`. Anything else (e.g. the Gen2 `status_update`) is ignored, as a real Gen1 does.
+ */
 export class ShellyGen1Device extends BaseDevice implements SimDevice {
   readonly family = 'shelly_gen1';
   #next_s = 0;
@@ -190,7 +196,7 @@ export class ShellyGen1Device extends BaseDevice implements SimDevice {
     if (t_s >= this.#next_s || changed) {
       this.#next_s = t_s + 30;
       this.#reported_w = power_w;
-      out.push(...this.#update());
+      out.push(...this.#state());
     }
     return out;
   }
@@ -201,32 +207,59 @@ export class ShellyGen1Device extends BaseDevice implements SimDevice {
 
   command(topic: string, payload: string): SimMessage[] {
     if (!this.online || topic !== `${this.base}/command`) return [];
-    if (payload === 'update') return this.#update();
-    if (payload !== 'status_update') return [];
+    if (payload === 'update') return [...this.#state(), this.#info()];
+    if (payload === 'announce') {
+      const announce = JSON.stringify({
+        id: this.topic,
+        model: 'SHPLG-S',
+        mac: '7C87CEB4A1B2',
+        ip: '192.168.1.50',
+        new_fw: false,
+        fw_ver: '20230913-113421/v1.14.0-gcb84623',
+      });
+      return [
+        { topic: 'shellies/announce', payload: announce },
+        { topic: `${this.base}/announce`, payload: announce },
+        this.#info(),
+      ];
+    }
+    return [];
+  }
+
+  #state(): SimMessage[] {
+    return [
+      { topic: `${this.base}/relay/0`, payload: this.power_w > 0 ? 'on' : 'off' },
+      this.reading(),
+      // Gen1 counts watt-minutes (integer) since boot.
+      { topic: `${this.base}/relay/0/energy`, payload: String(this.#wattMinutes()) },
+    ];
+  }
+
+  /** The /status JSON on `info`, shaped like a real Plug S / 1PM (meters[0] = channel 0). */
+  #info(): SimMessage {
     const status = {
-      relays: [{ ison: this.power_w > 0, has_timer: false, overpower: false }],
+      wifi_sta: { connected: true, ssid: 'Workshop', ip: '192.168.1.50', rssi: -61 },
+      mqtt: { connected: true },
+      relays: [{ ison: this.power_w > 0, has_timer: false, overpower: false, source: 'input' }],
       meters: [
         {
           power: this.power_w,
           overpower: 0,
           is_valid: true,
           timestamp: Math.floor((this.last_t_s ?? 0) + 1_700_000_000),
-          counters: [0, 0, 0],
-          total: Math.round(this.energy_wh * 60),
+          counters: [this.power_w, this.power_w, this.power_w],
+          total: this.#wattMinutes(),
         },
       ],
+      temperature: 38.7,
+      overtemperature: false,
       uptime: 1000,
     };
-    return [...this.#update(), { topic: `${this.base}/info`, payload: JSON.stringify(status) }];
+    return { topic: `${this.base}/info`, payload: JSON.stringify(status) };
   }
 
-  #update(): SimMessage[] {
-    return [
-      { topic: `${this.base}/relay/0`, payload: this.power_w > 0 ? 'on' : 'off' },
-      this.reading(),
-      // Gen1 counts watt-minutes (integer) since boot.
-      { topic: `${this.base}/relay/0/energy`, payload: String(Math.round(this.energy_wh * 60)) },
-    ];
+  #wattMinutes(): number {
+    return Math.round(this.energy_wh * 60);
   }
 }
 

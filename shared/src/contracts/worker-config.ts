@@ -84,6 +84,14 @@ export const DeviceConfig = Type.Object(
     topic: DeviceTopic,
     area: Type.Optional(Type.String({ maxLength: 128 })),
     generic: Type.Optional(GenericJsonSettings),
+    negative_noise_w: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1000,
+        description:
+          'Meter noise band in W (default 1): a reading in [-band, 0) counts as 0 W; below -band it is a parse error',
+      }),
+    ),
     session_config: SessionConfig,
   },
   { additionalProperties: false },

@@ -178,7 +178,7 @@ describe('Ingest', () => {
     expect(ingest.pollRequest('lathe')?.topic).toBe('shellyplus1pm-a1/rpc');
     expect(ingest.pollRequest('drill')).toEqual({
       topic: 'shellies/shellyplug-s-b2/command',
-      payload: 'status_update',
+      payload: 'update',
     });
     expect(ingest.pollRequest('saw')).toEqual({ topic: 'cmnd/tasmota_c3/STATUS', payload: '8' });
     expect(ingest.pollRequest('cnc')).toBeNull();

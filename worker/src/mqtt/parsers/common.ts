@@ -2,6 +2,7 @@
  * Shared validation for every parser: payload size, JSON decoding, number checks and dotted paths.
  * Each helper returns a value or a reason string; nothing here throws on bad input.
  */
+import type { DeviceConfig } from '@workshop-iot/shared';
 import type { ParseResult } from './types.ts';
 
 /**
@@ -69,20 +70,26 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 /**
- * Metering noise below this many watts is read as 0 W. Real Shelly meters report small negative values
- * (e.g. -0.3 W) with no load attached; rejecting those would flood the parse-error counter of every
- * idle machine.
+ * Default noise band (W) when the device config sets no `negative_noise_w`. Real meters report small
+ * negative values with no load attached (a Shelly Plug S: -0.3 W); those read as 0 W. A reading
+ * further below zero is a mis-wired meter or one measuring export: a parse error, never a power.
  */
-export const NEGATIVE_NOISE_W = 5;
+export const DEFAULT_NEGATIVE_NOISE_W = 1;
+
+/** The device's noise band in W (`negative_noise_w`, default `DEFAULT_NEGATIVE_NOISE_W`). */
+export function noiseBand(device: DeviceConfig): number {
+  return device.negative_noise_w ?? DEFAULT_NEGATIVE_NOISE_W;
+}
 
 /**
- * Validate a power value (already converted to W). Values in [-NEGATIVE_NOISE_W, 0] read as 0; a larger
- * negative value is rejected: the meter is mis-wired or measuring export.
+ * Validate a power value (already converted to W). A value in [-noise_w, 0] reads as 0 W; a value
+ * below -noise_w is rejected (the caller counts it as a parse error and feeds nothing to the device:
+ * no reading, no sign of life).
  */
-export function checkPower(value: unknown, what: string): number | string {
+export function checkPower(value: unknown, what: string, noise_w: number): number | string {
   if (typeof value !== 'number') return `${what} is not a number`;
   if (!Number.isFinite(value)) return `${what} is not finite`;
-  if (value < -NEGATIVE_NOISE_W) return `${what} is negative (${value})`;
+  if (value < -noise_w) return `${what} is negative (${value} W, noise band ${noise_w} W)`;
   if (value > MAX_POWER_W) return `${what} is absurd (${value} W > ${MAX_POWER_W} W)`;
   return value <= 0 ? 0 : value;
 }
@@ -143,12 +150,18 @@ export function parseBooleanText(payload: Buffer, what: string): boolean | Bad {
 
 /**
  * Validate a power value (W) and an optional energy total (already in Wh) into one reading.
- * `energy === undefined` means the message carried none.
+ * `energy` undefined or null means the message carries no energy (Zigbee2MQTT publishes
+ * `"energy": null` until the plug first reports it): the power alone is a valid reading.
  */
-export function readingFrom(power: unknown, energy: unknown, names: [string, string]): ParseResult {
-  const power_w = checkPower(power, names[0]);
+export function readingFrom(
+  power: unknown,
+  energy: unknown,
+  names: [string, string],
+  noise_w: number,
+): ParseResult {
+  const power_w = checkPower(power, names[0], noise_w);
   if (typeof power_w === 'string') return invalid(power_w);
-  if (energy === undefined) return reading(power_w, null);
+  if (energy === undefined || energy === null) return reading(power_w, null);
   const energy_wh = checkEnergy(energy, names[1]);
   if (typeof energy_wh === 'string') return invalid(energy_wh);
   return reading(power_w, energy_wh);

@@ -5,9 +5,22 @@
  *
  * Subscribes exactly `<topic>`. It cannot be polled and has no availability topic, so the device
  * actor falls back to plain silence for liveness.
+ *
+ * A JSON object (or array) without the power field, or with it `null`, is a sign of life, not an
+ * error: Zigbee2MQTT publishes `{"state":"ON","linkquality":89}` when a relay switches. An energy
+ * field that is missing or `null` leaves the reading without energy.
  */
 import type { DeviceConfig } from '@workshop-iot/shared';
-import { Bad, getPath, invalid, type JsonValue, payloadText, readingFrom } from './common.ts';
+import {
+  alive,
+  Bad,
+  getPath,
+  invalid,
+  type JsonValue,
+  noiseBand,
+  payloadText,
+  readingFrom,
+} from './common.ts';
 import type { ParseResult, Parser } from './types.ts';
 
 const FACTOR = { W: 1, kW: 1000, Wh: 1, kWh: 1000 } as const;
@@ -36,18 +49,24 @@ export class GenericJsonParser implements Parser {
     } catch {
       return invalid('payload is not JSON');
     }
+    if (typeof body !== 'object' || body === null) return invalid('payload is not a JSON object');
     const power = getPath(body, this.#path(settings.field_path));
-    if (power === undefined) return invalid(`${settings.field_path} missing`);
+    // Zigbee2MQTT and similar bridges publish the device's whole state on one topic: a message with
+    // only `state`/`linkquality` (a relay switched, a link report) or with `"power": null` (not
+    // reported yet) carries no power but proves the device is there.
+    if (power === undefined || power === null) return alive;
     if (typeof power !== 'number') return invalid(`${settings.field_path} is not a number`);
     let energy: JsonValue | undefined;
     if (settings.energy_path) {
       energy = getPath(body, this.#path(settings.energy_path));
       if (typeof energy === 'number') energy *= FACTOR[settings.energy_unit ?? 'Wh'];
     }
-    return readingFrom(power * FACTOR[settings.unit], energy, [
-      settings.field_path,
-      settings.energy_path ?? 'energy',
-    ]);
+    return readingFrom(
+      power * FACTOR[settings.unit],
+      energy,
+      [settings.field_path, settings.energy_path ?? 'energy'],
+      noiseBand(device),
+    );
   }
 
   poll(): null {

@@ -9,10 +9,14 @@
  *                                 treat a decrease as a reset, not as negative energy.
  *   shellies/<id>/relay/0         "on" / "off" / "overpower": proves liveness only
  *   shellies/<id>/online          "true" / "false" (retained; "false" is the last will)
- *   shellies/<id>/info, .../status  full /status JSON (`meters[0].power` W, `meters[0].total` Wmin),
- *                                 published periodically and in answer to `status_update`
+ *   shellies/<id>/info, .../status  full /status JSON (`meters[0].power` W, `meters[0].total` Wmin)
  *
- * Poll: `status_update` on `shellies/<id>/command`.
+ * Poll: `update` on `shellies/<id>/command`. Shelly's Gen1 API (Common MQTT commands,
+ * https://shelly-api-docs.shelly.cloud/gen1/#common-mqtt-commands): "`update` will cause all Shellies
+ * to publish their state" (relay/0, relay/0/power, relay/0/energy above); the same page documents
+ * `shellies/<id>/info` with the /status JSON (since v1.8.0). Either answer is a reading here, so the
+ * poll is answered whichever the firmware sends. `status_update` is the Gen2 `<prefix>/command`
+ * command, not a Gen1 one: a Gen1 device ignores it, so that poll went unanswered.
  */
 import type { DeviceConfig } from '@workshop-iot/shared';
 import {
@@ -22,6 +26,7 @@ import {
   invalid,
   isObject,
   LastPower,
+  noiseBand,
   parseBooleanText,
   parseJsonObject,
   parsePlainNumber,
@@ -62,7 +67,8 @@ export class ShellyGen1Parser implements Parser {
       case 'relay/0/power': {
         const power = parsePlainNumber(payload, 'power');
         if (power instanceof Bad) return power.toResult();
-        return this.#lastPower.remember(id, readingFrom(power, undefined, ['power', 'energy']));
+        const result = readingFrom(power, undefined, ['power', 'energy'], noiseBand(device));
+        return this.#lastPower.remember(id, result);
       }
       case 'relay/0/energy': {
         const wattMinutes = parsePlainNumber(payload, 'energy');
@@ -77,21 +83,22 @@ export class ShellyGen1Parser implements Parser {
       }
       case 'info':
       case 'status':
-        return this.#fullStatus(id, payload);
+        return this.#fullStatus(device, payload);
       default:
         return invalid(`topic ${topic} is not a Shelly Gen1 topic of this device`);
     }
   }
 
   poll(device: DeviceConfig): PollRequest {
-    return { topic: `${gen1Base(device)}/command`, payload: 'status_update' };
+    return { topic: `${gen1Base(device)}/command`, payload: 'update' };
   }
 
   forget(deviceId: string): void {
     this.#lastPower.forget(deviceId);
   }
 
-  #fullStatus(deviceId: string, payload: Buffer): ParseResult {
+  /** The /status JSON (on `info`): channel 0 of `meters`, the same channel as `relay/0/power`. */
+  #fullStatus(device: DeviceConfig, payload: Buffer): ParseResult {
     const status = parseJsonObject(payload);
     if (status instanceof Bad) return status.toResult();
     if (status.meters === undefined) return alive;
@@ -106,8 +113,13 @@ export class ShellyGen1Parser implements Parser {
         : typeof total === 'number'
           ? total / WATT_MINUTES_PER_WH
           : total;
-    const result = readingFrom(meter.power, energy, ['meters[0].power', 'meters[0].total']);
-    return this.#lastPower.remember(deviceId, result);
+    const result = readingFrom(
+      meter.power,
+      energy,
+      ['meters[0].power', 'meters[0].total'],
+      noiseBand(device),
+    );
+    return this.#lastPower.remember(device.device_id, result);
   }
 }
 

@@ -23,6 +23,7 @@ import {
   type JsonObject,
   type JsonValue,
   LastPower,
+  noiseBand,
   parseBooleanText,
   parseJsonObject,
   readingFrom,
@@ -130,10 +131,15 @@ export class ShellyGen2Parser implements Parser {
     if (energy instanceof Bad) return energy.toResult();
     if (!('apower' in component)) {
       if (full) return invalid('apower missing');
-      if (energy === undefined) return alive;
+      if (energy === undefined || energy === null) return alive;
       return this.#lastPower.energyOnly(device.device_id, energy, 'aenergy.total');
     }
-    const result = readingFrom(component.apower, energy, ['apower', 'aenergy.total']);
+    const result = readingFrom(
+      component.apower,
+      energy,
+      ['apower', 'aenergy.total'],
+      noiseBand(device),
+    );
     return this.#lastPower.remember(device.device_id, result);
   }
 }

@@ -20,6 +20,7 @@ import {
   isObject,
   type JsonObject,
   type JsonValue,
+  noiseBand,
   parseJsonObject,
   payloadText,
   readingFrom,
@@ -46,9 +47,9 @@ export class TasmotaParser implements Parser {
 
   parse(device: DeviceConfig, topic: string, payload: Buffer): ParseResult {
     const t = device.topic;
-    if (topic === `tele/${t}/SENSOR`) return this.#sensor(payload, (body) => body);
+    if (topic === `tele/${t}/SENSOR`) return this.#sensor(device, payload, (body) => body);
     if (topic === `stat/${t}/STATUS8` || topic === `stat/${t}/STATUS10`) {
-      return this.#sensor(payload, (body) => body.StatusSNS);
+      return this.#sensor(device, payload, (body) => body.StatusSNS);
     }
     if (topic === `tele/${t}/LWT`) return lwt(payload);
     if (topic === `tele/${t}/STATE`) {
@@ -62,7 +63,11 @@ export class TasmotaParser implements Parser {
     return { topic: `cmnd/${device.topic}/STATUS`, payload: '8' };
   }
 
-  #sensor(payload: Buffer, pick: (body: JsonObject) => JsonValue | undefined): ParseResult {
+  #sensor(
+    device: DeviceConfig,
+    payload: Buffer,
+    pick: (body: JsonObject) => JsonValue | undefined,
+  ): ParseResult {
     const body = parseJsonObject(payload);
     if (body instanceof Bad) return body.toResult();
     const sensors = pick(body);
@@ -75,7 +80,7 @@ export class TasmotaParser implements Parser {
     const power = sumChannels(energy.Power);
     const totalKwh = energy.Total === undefined ? undefined : sumChannels(energy.Total);
     const totalWh = typeof totalKwh === 'number' ? totalKwh * WH_PER_KWH : totalKwh;
-    return readingFrom(power, totalWh, ['ENERGY.Power', 'ENERGY.Total']);
+    return readingFrom(power, totalWh, ['ENERGY.Power', 'ENERGY.Total'], noiseBand(device));
   }
 }
 

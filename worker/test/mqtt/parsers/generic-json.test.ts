@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GenericJsonParser } from '../../../src/mqtt/parsers/generic-json.ts';
 import { buf, device } from '../helpers/devices.ts';
+import {
+  Z2M_FULL_REPORT,
+  Z2M_POWER_WITH_ENERGY_NULL,
+  Z2M_STATE_ONLY,
+} from './fixtures/real-payloads.ts';
 
 const T = 'workshop/cnc-router/meter';
 
@@ -58,9 +63,8 @@ describe('GenericJsonParser', () => {
 
   it.each([
     ['not JSON', 'power=5', 'not JSON'],
-    ['missing field', { other: 1 }, 'p missing'],
+    ['a bare number', '5', 'not a JSON object'],
     ['string field', { p: '5' }, 'p is not a number'],
-    ['null field', { p: null }, 'p is not a number'],
     ['negative', { p: -12 }, 'negative'],
     ['energy wrong type', { p: 1, e: 'x' }, 'e is not a number'],
   ])('rejects %s', (_label, payload, reason) => {
@@ -68,6 +72,42 @@ describe('GenericJsonParser', () => {
     const result = parser().parse(dev, T, buf(payload));
     expect(result.kind).toBe('invalid');
     expect(result.kind === 'invalid' && result.reason).toContain(reason);
+  });
+
+  describe('Zigbee2MQTT plugs (real payloads, see fixtures/real-payloads.ts)', () => {
+    const Z = 'zigbee2mqtt/plug';
+    const z2m = device('plug', 'generic_json', Z, {
+      field_path: 'power',
+      unit: 'W',
+      energy_path: 'energy',
+      energy_unit: 'kWh',
+    });
+
+    it('reads a full report (energy kWh -> Wh)', () => {
+      expect(parser().parse(z2m, Z, buf(Z2M_FULL_REPORT))).toEqual({
+        kind: 'input',
+        input: { kind: 'reading', power_w: 3, energy_wh: 8420 },
+      });
+    });
+
+    it('takes the power of a report whose energy is still null', () => {
+      expect(parser().parse(z2m, Z, buf(Z2M_POWER_WITH_ENERGY_NULL))).toEqual({
+        kind: 'input',
+        input: { kind: 'reading', power_w: 0, energy_wh: null },
+      });
+    });
+
+    it('reads a state-only message as a sign of life, not a parse error', () => {
+      expect(parser().parse(z2m, Z, buf(Z2M_STATE_ONLY))).toEqual({
+        kind: 'input',
+        input: { kind: 'alive' },
+      });
+      // `"power": null` (not reported yet) is the same: no power, but the device is there.
+      expect(parser().parse(z2m, Z, buf({ power: null, linkquality: 40 }))).toEqual({
+        kind: 'input',
+        input: { kind: 'alive' },
+      });
+    });
   });
 
   it('rejects a device without generic settings', () => {

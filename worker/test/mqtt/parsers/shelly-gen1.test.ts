@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShellyGen1Parser } from '../../../src/mqtt/parsers/shelly-gen1.ts';
 import { buf, device } from '../helpers/devices.ts';
+import { SHELLY_1PM_GEN1_STATUS } from './fixtures/real-payloads.ts';
 
 const ID = 'shellyplug-s-7C87CEB4A1B2';
 const B = `shellies/${ID}`;
@@ -90,8 +91,18 @@ describe('ShellyGen1Parser', () => {
     });
   });
 
-  it('polls with status_update on shellies/<id>/command', () => {
-    expect(parser().poll(dev)).toEqual({ topic: `${B}/command`, payload: 'status_update' });
+  it('polls with `update` on shellies/<id>/command (Gen1 API "Common MQTT commands")', () => {
+    // https://shelly-api-docs.shelly.cloud/gen1/#common-mqtt-commands: "`update` will cause all
+    // Shellies to publish their state". `status_update` is no Gen1 command; the device ignores it.
+    expect(parser().poll(dev)).toEqual({ topic: `${B}/command`, payload: 'update' });
+  });
+
+  it('reads a real Shelly 1PM /status (the info payload) as the poll answer', () => {
+    // meters[0]: power 455.85 W, total 145827 Wmin = 2430.45 Wh.
+    expect(parser().parse(dev, `${B}/info`, buf(SHELLY_1PM_GEN1_STATUS))).toEqual({
+      kind: 'input',
+      input: { kind: 'reading', power_w: 455.85, energy_wh: 145827 / 60 },
+    });
   });
 
   it.each([

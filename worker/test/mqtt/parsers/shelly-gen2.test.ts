@@ -198,7 +198,7 @@ describe('ShellyGen2Parser', () => {
     ['not JSON', `${T}/status/switch:0`, '{"apower":', 'payload is not JSON'],
     ['a JSON array', `${T}/status/switch:0`, '[1,2]', 'payload is not a JSON object'],
     ['apower as string', `${T}/status/switch:0`, { apower: '12' }, 'apower is not a number'],
-    ['negative apower', `${T}/status/pm1:0`, { apower: -50 }, 'apower is negative (-50)'],
+    ['negative apower', `${T}/status/pm1:0`, { apower: -50 }, 'apower is negative (-50 W'],
     ['absurd apower', `${T}/status/pm1:0`, { apower: 2e6 }, 'apower is absurd'],
     ['aenergy not an object', `${T}/status/pm1:0`, { apower: 1, aenergy: 5 }, 'aenergy is not'],
     ['negative energy', `${T}/status/pm1:0`, { apower: 1, aenergy: { total: -1 } }, 'negative'],
