@@ -34,7 +34,7 @@ LIVE_STATES = [
 # Fields that end up in the worker config (DeviceConfig). Billing and live fields are Odoo-only.
 CONFIG_FIELDS = {
     "name", "device_id", "topic", "parser_type", "area", "worker_id", "active",
-    "generic_field_path", "generic_unit", "generic_energy_path", "generic_energy_unit",
+    "generic_field_path", "generic_unit", "generic_energy_path", "generic_energy_unit", "negative_noise_w",
     "standby_threshold_w", "working_threshold_w", "start_debounce_s", "stop_debounce_s",
     "message_timeout_s", "heartbeat_interval_s",
 }
@@ -89,6 +89,11 @@ class WorkshopDevice(models.Model):
     generic_unit = fields.Selection([("W", "W"), ("kW", "kW")], string="Power unit", default="W")
     generic_energy_path = fields.Char(string="Energy field path", help="Generic JSON: optional path to energy.")
     generic_energy_unit = fields.Selection([("Wh", "Wh"), ("kWh", "kWh")], string="Energy unit")
+    negative_noise_w = fields.Float(
+        string="Negative noise band (W)", default=1.0, tracking=True,
+        help="Meters read a little below zero when idle. A reading between -band and 0 W counts as 0 W; "
+        "below -band it is rejected as a parse error and changes nothing (0-1000 W).",
+    )
 
     # ------------------------------------------------------------------ session detection (_w watts, _s seconds)
     standby_threshold_w = fields.Float(
@@ -185,6 +190,12 @@ class WorkshopDevice(models.Model):
                 raise ValidationError(
                     _("%(name)s: message timeout and heartbeat interval must be between 5 and 86400 s.", name=device.name))
 
+    @api.constrains("negative_noise_w")
+    def _check_negative_noise(self):
+        for device in self:
+            if not 0 <= device.negative_noise_w <= 1000:
+                raise ValidationError(_("%(name)s: the negative noise band must be between 0 and 1000 W.", name=device.name))
+
     @api.constrains("parser_type", "generic_field_path", "generic_energy_path")
     def _check_generic(self):
         for device in self.filtered(lambda d: d.parser_type == "generic_json"):
@@ -249,6 +260,7 @@ class WorkshopDevice(models.Model):
             "name": self.name[:128],
             "parser_type": self.parser_type,
             "topic": self.topic,
+            "negative_noise_w": self.negative_noise_w,
             "session_config": {
                 "standby_threshold_w": self.standby_threshold_w,
                 "working_threshold_w": self.working_threshold_w,

@@ -1,6 +1,7 @@
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..schema import generated
@@ -30,6 +31,20 @@ class TestConfigBuilding(WorkshopIotCase):
         self.assertNotIn("generic", next(d for d in config["devices"] if d["parser_type"] == "tasmota"))
         self.assertEqual(config["broker"]["password"], "secret")
         self.assertNotIn("billing_unit_minutes", str(config), "billing is Odoo-only")
+
+    def test_negative_noise_band_reaches_the_worker(self):
+        """Issue 13 finding 2: the per-meter noise band is part of DeviceConfig (top level, beside
+        'generic'), defaults to 1 W, and a change pushes the config."""
+        self.assertEqual(self.device._to_config()["negative_noise_w"], 1.0)
+        self.env.cr.postcommit.clear()
+        self.device.negative_noise_w = 5.0
+        self.assertEqual(config_push.pending(self.env), {self.worker.id})
+        config = self.worker._build_config()
+        self.assertEqual(config["devices"][0]["negative_noise_w"], 5.0)
+        self.assertEqual(generated.validate_worker_config(config), [])
+        for bad in (-1.0, 1000.5):
+            with self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.device.negative_noise_w = bad
 
     def test_embedded_broker_and_archived_devices(self):
         self.worker.broker_id = False
