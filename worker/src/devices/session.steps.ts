@@ -10,6 +10,7 @@ import { v7 } from 'uuid';
 import {
   type DeviceContext,
   type DeviceEvent,
+  deadline,
   type EventDraft,
   iso,
   meterStep,
@@ -351,12 +352,14 @@ export const listenFrom = (ctx: DeviceContext, event: DeviceEvent): DeviceContex
   listenSince: at(ctx, event),
 });
 
-/** Entry of `listening`: arm the silence deadline from the last sign of life. */
+/**
+ * Entry of `listening`: arm the silence timer for the current deadline. No poll is pending any more
+ * (answered, or the silence clock restarted), so heartbeats count up to their own time again.
+ */
 export const armSilence = (ctx: DeviceContext): DeviceContext => ({
   ...ctx,
-  silenceDueAt:
-    Math.max(ctx.lastMessageAt ?? ctx.listenSince, ctx.listenSince) +
-    ctx.config.message_timeout_s * 1000,
+  silenceDueAt: deadline.silence(ctx),
+  pollSentAt: null,
 });
 
 export const startPoll = (ctx: DeviceContext): DeviceContext => ({ ...ctx, pollSentAt: ctx.now });
