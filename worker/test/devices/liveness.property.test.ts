@@ -31,7 +31,7 @@ function randomConfig(rnd: () => number): SessionConfig {
     start_debounce_s: Math.floor(rnd() * 20),
     stop_debounce_s: Math.floor(rnd() * 60),
     message_timeout_s: 2 + Math.floor(rnd() * 60),
-    heartbeat_interval_s: 5 + Math.floor(rnd() * 60),
+    heartbeat_interval_s: 10 + Math.floor(rnd() * 110),
   };
 }
 
