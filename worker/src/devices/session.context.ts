@@ -75,8 +75,13 @@ export interface DeviceContext {
   lastMessageAt: number | null;
   /** Since when the worker has been listening (start, resume, reconnect, retained replay). */
   listenSince: number;
-  /** Deadline the silence timer was armed for (transient, not persisted on its own). */
+  /**
+   * When the silence timer was armed to fire (set on entering `listening`). Only the timer's own
+   * instant: the deadline that decides is `deadline.silence`, which every fresh message pushes. A
+   * timer that fires before it just re-arms.
+   */
   silenceDueAt: number;
+  /** When the pending poll went out; null when no poll is pending (liveness not in doubt). */
   pollSentAt: number | null;
   session: SessionAcc | null;
 }
@@ -203,6 +208,12 @@ export const pollTimeoutMs = (c: SessionConfig): number =>
  * negative), and its `always` guard is "now >= deadline": the deadline alone decides.
  */
 export const deadline = {
+  /**
+   * `message_timeout_s` after the last sign of life: the last fresh message, or the start of
+   * listening (configured, resumed, reconnected, a retained replay) when that is later.
+   */
+  silence: (c: DeviceContext): number =>
+    Math.max(c.lastMessageAt ?? c.listenSince, c.listenSince) + c.config.message_timeout_s * 1000,
   start: (c: DeviceContext): number => c.session!.startedAt + c.config.start_debounce_s * 1000,
   stop: (c: DeviceContext): number =>
     (c.session!.droppedAt ?? c.now) + c.config.stop_debounce_s * 1000,

@@ -4,6 +4,7 @@
  *   online (parallel)
  *     power:    idle -> starting -> session(activity: standby <-> working -> stopping; heartbeat: ticking)
  *     liveness: listening -> polling (-> offline) ; paused while the broker is disconnected
+ *               (every fresh message pushes the silence deadline, see `deadline.silence`)
  *   offline
  *
  * Pure: no clock, no I/O. Every input carries `at` (ms); a timer that fires moves logical time to
@@ -60,7 +61,9 @@ export const sessionMachine = setup({
       context.now >= startDue(context) && context.session!.kind === 'working',
     stopDue: ({ context }) => context.now >= stopDue(context),
     heartbeatDue: ({ context }) => context.now >= heartbeatDue(context),
-    silenceDue: ({ context }) => context.now >= context.silenceDueAt,
+    // The deadline, not the armed timer: a message that arrives after the armed instant but
+    // before the timer ran (a busy event loop) has already pushed it.
+    silenceDue: ({ context }) => context.now >= deadline.silence(context),
     pollDue: ({ context }) => context.now >= pollDue(context),
   },
   delays: {
@@ -145,7 +148,9 @@ export const sessionMachine = setup({
     advanceNow: assign(({ context, event }) => step.advanceNow(context, event)),
     applyConfig: assign(({ context, event }) => step.applyConfig(context, event)),
     resume: assign(({ context, event }) => step.resume(context, event)),
-    // Timers: move logical time to the deadline; the `always` guards take it from there.
+    // Timers: move logical time to the deadline; the `always` guards take it from there. The silence
+    // timer moves it only to the instant it was armed for: messages since then pushed the deadline,
+    // and re-entering `listening` re-arms it.
     advanceToStartDue: assign(({ context }) => step.advanceTo(context, startDue(context))),
     advanceToStopDue: assign(({ context }) => step.advanceTo(context, stopDue(context))),
     advanceToHeartbeatDue: assign(({ context }) => step.advanceTo(context, heartbeatDue(context))),

@@ -10,6 +10,7 @@ import { v7 } from 'uuid';
 import {
   type DeviceContext,
   type DeviceEvent,
+  deadline,
   type EventDraft,
   iso,
   meterStep,
@@ -207,16 +208,30 @@ export function confirmSession(ctx: DeviceContext): StepResult {
   return { ctx: bump(ctx, { seq, session }), drafts: [draft] };
 }
 
-/** One heartbeat at ctx.now (the timer's deadline, or later if the timer ran late). */
+/**
+ * How far a heartbeat at ctx.now may count. While a poll is pending the device's liveness is in
+ * doubt: if it goes offline, the session ends at its last message, so time past the last message is
+ * not counted (never back before the previous heartbeat's end: intervals stay contiguous). Once
+ * liveness is confirmed (the poll answered, a new message), the next heartbeat catches up exactly.
+ */
+function countedUntil(ctx: DeviceContext, s: SessionAcc): number {
+  if (ctx.pollSentAt === null || ctx.lastMessageAt === null) return ctx.now;
+  return Math.min(ctx.now, Math.max(s.intervalStart, ctx.lastMessageAt));
+}
+
+/**
+ * One heartbeat at ctx.now (the timer's deadline, or later if the timer ran late), counting up to
+ * `countedUntil` (`interval_end`); the next one is due `heartbeat_interval_s` after ctx.now.
+ */
 export function heartbeat(ctx: DeviceContext): StepResult {
   const s = ctx.session!;
-  const t = ctx.now;
+  const t = countedUntil(ctx, s);
   const sums = sumsAt(s, t);
   const seq = ctx.seq + 1;
   const draft: EventDraft = {
     type: 'session_heartbeat',
     seq,
-    at: t,
+    at: ctx.now,
     payload: {
       session_id: s.id!,
       started_at: iso(s.startedAt),
@@ -238,7 +253,7 @@ export function heartbeat(ctx: DeviceContext): StepResult {
   };
   const session: SessionAcc = {
     ...s,
-    hbAnchor: t,
+    hbAnchor: ctx.now,
     intervalStart: t,
     intervalBaseWorkingMs: sums.workingMs,
     intervalBaseStandbyMs: sums.standbyMs,
@@ -351,12 +366,14 @@ export const listenFrom = (ctx: DeviceContext, event: DeviceEvent): DeviceContex
   listenSince: at(ctx, event),
 });
 
-/** Entry of `listening`: arm the silence deadline from the last sign of life. */
+/**
+ * Entry of `listening`: arm the silence timer for the current deadline. No poll is pending any more
+ * (answered, or the silence clock restarted), so heartbeats count up to their own time again.
+ */
 export const armSilence = (ctx: DeviceContext): DeviceContext => ({
   ...ctx,
-  silenceDueAt:
-    Math.max(ctx.lastMessageAt ?? ctx.listenSince, ctx.listenSince) +
-    ctx.config.message_timeout_s * 1000,
+  silenceDueAt: deadline.silence(ctx),
+  pollSentAt: null,
 });
 
 export const startPoll = (ctx: DeviceContext): DeviceContext => ({ ...ctx, pollSentAt: ctx.now });

@@ -3,7 +3,7 @@
  * resulting events for comparison with golden files. Decouples the tests from wall time (no real
  * sleeps), from event_uid randomness and from absolute timestamps (all times are ms offsets).
  */
-import type { DeviceConfig, SessionConfig, WorkshopEvent } from '@workshop-iot/shared';
+import type { DeviceConfig, ParserType, SessionConfig, WorkshopEvent } from '@workshop-iot/shared';
 import { pino } from 'pino';
 import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 
@@ -50,6 +50,14 @@ export class TestClock {
     this.#timers.delete(id);
   }
 
+  /**
+   * Moves the clock to `t` WITHOUT firing the timers due by then: they fire late, on the next
+   * `advanceTo`. This is a loaded event loop: an MQTT message handled before a timer that was due.
+   */
+  jumpTo(t: number): void {
+    if (t > this.#now) this.#now = t;
+  }
+
   get pending(): number {
     return this.#timers.size;
   }
@@ -89,18 +97,29 @@ export type PollBehaviour = { answer_after_ms: number } | 'none' | 'unavailable'
 export interface Scenario {
   description?: string;
   session_config?: Partial<SessionConfig>;
+  /** The device's parser (default shelly_gen2); the core only sees it through `poll`. */
+  parser_type?: ParserType;
   poll?: PollBehaviour;
+  /**
+   * Timers fire this late (ms): an input at `t` is handled before the timers due in
+   * (t - timer_lag_ms, t], as on a busy event loop. Default 0 (a timer due at an input's instant
+   * fires first).
+   */
+  timer_lag_ms?: number;
   steps: Step[];
   end: number;
 }
 
 export type Flat = Record<string, unknown> & { type: string; t: number };
 
-export function deviceConfig(overrides: Partial<SessionConfig> = {}): DeviceConfig {
+export function deviceConfig(
+  overrides: Partial<SessionConfig> = {},
+  parserType: ParserType = 'shelly_gen2',
+): DeviceConfig {
   return {
     device_id: DEVICE_ID,
     name: 'Golden saw',
-    parser_type: 'shelly_gen2',
+    parser_type: parserType,
     topic: DEVICE_ID,
     session_config: { ...DEFAULT_SESSION_CONFIG, ...overrides },
   };
@@ -127,7 +146,9 @@ export function runScenario(
 ): Run {
   const store = new MemoryDeviceStore();
   const polls: number[] = [];
-  let config = deviceConfig(scenario.session_config);
+  const parserType = scenario.parser_type ?? 'shelly_gen2';
+  const lag = scenario.timer_lag_ms ?? 0;
+  let config = deviceConfig(scenario.session_config, parserType);
   let clock = new TestClock();
   let last: { w: number; wh: number | null } | null = null;
   const behaviour = scenario.poll ?? { answer_after_ms: 1000 };
@@ -167,7 +188,8 @@ export function runScenario(
   ].sort((a, b) => a.t - b.t);
 
   for (const { t, step } of pending) {
-    clock.advanceTo(BASE_MS + t);
+    clock.advanceTo(BASE_MS + t - lag);
+    clock.jumpTo(BASE_MS + t);
     if (step === null) {
       // kill -9: nothing is flushed, the old actors' timers never fire (their clock stops here).
       clock = new TestClock(BASE_MS + t);
@@ -191,7 +213,7 @@ export function runScenario(
     } else if ('alive' in step) {
       registry.input(DEVICE_ID, { kind: 'alive' }, { retained: step.retained === true });
     } else if ('config' in step) {
-      config = deviceConfig({ ...config.session_config, ...step.config });
+      config = deviceConfig({ ...config.session_config, ...step.config }, parserType);
       registry.apply([config]);
     } else if (step.do === 'remove') {
       registry.apply([]);

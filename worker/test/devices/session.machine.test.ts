@@ -53,6 +53,49 @@ describe('session machine', () => {
     expect(actor.getSnapshot().context.power_w).toBeNull();
   });
 
+  it('does not poll on a reading that lands after the armed deadline before its timer ran (issue 13)', () => {
+    const { actor, clock, emitted } = start({ ...DEFAULT_SESSION_CONFIG, message_timeout_s: 8 });
+    clock.set(7_000);
+    actor.send({ type: 'READING', at: 7_000, power_w: 0, energy_wh: null, retained: false });
+    // The timer armed for 8 s has not run yet (a busy event loop); the reading stamped 8.004 s
+    // comes first. It pushes the deadline to 16.004 s: no poll now, none when the late timer runs.
+    actor.send({ type: 'READING', at: 8_004, power_w: 0, energy_wh: null, retained: false });
+    clock.set(8_004);
+    expect(emitted).toEqual([]);
+    expect(actor.getSnapshot().value).toMatchObject({ online: { liveness: 'listening' } });
+    clock.set(16_003);
+    expect(emitted).toEqual([]);
+    clock.set(16_004);
+    expect(emitted).toEqual([{ type: 'poll', at: 16_004 }]);
+  });
+
+  it('never moves a heartbeat during a poll wait back before the previous heartbeat (issue 13)', () => {
+    const config = {
+      ...DEFAULT_SESSION_CONFIG,
+      start_debounce_s: 1,
+      heartbeat_interval_s: 10,
+      message_timeout_s: 15,
+    };
+    const { clock, reading, drafts } = start(config);
+    reading(500);
+    // 11 s: still listening, so the silence since 0 s counts (a meter may report only on change).
+    // 15 s: poll. 21 s: heartbeat in the poll wait: nothing more counted, interval 11 s -> 11 s.
+    // SimulatedClock schedules a timer set while flushing relative to the flushed-to time: step.
+    for (const t of [1_000, 11_000, 15_000, 21_000]) clock.set(t);
+    const beats = drafts().filter((d) => d.type === 'session_heartbeat');
+    expect(beats.map((d) => d.payload)).toMatchObject([
+      { interval_end: new Date(11_000).toISOString(), total_s: 11, working_s: 11 },
+      {
+        interval_start: new Date(11_000).toISOString(),
+        interval_end: new Date(11_000).toISOString(),
+        interval_working_s: 0,
+        total_s: 11,
+        working_s: 11,
+      },
+    ]);
+    expect(beats[1]!.at).toBe(21_000);
+  });
+
   it('emits a poll after message_timeout_s of silence and accepts POLL_UNAVAILABLE only then', () => {
     const { actor, clock, emitted } = start({ ...DEFAULT_SESSION_CONFIG, message_timeout_s: 30 });
     expect(actor.getSnapshot().can({ type: 'POLL_UNAVAILABLE', at: 0 })).toBe(false);
