@@ -33,7 +33,7 @@ import { registerControlMethods } from './http/rpc-methods.ts';
 import { HttpServer } from './http/server.ts';
 import { WorkerDashboard } from './http/worker-dashboard.ts';
 import { createLogger, type Logger } from './log.ts';
-import { MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
+import { clientIdFor, MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { Ingest } from './mqtt/ingest.ts';
 import { OdooLink } from './odoo/link.ts';
@@ -142,10 +142,14 @@ export class App {
       broker: this.resolveBroker(config.broker, this.embeddedUrl()),
       onMessage: (topic, payload, retained) => this.ingest.handle(topic, payload, retained),
       devicesFor: (topic) => this.ingest.devicesFor(topic),
+      // Stable per worker: the broker keeps the session (and the meters' readings) across restarts.
+      defaultClientId: clientIdFor(this.workerUid),
       // While the broker is unreachable, silence is not the devices' fault (liveness pauses).
       onEvent: (event) => {
         if (event.type === 'connected') this.registry.setBrokerConnected(true);
         else if (event.type === 'disconnected') this.registry.setBrokerConnected(false);
+        // Queued readings are in; ask every meter for its present power (see pollAll).
+        else if (event.type === 'ready') this.registry.pollAll();
       },
       logger: log,
     });

@@ -7,8 +7,22 @@
  *   knows a fixed `reconnectPeriod`, so it runs with `reconnectPeriod: 0` and this class owns the
  *   timer; every attempt uses a fresh mqtt.js client, so no half-closed client state leaks between
  *   attempts or brokers.
+ * - Persistent session (issue 13): with a stable client id (the config's `client_id`, else
+ *   `defaultClientId`, which the worker derives from its worker_uid) it connects with `clean: false`,
+ *   so the broker keeps the QoS 1 subscriptions and queues what meters publish while the worker is
+ *   away (a restart, a crash, a network drop); the queue arrives in order right after CONNACK. See
+ *   README.md "Persistent session" for the broker settings that make mosquitto queue QoS 0 publishes.
+ *   Without a stable id (tests, tools) the id is random and the session clean: nobody would resume it.
+ * - A stale subscription kept by the broker (a device removed or re-topiced while the worker was
+ *   down) shows itself by a message on a topic no wanted filter matches: that topic is unsubscribed
+ *   (every built-in filter is an exact topic) and the message dropped.
+ * - After a broker switch the first connection to the new broker is a clean one, ended at once: it
+ *   discards whatever session an earlier use of that broker left (days-old queued readings, stale
+ *   subscriptions); the next connection opens the persistent session afresh.
  * - The wanted subscriptions are state here, not in mqtt.js: every (re)connect subscribes them all
- *   (clean session), `setSubscriptions` diffs and (un)subscribes live. SUBSCRIBEs go out one packet
+ *   (a resumed session already has them; SUBSCRIBE is idempotent and brings retained messages),
+ *   `setSubscriptions` diffs and (un)subscribes live. `ready` fires once per connection when every
+ *   due SUBSCRIBE is answered (the worker then polls every pollable meter). SUBSCRIBEs go out one packet
  *   at a time so a filter the broker refuses (SUBACK failure, or the broker closing the connection)
  *   fails only that filter, retried on its own backoff (see subscriptions.ts).
  * - The reconnect backoff starts again from the minimum only after a connection stayed healthy
@@ -18,7 +32,7 @@
  * - `start()` never fails because the broker is down: it keeps trying and `status()` reports it.
  * - Passwords never reach a log line or `status()` (URLs are reported without user info).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { BrokerConfig } from '@workshop-iot/shared';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -32,13 +46,17 @@ export type ResolvedBrokerConfig = BrokerConfig & { url: string };
 export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
 
 export type ConnectionEvent =
-  | { type: 'connected'; url: string }
+  | { type: 'connected'; url: string; session_present: boolean }
+  /** Every due SUBSCRIBE of this connection answered: answers to polls sent now can arrive. */
+  | { type: 'ready'; url: string }
   | { type: 'disconnected'; url: string; error: string | null }
   | { type: 'reconnect_scheduled'; attempt: number; delay_ms: number }
   | { type: 'subscribed'; filters: string[]; failed: string[] }
   | { type: 'subscription_failed'; filter: string; reason: string; retry_in_ms: number }
   | { type: 'stable'; url: string }
-  | { type: 'unsubscribed'; filters: string[] };
+  | { type: 'unsubscribed'; filters: string[] }
+  /** A message on a topic nobody wants: a stale subscription of the persistent session. */
+  | { type: 'stale_unsubscribed'; topic: string };
 
 export interface MqttConnectionOptions {
   broker: ResolvedBrokerConfig;
@@ -46,7 +64,10 @@ export interface MqttConnectionOptions {
   /** Connection lifecycle, for status pushes, metrics and tests (no polling for state). */
   onEvent?: (event: ConnectionEvent) => void;
   logger?: Logger;
-  /** Client id when the config has none; default `workshop-iot-<8 hex>` (unique per process). */
+  /**
+   * Client id when the config has none, stable across restarts (see `clientIdFor`): the session is
+   * then persistent. Without one the id is `workshop-iot-<8 hex>` (unique per process), clean session.
+   */
   defaultClientId?: string;
   /** Bound on one connection attempt (TCP + TLS + CONNACK); default 10 s. */
   connectTimeoutMs?: number;
@@ -102,7 +123,10 @@ export class MqttConnection {
   readonly #onMessage: MessageHandler;
   readonly #onEvent: (event: ConnectionEvent) => void;
   readonly #log: Logger | undefined;
-  readonly #defaultClientId: string;
+  readonly #defaultClientId: string | null;
+  readonly #randomClientId = `workshop-iot-${randomBytes(4).toString('hex')}`;
+  /** The next connection must first discard the broker's old session (after a broker switch). */
+  #resetSession = false;
   readonly #connectTimeoutMs: number;
   readonly #random: () => number;
   readonly #devicesFor: (filter: string) => readonly string[];
@@ -119,6 +143,8 @@ export class MqttConnection {
   readonly #subs: SubscriptionTracker;
   readonly #subscriber: Subscriber;
   readonly #detachers = new WeakMap<MqttClient, () => void>();
+  /** Stale topics already unsubscribed on the current connection. */
+  readonly #stale = new Set<string>();
 
   constructor(options: MqttConnectionOptions) {
     this.#broker = options.broker;
@@ -126,8 +152,7 @@ export class MqttConnection {
     this.#onMessage = options.onMessage;
     this.#onEvent = options.onEvent ?? noop;
     this.#log = options.logger?.child({ module: 'mqtt.client' });
-    this.#defaultClientId =
-      options.defaultClientId ?? `workshop-iot-${randomBytes(4).toString('hex')}`;
+    this.#defaultClientId = options.defaultClientId ?? null;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;
     this.#devicesFor = options.devicesFor ?? (() => []);
@@ -146,6 +171,7 @@ export class MqttConnection {
       devicesFor: this.#devicesFor,
       log: this.#log,
       onSubscribed: (filters, failed) => this.#onEvent({ type: 'subscribed', filters, failed }),
+      onSettled: () => this.#onEvent({ type: 'ready', url: safeUrl(this.#broker.url) }),
       onUnsubscribed: (filters) => this.#onEvent({ type: 'unsubscribed', filters }),
       onFailed: (f, retry_in_ms) =>
         this.#onEvent({
@@ -203,6 +229,7 @@ export class MqttConnection {
     this.#reconnects = 0;
     this.#lastError = null;
     this.#subs.forgetFailures();
+    this.#resetSession = this.#persistent(broker);
     this.#clearTimer();
     const old = this.#client;
     this.#client = null;
@@ -256,15 +283,22 @@ export class MqttConnection {
 
   #connect(): void {
     const broker = this.#broker;
-    const client = mqtt.connect(broker.url, this.#clientOptions(broker));
+    const reset = this.#resetSession;
+    const client = mqtt.connect(broker.url, this.#clientOptions(broker, reset));
     this.#client = client;
     // Each handler first checks it still belongs to the current client: an old client that is being
     // torn down may still emit, and must not touch the state of its successor.
-    const onConnect = () => {
-      if (client === this.#client) this.#handleConnect(client);
+    const onConnect = (connack: { sessionPresent?: boolean }) => {
+      if (client !== this.#client) return;
+      if (reset) this.#sessionReset(client);
+      else this.#handleConnect(client, connack.sessionPresent === true);
     };
     const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }) => {
       if (client !== this.#client) return;
+      if (!this.#subs.matches(topic)) {
+        this.#unsubscribeStale(client, topic);
+        return;
+      }
       try {
         this.#onMessage(topic, payload, packet.retain);
       } catch (err) {
@@ -299,11 +333,42 @@ export class MqttConnection {
     return endClient(client, force);
   }
 
-  #clientOptions(broker: ResolvedBrokerConfig): IClientOptions {
+  /** A stable client id: the broker keeps the session (subscriptions, queued messages) across restarts. */
+  #persistent(broker: ResolvedBrokerConfig): boolean {
+    return (broker.client_id ?? this.#defaultClientId) !== null;
+  }
+
+  /**
+   * The clean connection after a broker switch is up: the broker has dropped any old session of this
+   * client id. End it and open the persistent session at once (no backoff: nothing failed).
+   */
+  #sessionReset(client: MqttClient): void {
+    this.#resetSession = false;
+    this.#log?.info({ url: safeUrl(this.#broker.url) }, "Discarded the broker's old MQTT session");
+    this.#client = null;
+    void this.#release(client, false).then(() => {
+      if (this.#state === 'started' && !this.#client && !this.#timer) this.#connect();
+    });
+  }
+
+  /** Once per topic and connection: the broker re-sends until the UNSUBSCRIBE lands. */
+  #unsubscribeStale(client: MqttClient, topic: string): void {
+    if (this.#stale.has(topic)) return;
+    this.#stale.add(topic);
+    this.#log?.info({ topic }, `Unsubscribing '${topic}': no configured device uses it any more`);
+    this.#onEvent({ type: 'stale_unsubscribed', topic });
+    client.unsubscribe(topic, (err) => {
+      if (err) this.#log?.warn({ topic, err: err.message }, 'Unsubscribe failed');
+    });
+  }
+
+  #clientOptions(broker: ResolvedBrokerConfig, reset: boolean): IClientOptions {
+    const persistent = this.#persistent(broker);
     const options: IClientOptions = {
-      clientId: broker.client_id ?? this.#defaultClientId,
+      clientId: broker.client_id ?? this.#defaultClientId ?? this.#randomClientId,
       keepalive: broker.keepalive_s ?? DEFAULT_KEEPALIVE_S,
-      clean: true,
+      // MQTT 3.1.1: clean=false keeps the session until the broker's persistent_client_expiration.
+      clean: !persistent || reset,
       protocolVersion: 4,
       reconnectPeriod: 0,
       connectTimeout: this.#connectTimeoutMs,
@@ -322,13 +387,17 @@ export class MqttConnection {
     return options;
   }
 
-  #handleConnect(client: MqttClient): void {
+  #handleConnect(client: MqttClient, session_present: boolean): void {
     this.#connected = true;
     this.#connectedSince = new Date();
     this.#lastError = null;
+    this.#stale.clear();
     const url = safeUrl(this.#broker.url);
-    this.#log?.info({ url, reconnects: this.#reconnects }, `Connected to MQTT broker ${url}`);
-    this.#onEvent({ type: 'connected', url });
+    this.#log?.info(
+      { url, reconnects: this.#reconnects, session_present },
+      `Connected to MQTT broker ${url}`,
+    );
+    this.#onEvent({ type: 'connected', url, session_present });
     this.#subscriber.attach(client);
   }
 
@@ -365,6 +434,15 @@ export class MqttConnection {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
   }
+}
+
+/**
+ * The worker's default MQTT client id: stable across restarts (so the broker's persistent session is
+ * resumed) and distinct per worker (two workers with one id would take each other's session and
+ * disconnect each other in a loop). 21 characters: within the 23 every MQTT 3.1.1 broker must accept.
+ */
+export function clientIdFor(workerUid: string): string {
+  return `wiot-${createHash('sha256').update(workerUid).digest('hex').slice(0, 16)}`;
 }
 
 /** Everything that requires a new connection when it changes (backoff bounds do not). */
