@@ -33,6 +33,7 @@ import { registerControlMethods } from './http/rpc-methods.ts';
 import { HttpServer } from './http/server.ts';
 import { WorkerDashboard } from './http/worker-dashboard.ts';
 import { createLogger, type Logger } from './log.ts';
+import { brokerEventsTo } from './mqtt/broker-events.ts';
 import { clientIdFor, MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { Ingest } from './mqtt/ingest.ts';
@@ -144,13 +145,8 @@ export class App {
       devicesFor: (topic) => this.ingest.devicesFor(topic),
       // Stable per worker: the broker keeps the session (and the meters' readings) across restarts.
       defaultClientId: clientIdFor(this.workerUid),
-      // While the broker is unreachable, silence is not the devices' fault (liveness pauses).
-      onEvent: (event) => {
-        if (event.type === 'connected') this.registry.setBrokerConnected(true);
-        else if (event.type === 'disconnected') this.registry.setBrokerConnected(false);
-        // Queued readings are in; ask every meter for its present power (see pollAll).
-        else if (event.type === 'ready') this.registry.pollAll();
-      },
+      // Liveness pauses while the broker is unreachable; every meter is polled once connected.
+      onEvent: brokerEventsTo(this.registry),
       logger: log,
     });
     this.mqtt.setSubscriptions(filters);

@@ -250,3 +250,35 @@ describe('DeviceRegistry robustness', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
   });
 });
+
+describe('DeviceRegistry.input with the device time (a reading the broker queued)', () => {
+  it('keeps the own time within [device time, now]: never backwards, never in the future', () => {
+    const { registry, at } = setup();
+    registry.apply([deviceConfig()]);
+    at(10_000);
+    const seen = (own: number) => {
+      registry.input(DEVICE_ID, {
+        kind: 'reading',
+        power_w: 5,
+        energy_wh: null,
+        at: BASE_MS + own,
+      });
+      return Date.parse(registry.liveState(DEVICE_ID)?.last_seen_at ?? '') - BASE_MS;
+    };
+    expect(seen(4_000)).toBe(4_000); // queued while the worker was away: its own time
+    expect(seen(2_000)).toBe(4_000); // older than the device's time: counted at that time
+    expect(seen(60_000)).toBe(10_000); // a device clock ahead: now
+  });
+
+  it('pollAll polls every pollable device once and skips the others', () => {
+    const polled: string[] = [];
+    const onPoll = (id: string) => {
+      polled.push(id);
+      return id !== 'm2';
+    };
+    const { registry } = setup({ onPoll });
+    registry.apply([deviceConfig(), other('m2')]);
+    expect(registry.pollAll()).toEqual([DEVICE_ID]);
+    expect(polled).toEqual([DEVICE_ID, 'm2']);
+  });
+});

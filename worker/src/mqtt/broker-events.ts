@@ -1,0 +1,20 @@
+/**
+ * What the device registry does on the MQTT connection's lifecycle events (app.ts wires it; the
+ * persistent-session tests wire the same function):
+ *   connected     liveness resumes (silence while the broker was unreachable is not the devices' fault)
+ *   disconnected  liveness pauses
+ *   ready         every SUBSCRIBE answered, the broker's queue delivered: poll every pollable meter,
+ *                 so a restarted or reconnected worker learns each meter's present power now
+ */
+import type { DeviceRegistry } from '../devices/registry.ts';
+import type { ConnectionEvent } from './client.ts';
+
+export function brokerEventsTo(
+  registry: Pick<DeviceRegistry, 'setBrokerConnected' | 'pollAll'>,
+): (event: ConnectionEvent) => void {
+  return (event) => {
+    if (event.type === 'connected') registry.setBrokerConnected(true);
+    else if (event.type === 'disconnected') registry.setBrokerConnected(false);
+    else if (event.type === 'ready') registry.pollAll();
+  };
+}
