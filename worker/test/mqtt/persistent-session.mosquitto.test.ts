@@ -1,6 +1,6 @@
 /**
  * Issue 13 finding 9 against a real mosquitto (Debian's, a child process on its own port, with the
- * queue settings of deploy/mosquitto/mosquitto.conf): what meters publish while the worker is away
+ * dev stack's queue settings; the system broker's config does not queue QoS 0 for absent clients): what meters publish while the worker is away
  * reaches it when it returns, in order and with the device's own time where the payload has one;
  * a stale subscription the broker kept is dropped; and a restarted worker polls every meter, so a
  * session left `working` ends as soon as the meter says 0 W (not after the silence timeout).
@@ -8,6 +8,7 @@
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PERSISTENT_SESSION_SETTINGS } from '../../../scripts/dev/mosquitto.ts';
 import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 import { brokerEventsTo } from '../../src/mqtt/broker-events.ts';
 import { MqttConnection } from '../../src/mqtt/client.ts';
@@ -18,8 +19,8 @@ import { Mosquitto, requireBinaries } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
 import { FAST_RECONNECT, publisher, workerSide } from './helpers/worker.ts';
 
-/** What deploy/mosquitto/mosquitto.conf sets for a persistent subscriber. */
-const QUEUE_SETTINGS = ['queue_qos0_messages true', 'max_queued_messages 1000'];
+/** The dev stack's settings (the same as deploy/mosquitto/mosquitto.conf, which check-config.sh checks). */
+const QUEUE_SETTINGS = [...PERSISTENT_SESSION_SETTINGS];
 const PLUG = device('plug', 'shelly_gen2', 'shellyplus1pm-a8032ab1');
 const DRILL = device('drill', 'shelly_gen1', 'shellyplug-s-drill');
 const OLD = device('old', 'shelly_gen1', 'shellyplug-s-old');
