@@ -7,23 +7,15 @@
  *   knows a fixed `reconnectPeriod`, so it runs with `reconnectPeriod: 0` and this class owns the
  *   timer; every attempt uses a fresh mqtt.js client, so no half-closed client state leaks between
  *   attempts or brokers.
- * - Persistent session (issue 13): with a stable client id (the config's `client_id`, else
- *   `defaultClientId`, which the worker derives from its worker_uid) it connects with `clean: false`,
- *   so the broker keeps the QoS 1 subscriptions and queues what meters publish while the worker is
- *   away (a restart, a crash, a network drop); the queue arrives in order right after CONNACK. See
- *   README.md "Persistent session" for the broker settings that make mosquitto queue QoS 0 publishes.
- *   Without a stable id (tests, tools) the id is random and the session clean: nobody would resume it.
- * - A stale subscription kept by the broker (a device removed or re-topiced while the worker was
- *   down) shows itself by a message on a topic no wanted filter matches: that topic is unsubscribed
- *   (every built-in filter is an exact topic) and the message dropped.
- * - After a broker switch the first connection to the new broker is a clean one, ended at once: it
- *   discards whatever session an earlier use of that broker left (days-old queued readings, stale
- *   subscriptions); the next connection opens the persistent session afresh.
+ * - Persistent session (README.md "Persistent session"): with a stable client id (config
+ *   `client_id`, else `defaultClientId`) `clean: false`, so the broker queues what meters publish
+ *   while the worker is away; without one a random id and a clean session. A message on a topic no
+ *   wanted filter matches is a stale subscription of that session: unsubscribed, dropped. After a
+ *   switch to another broker or client id, one clean connection first discards an old session there.
  * - The wanted subscriptions are state here, not in mqtt.js: every (re)connect subscribes them all
  *   (a resumed session already has them; SUBSCRIBE is idempotent and brings retained messages),
- *   `setSubscriptions` diffs and (un)subscribes live. `ready` fires once per connection when every
- *   due SUBSCRIBE is answered (the worker then polls every pollable meter). SUBSCRIBEs go out one packet
- *   at a time so a filter the broker refuses (SUBACK failure, or the broker closing the connection)
+ *   `setSubscriptions` diffs and (un)subscribes live; `ready` once every due SUBSCRIBE is answered.
+ *   SUBSCRIBEs go out one packet at a time so a filter the broker refuses (SUBACK failure, or the broker closing the connection)
  *   fails only that filter, retried on its own backoff (see subscriptions.ts).
  * - The reconnect backoff starts again from the minimum only after a connection stayed healthy
  *   (every due subscription answered, then `stableAfterMs` without a drop): a broker that accepts the
@@ -32,86 +24,26 @@
  * - `start()` never fails because the broker is down: it keeps trying and `status()` reports it.
  * - Passwords never reach a log line or `status()` (URLs are reported without user info).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { BrokerConfig } from '@workshop-iot/shared';
+import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type BackoffBounds, backoffBounds, backoffDelay } from './backoff.ts';
+import { connectionKey, endClient, safeUrl, sessionKey } from './client-helpers.ts';
+import type {
+  ConnectionEvent,
+  MessageHandler,
+  MqttConnectionOptions,
+  MqttStatus,
+  ResolvedBrokerConfig,
+} from './client-types.ts';
 import { Subscriber } from './subscriber.ts';
 import { SubscriptionTracker } from './subscriptions.ts';
-
-/** A broker config whose URL is known (the embedded broker's URL substituted for `url: null`). */
-export type ResolvedBrokerConfig = BrokerConfig & { url: string };
-
-export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
-
-export type ConnectionEvent =
-  | { type: 'connected'; url: string; session_present: boolean }
-  /** Every due SUBSCRIBE of this connection answered: answers to polls sent now can arrive. */
-  | { type: 'ready'; url: string }
-  | { type: 'disconnected'; url: string; error: string | null }
-  | { type: 'reconnect_scheduled'; attempt: number; delay_ms: number }
-  | { type: 'subscribed'; filters: string[]; failed: string[] }
-  | { type: 'subscription_failed'; filter: string; reason: string; retry_in_ms: number }
-  | { type: 'stable'; url: string }
-  | { type: 'unsubscribed'; filters: string[] }
-  /** A message on a topic nobody wants: a stale subscription of the persistent session. */
-  | { type: 'stale_unsubscribed'; topic: string };
-
-export interface MqttConnectionOptions {
-  broker: ResolvedBrokerConfig;
-  onMessage: MessageHandler;
-  /** Connection lifecycle, for status pushes, metrics and tests (no polling for state). */
-  onEvent?: (event: ConnectionEvent) => void;
-  logger?: Logger;
-  /**
-   * Client id when the config has none, stable across restarts (see `clientIdFor`): the session is
-   * then persistent. Without one the id is `workshop-iot-<8 hex>` (unique per process), clean session.
-   */
-  defaultClientId?: string;
-  /** Bound on one connection attempt (TCP + TLS + CONNACK); default 10 s. */
-  connectTimeoutMs?: number;
-  /** Jitter source for the backoff; inject a constant in tests. */
-  random?: () => number;
-  /** Retry backoff of one refused topic filter; default 1 min doubling up to 1 h. */
-  subscriptionRetry?: { min_ms: number; max_ms: number };
-  /** A connection up this long with its subscriptions answered resets the backoff; default 10 s. */
-  stableAfterMs?: number;
-  /** The devices a filter belongs to, for log lines and `status().failed_subscriptions`. */
-  devicesFor?: (filter: string) => readonly string[];
-}
-
-export interface FailedSubscriptionStatus {
-  topic: string;
-  device_ids: string[];
-  reason: string;
-  failures: number;
-  retry_at: string;
-}
-
-export interface MqttStatus {
-  connected: boolean;
-  /** Broker URL without credentials. */
-  url: string;
-  /** Connection attempts made after the first one (since start or the last broker switch). */
-  reconnects: number;
-  /** Topic filters wanted (subscribed on every connect). */
-  subscriptions: number;
-  /** Topic filters granted on the current connection. */
-  subscribed: number;
-  /** Filters the broker refused, each retried on its own backoff. */
-  failed_subscriptions: FailedSubscriptionStatus[];
-  last_error: string | null;
-  connected_since: string | null;
-}
 
 /** Filters per SUBSCRIBE packet: 10,000 devices x 5 topics must not become one 2 MB packet. */
 const SUBSCRIBE_CHUNK = 500;
 const SUBSCRIBE_QOS = 1;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEPALIVE_S = 60;
-/** A graceful end (DISCONNECT) that does not finish in this time is forced. */
-const END_TIMEOUT_MS = 2_000;
 const DEFAULT_SUBSCRIPTION_RETRY = { min_ms: 60_000, max_ms: 3_600_000 };
 const DEFAULT_STABLE_AFTER_MS = 10_000;
 
@@ -221,6 +153,10 @@ export class MqttConnection {
   setBroker(broker: ResolvedBrokerConfig): void {
     if (this.#state === 'stopped') throw new Error('MqttConnection is stopped');
     const reconnect = connectionKey(broker) !== connectionKey(this.#broker);
+    // Another broker or another session on it: an old session there is stale. New credentials or
+    // TLS for the same broker and id keep the session (and what it queued during the reconnect).
+    const otherSession =
+      sessionKey(broker, this.#defaultClientId) !== sessionKey(this.#broker, this.#defaultClientId);
     this.#broker = broker;
     this.#bounds = backoffBounds(broker.reconnect_min_ms, broker.reconnect_max_ms);
     if (!reconnect) return;
@@ -229,7 +165,7 @@ export class MqttConnection {
     this.#reconnects = 0;
     this.#lastError = null;
     this.#subs.forgetFailures();
-    this.#resetSession = this.#persistent(broker);
+    if (otherSession) this.#resetSession = this.#persistent(broker);
     this.#clearTimer();
     const old = this.#client;
     this.#client = null;
@@ -436,41 +372,12 @@ export class MqttConnection {
   }
 }
 
-/**
- * The worker's default MQTT client id: stable across restarts (so the broker's persistent session is
- * resumed) and distinct per worker (two workers with one id would take each other's session and
- * disconnect each other in a loop). 21 characters: within the 23 every MQTT 3.1.1 broker must accept.
- */
-export function clientIdFor(workerUid: string): string {
-  return `wiot-${createHash('sha256').update(workerUid).digest('hex').slice(0, 16)}`;
-}
-
-/** Everything that requires a new connection when it changes (backoff bounds do not). */
-function connectionKey(broker: ResolvedBrokerConfig): string {
-  const { url, username, password, client_id, keepalive_s, tls } = broker;
-  return JSON.stringify([url, username, password, client_id, keepalive_s, tls ?? null]);
-}
-
-/** The URL without user info, for logs and status. */
-export function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
-}
-
-/** End a client; a graceful end that hangs is forced after a bound. */
-function endClient(client: MqttClient, force: boolean): Promise<void> {
-  client.on('error', noop); // a late socket error on a dying client must not become uncaught
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => client.end(true, {}, () => resolve()), END_TIMEOUT_MS);
-    client.end(force, {}, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+export { clientIdFor, safeUrl } from './client-helpers.ts';
+export type {
+  ConnectionEvent,
+  FailedSubscriptionStatus,
+  MessageHandler,
+  MqttConnectionOptions,
+  MqttStatus,
+  ResolvedBrokerConfig,
+} from './client-types.ts';

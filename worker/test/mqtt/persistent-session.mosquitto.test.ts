@@ -115,6 +115,25 @@ describe('persistent MQTT session (mosquitto child process)', () => {
     expect(third.events.items.filter((e) => e.type === 'stale_unsubscribed')).toEqual([]);
   });
 
+  it('discards the old session on a broker switched to (no days-old queued readings)', async () => {
+    const a = await broker();
+    const b = await broker();
+    const earlier = await worker(b.url, [DRILL]);
+    await earlier.events.waitFor((e) => e.type === 'subscribed', 'subscribed on b');
+    await earlier.connection.stop();
+    const plug = await meter(b.url);
+    await plug.publishAsync('shellies/shellyplug-s-drill/relay/0/power', '77', { qos: 1 });
+
+    const w = await worker(a.url, [DRILL]);
+    await w.events.waitFor((e) => e.type === 'ready', 'ready on a');
+    w.connection.setBroker({ url: b.url, ...FAST_RECONNECT });
+    await w.events.waitFor((e) => e.type === 'ready' && e.url === b.url, 'ready on b');
+    await plug.publishAsync('shellies/shellyplug-s-drill/relay/0/power', '78', { qos: 1 });
+    await w.inputs.waitFor((d) => d.input.kind === 'reading' && d.input.power_w === 78, '78 W');
+    const powers = w.inputs.items.map((d) => (d.input.kind === 'reading' ? d.input.power_w : null));
+    expect(powers).toEqual([78]);
+  });
+
   it('polls every meter after a restart: a session left working ends when the meter reads 0 W', async () => {
     const m = await broker();
     const store = new MemoryDeviceStore();
