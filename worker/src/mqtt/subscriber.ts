@@ -42,7 +42,7 @@ export class Subscriber {
     this.#o = options;
   }
 
-  /** A new connection (clean session): subscribe everything wanted on it. */
+  /** A new connection: subscribe everything wanted on it (a resumed session may hold them already). */
   attach(client: MqttClient): void {
     this.detach(false);
     this.#client = client;

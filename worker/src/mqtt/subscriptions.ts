@@ -76,7 +76,7 @@ export class SubscriptionTracker {
     this.#failed.clear();
   }
 
-  /** A new connection (clean session): nothing is granted or in flight on it. */
+  /** A new connection: nothing counts as granted or in flight on it (re-SUBSCRIBE is idempotent). */
   connected(): void {
     this.#granted = new Set();
     this.#inFlight = null;
