@@ -61,6 +61,7 @@ export class DeviceRegistry {
   readonly #log: Logger;
   readonly #revivedAt = new Map<string, number>();
   #listening = true;
+  #replaying = false;
   #stopped = false;
 
   constructor(options: DeviceRegistryOptions) {
@@ -131,7 +132,8 @@ export class DeviceRegistry {
     if (input.kind === 'reading') {
       device.reading({
         type: 'READING',
-        at: input.at === undefined ? now : deviceTime(input.at, device.now, now),
+        at:
+          input.at === undefined || !this.#replaying ? now : deviceTime(input.at, device.now, now),
         power_w: input.power_w,
         energy_wh: input.energy_wh,
         retained,
@@ -154,6 +156,17 @@ export class DeviceRegistry {
     const at = this.#env.now();
     for (const device of this.#devices.values())
       device.send({ type: 'LISTEN', at, listening: connected }, false);
+  }
+
+  /**
+   * While on, a reading that carries the device's own time is dated by it (within [the device's
+   * time, now], see `deviceTime`): the broker is delivering what it queued while the worker was
+   * away (from CONNACK until the connection's SUBSCRIBEs are answered). Off, the arrival time
+   * counts: for a live message it is the truth, and a device clock that is off (a Shelly before
+   * its SNTP sync reports 1970) must not date it.
+   */
+  setReplaying(on: boolean): void {
+    this.#replaying = on;
   }
 
   /**
