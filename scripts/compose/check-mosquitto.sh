@@ -25,6 +25,29 @@ check_mosquitto_static() {
     && grep -q 'MQTT_DEVICE_PASSWORD: throwaway-MQTT_DEVICE_PASSWORD' <<<"$svc"; then
     ok "mosquitto: compose mounts deploy/mosquitto and starts through start.sh with both passwords from .env"
   else ko "mosquitto: compose mounts deploy/mosquitto and starts through start.sh with both passwords from .env"; fi
+  # The worker's persistent session only bridges a restart if the broker queues the meters' QoS 0
+  # publishes for it, enough of them, for long enough.
+  local queued expiry
+  queued=$(sed -n 's/^max_queued_messages \([0-9]*\)$/\1/p' <<<"$conf")
+  expiry=$(sed -n 's/^persistent_client_expiration \([0-9]*[hdwmy]\)$/\1/p' <<<"$conf")
+  if grep -qx 'queue_qos0_messages true' <<<"$conf" && [ "${queued:-0}" -ge 100000 ] && [ -n "$expiry" ]; then
+    ok "mosquitto: queues QoS 0 for the worker's persistent session (max_queued_messages $queued, expiry $expiry)"
+  else ko "mosquitto: queue_qos0_messages true, max_queued_messages >= 100000, persistent_client_expiration set ($mq_conf)"; fi
+}
+
+# With the stack's config running: QoS 0 readings published while the worker's persistent session
+# is offline are delivered, in order, when it comes back (the last one at QoS 1: when mosquitto_pub
+# returns, the broker has queued everything before it).
+check_mosquitto_queue() {
+  local sub=(-p "$mq_port" -u worker -P "${mq_pass[worker]}" -i wiot-compose-check -c -q 1 -t meters/queued)
+  local got
+  if ! mosquitto_sub "${sub[@]}" -E 2>/dev/null; then ko "mosquitto: a persistent session subscribes"; return; fi
+  mosquitto_pub -p "$mq_port" -u devices -P "${mq_pass[devices]}" -q 0 -t meters/queued -m r1
+  mosquitto_pub -p "$mq_port" -u devices -P "${mq_pass[devices]}" -q 0 -t meters/queued -m r2
+  mq_pub devices -t meters/queued -m r3
+  got=$(mosquitto_sub "${sub[@]}" -C 3 -W 5 2>/dev/null | tr '\n' ' ')
+  if [ "$got" = "r1 r2 r3 " ]; then ok "mosquitto: QoS 0 readings wait for the worker's offline persistent session, in order"
+  else ko "mosquitto: QoS 0 readings wait for the worker's offline persistent session, in order (got: '$got')"; fi
 }
 
 # Runs start.sh with the given environment; prints its exit code.
@@ -148,6 +171,7 @@ check_mosquitto_acl() {
   expect_topics "mosquitto: the worker sends polls to the meters and cannot switch a relay" "$got" "${polls[@]}"
   got=$(exchange devices worker cmnd/check/STATUS "${telemetry[@]/#/devices=}")
   expect_topics "mosquitto: a meter cannot read other meters' telemetry" "$got"
+  check_mosquitto_queue
 
   kill "$mq_pid" 2>/dev/null
   wait "$mq_pid" 2>/dev/null

@@ -1,7 +1,8 @@
 /**
  * Debian's mosquitto as a child process with a generated config in a private directory: one
  * listener on 127.0.0.1:<port>, authentication on (generated passwords), optionally an ACL file
- * (the Docker stack's deploy/mosquitto/acl: logins `worker` and `devices`), no persistence.
+ * (the Docker stack's deploy/mosquitto/acl: logins `worker` and `devices`), no persistence, and the
+ * queue settings of the worker's persistent session.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,16 @@ export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
 /** The Docker stack's ACL: `worker` reads everything and writes its polls, `devices` the meters. */
 export const STACK_ACL = path.join(REPO_ROOT, 'deploy/mosquitto/acl');
+
+/**
+ * Broker settings that let the worker's persistent MQTT session bridge a worker restart: the meters'
+ * QoS 0 readings are queued for it while it is away (worker/src/mqtt/README.md "Persistent session").
+ */
+export const PERSISTENT_SESSION_SETTINGS = [
+  'queue_qos0_messages true',
+  'max_queued_messages 100000',
+  'persistent_client_expiration 2d',
+] as const;
 
 export interface MosquittoLogin {
   username: string;
@@ -58,6 +69,9 @@ export class Mosquitto {
       'allow_anonymous false',
       `password_file ${passwd}`,
       'persistence false',
+      // The worker's persistent session: meters' QoS 0 readings wait for it while it restarts
+      // (same settings as deploy/mosquitto/mosquitto.conf; worker/src/mqtt/README.md).
+      ...PERSISTENT_SESSION_SETTINGS,
       'log_dest stderr',
       'log_type error',
       'log_type warning',

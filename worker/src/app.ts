@@ -33,7 +33,8 @@ import { registerControlMethods } from './http/rpc-methods.ts';
 import { HttpServer } from './http/server.ts';
 import { WorkerDashboard } from './http/worker-dashboard.ts';
 import { createLogger, type Logger } from './log.ts';
-import { MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
+import { brokerEventsTo } from './mqtt/broker-events.ts';
+import { clientIdFor, MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { Ingest } from './mqtt/ingest.ts';
 import { OdooLink } from './odoo/link.ts';
@@ -142,11 +143,10 @@ export class App {
       broker: this.resolveBroker(config.broker, this.embeddedUrl()),
       onMessage: (topic, payload, retained) => this.ingest.handle(topic, payload, retained),
       devicesFor: (topic) => this.ingest.devicesFor(topic),
-      // While the broker is unreachable, silence is not the devices' fault (liveness pauses).
-      onEvent: (event) => {
-        if (event.type === 'connected') this.registry.setBrokerConnected(true);
-        else if (event.type === 'disconnected') this.registry.setBrokerConnected(false);
-      },
+      // Stable per worker: the broker keeps the session (and the meters' readings) across restarts.
+      defaultClientId: clientIdFor(this.workerUid),
+      // Liveness pauses while the broker is unreachable; every meter is polled once connected.
+      onEvent: brokerEventsTo(this.registry),
       logger: log,
     });
     this.mqtt.setSubscriptions(filters);

@@ -141,6 +141,11 @@ export class DeviceActor {
     return (this.#shadow ?? this.#actor.getSnapshot().context).seq;
   }
 
+  /** The device's logical time (ms): inputs are never dated before it. */
+  get now(): number {
+    return (this.#shadow ?? this.#actor.getSnapshot().context).now;
+  }
+
   /** True when the actor died (an action threw: a bug); the registry then revives it. */
   get failed(): boolean {
     return this.#actor.getSnapshot().status === 'error';

@@ -61,6 +61,7 @@ export class DeviceRegistry {
   readonly #log: Logger;
   readonly #revivedAt = new Map<string, number>();
   #listening = true;
+  #replaying = false;
   #stopped = false;
 
   constructor(options: DeviceRegistryOptions) {
@@ -122,24 +123,25 @@ export class DeviceRegistry {
   input(deviceId: string, input: DeviceInput, meta?: { retained?: boolean }): void {
     let device = this.#devices.get(deviceId);
     if (!device || this.#stopped) return;
-    const at = this.#env.now();
+    const now = this.#env.now();
     if (device.failed) {
-      device = this.#revive(device, at);
+      device = this.#revive(device, now);
       if (!device) return;
     }
     const retained = meta?.retained === true;
     if (input.kind === 'reading') {
       device.reading({
         type: 'READING',
-        at,
+        at:
+          input.at === undefined || !this.#replaying ? now : deviceTime(input.at, device.now, now),
         power_w: input.power_w,
         energy_wh: input.energy_wh,
         retained,
       });
     } else if (input.kind === 'availability') {
-      device.send({ type: 'AVAILABILITY', at, online: input.online, retained });
+      device.send({ type: 'AVAILABILITY', at: now, online: input.online, retained });
     } else {
-      device.send({ type: 'ALIVE', at, retained });
+      device.send({ type: 'ALIVE', at: now, retained });
     }
   }
 
@@ -154,6 +156,38 @@ export class DeviceRegistry {
     const at = this.#env.now();
     for (const device of this.#devices.values())
       device.send({ type: 'LISTEN', at, listening: connected }, false);
+  }
+
+  /**
+   * While on, a reading that carries the device's own time is dated by it (within [the device's
+   * time, now], see `deviceTime`): the broker is delivering what it queued while the worker was
+   * away (from CONNACK until the connection's SUBSCRIBEs are answered). Off, the arrival time
+   * counts: for a live message it is the truth, and a device clock that is off (a Shelly before
+   * its SNTP sync reports 1970) must not date it.
+   */
+  setReplaying(on: boolean): void {
+    this.#replaying = on;
+  }
+
+  /**
+   * Asks every pollable device for its status now (after start and after each broker reconnect,
+   * once the subscriptions are answered): a restarted worker does not know any meter's present
+   * power until the meter next speaks, which may be minutes at steady power. The answer comes in as
+   * a normal reading. Unlike a silence poll, nothing waits for it: a device that cannot be polled
+   * is skipped, and liveness stays with the silence deadline. Returns the devices polled.
+   */
+  pollAll(): string[] {
+    const onPoll = this.#env.onPoll;
+    if (!onPoll || this.#stopped) return [];
+    const polled: string[] = [];
+    for (const id of this.#devices.keys()) {
+      try {
+        if (onPoll(id) !== false) polled.push(id);
+      } catch (err) {
+        this.#log.warn({ err, device_id: id }, 'Polling the device failed');
+      }
+    }
+    return polled;
   }
 
   liveStates(): DeviceLiveState[] {
@@ -246,6 +280,15 @@ export class DeviceRegistry {
     }
     return stored as unknown as RestoredSnapshot;
   }
+}
+
+/**
+ * The time of a reading that carries the device's own time (`devTime`): never before the device's
+ * logical time (`floor`: its state machine must not go backwards, so an older reading counts at the
+ * last known time, in arrival order) and never after the wall clock (a device clock running ahead).
+ */
+export function deviceTime(devTime: number, floor: number, now: number): number {
+  return Math.min(Math.max(devTime, floor), Math.max(now, floor));
 }
 
 /** Structural equality of JSON values (configs): key order does not matter. */

@@ -6,8 +6,12 @@ import type { DeviceLiveState, WorkshopEvent } from '@workshop-iot/shared';
 
 /** What a parser extracted from one MQTT message, handed to the device's actor. */
 export type DeviceInput =
-  /** A power reading; `energy_wh` is the meter's running total when it reports one. */
-  | { kind: 'reading'; power_w: number; energy_wh: number | null }
+  /**
+   * A power reading; `energy_wh` is the meter's running total when it reports one. `at` (epoch ms)
+   * is the device's own time when the payload carries one (a reading the broker queued while the
+   * worker was away); without it the registry uses the arrival time.
+   */
+  | { kind: 'reading'; power_w: number; energy_wh: number | null; at?: number }
   /** The device's own availability (LWT / online topic / NotifyStatus). */
   | { kind: 'availability'; online: boolean }
   /** Any other valid message from the device: proves it is alive, carries no power. */

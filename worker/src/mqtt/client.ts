@@ -7,9 +7,15 @@
  *   knows a fixed `reconnectPeriod`, so it runs with `reconnectPeriod: 0` and this class owns the
  *   timer; every attempt uses a fresh mqtt.js client, so no half-closed client state leaks between
  *   attempts or brokers.
+ * - Persistent session (README.md "Persistent session"): with a stable client id (config
+ *   `client_id`, else `defaultClientId`) `clean: false`, so the broker queues what meters publish
+ *   while the worker is away; without one a random id and a clean session. A message on a topic no
+ *   wanted filter matches is a stale subscription of that session: unsubscribed, dropped. After a
+ *   switch to another broker or client id, one clean connection first discards an old session there.
  * - The wanted subscriptions are state here, not in mqtt.js: every (re)connect subscribes them all
- *   (clean session), `setSubscriptions` diffs and (un)subscribes live. SUBSCRIBEs go out one packet
- *   at a time so a filter the broker refuses (SUBACK failure, or the broker closing the connection)
+ *   (a resumed session already has them; SUBSCRIBE is idempotent and brings retained messages),
+ *   `setSubscriptions` diffs and (un)subscribes live; `ready` once every due SUBSCRIBE is answered.
+ *   SUBSCRIBEs go out one packet at a time so a filter the broker refuses (SUBACK failure, or the broker closing the connection)
  *   fails only that filter, retried on its own backoff (see subscriptions.ts).
  * - The reconnect backoff starts again from the minimum only after a connection stayed healthy
  *   (every due subscription answered, then `stableAfterMs` without a drop): a broker that accepts the
@@ -19,78 +25,25 @@
  * - Passwords never reach a log line or `status()` (URLs are reported without user info).
  */
 import { randomBytes } from 'node:crypto';
-import type { BrokerConfig } from '@workshop-iot/shared';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type BackoffBounds, backoffBounds, backoffDelay } from './backoff.ts';
+import { connectionKey, endClient, safeUrl, sessionKey } from './client-helpers.ts';
+import type {
+  ConnectionEvent,
+  MessageHandler,
+  MqttConnectionOptions,
+  MqttStatus,
+  ResolvedBrokerConfig,
+} from './client-types.ts';
 import { Subscriber } from './subscriber.ts';
 import { SubscriptionTracker } from './subscriptions.ts';
-
-/** A broker config whose URL is known (the embedded broker's URL substituted for `url: null`). */
-export type ResolvedBrokerConfig = BrokerConfig & { url: string };
-
-export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
-
-export type ConnectionEvent =
-  | { type: 'connected'; url: string }
-  | { type: 'disconnected'; url: string; error: string | null }
-  | { type: 'reconnect_scheduled'; attempt: number; delay_ms: number }
-  | { type: 'subscribed'; filters: string[]; failed: string[] }
-  | { type: 'subscription_failed'; filter: string; reason: string; retry_in_ms: number }
-  | { type: 'stable'; url: string }
-  | { type: 'unsubscribed'; filters: string[] };
-
-export interface MqttConnectionOptions {
-  broker: ResolvedBrokerConfig;
-  onMessage: MessageHandler;
-  /** Connection lifecycle, for status pushes, metrics and tests (no polling for state). */
-  onEvent?: (event: ConnectionEvent) => void;
-  logger?: Logger;
-  /** Client id when the config has none; default `workshop-iot-<8 hex>` (unique per process). */
-  defaultClientId?: string;
-  /** Bound on one connection attempt (TCP + TLS + CONNACK); default 10 s. */
-  connectTimeoutMs?: number;
-  /** Jitter source for the backoff; inject a constant in tests. */
-  random?: () => number;
-  /** Retry backoff of one refused topic filter; default 1 min doubling up to 1 h. */
-  subscriptionRetry?: { min_ms: number; max_ms: number };
-  /** A connection up this long with its subscriptions answered resets the backoff; default 10 s. */
-  stableAfterMs?: number;
-  /** The devices a filter belongs to, for log lines and `status().failed_subscriptions`. */
-  devicesFor?: (filter: string) => readonly string[];
-}
-
-export interface FailedSubscriptionStatus {
-  topic: string;
-  device_ids: string[];
-  reason: string;
-  failures: number;
-  retry_at: string;
-}
-
-export interface MqttStatus {
-  connected: boolean;
-  /** Broker URL without credentials. */
-  url: string;
-  /** Connection attempts made after the first one (since start or the last broker switch). */
-  reconnects: number;
-  /** Topic filters wanted (subscribed on every connect). */
-  subscriptions: number;
-  /** Topic filters granted on the current connection. */
-  subscribed: number;
-  /** Filters the broker refused, each retried on its own backoff. */
-  failed_subscriptions: FailedSubscriptionStatus[];
-  last_error: string | null;
-  connected_since: string | null;
-}
 
 /** Filters per SUBSCRIBE packet: 10,000 devices x 5 topics must not become one 2 MB packet. */
 const SUBSCRIBE_CHUNK = 500;
 const SUBSCRIBE_QOS = 1;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEPALIVE_S = 60;
-/** A graceful end (DISCONNECT) that does not finish in this time is forced. */
-const END_TIMEOUT_MS = 2_000;
 const DEFAULT_SUBSCRIPTION_RETRY = { min_ms: 60_000, max_ms: 3_600_000 };
 const DEFAULT_STABLE_AFTER_MS = 10_000;
 
@@ -102,7 +55,10 @@ export class MqttConnection {
   readonly #onMessage: MessageHandler;
   readonly #onEvent: (event: ConnectionEvent) => void;
   readonly #log: Logger | undefined;
-  readonly #defaultClientId: string;
+  readonly #defaultClientId: string | null;
+  readonly #randomClientId = `workshop-iot-${randomBytes(4).toString('hex')}`;
+  /** The next connection must first discard the broker's old session (after a broker switch). */
+  #resetSession = false;
   readonly #connectTimeoutMs: number;
   readonly #random: () => number;
   readonly #devicesFor: (filter: string) => readonly string[];
@@ -119,6 +75,8 @@ export class MqttConnection {
   readonly #subs: SubscriptionTracker;
   readonly #subscriber: Subscriber;
   readonly #detachers = new WeakMap<MqttClient, () => void>();
+  /** Stale topics already unsubscribed on the current connection. */
+  readonly #stale = new Set<string>();
 
   constructor(options: MqttConnectionOptions) {
     this.#broker = options.broker;
@@ -126,8 +84,7 @@ export class MqttConnection {
     this.#onMessage = options.onMessage;
     this.#onEvent = options.onEvent ?? noop;
     this.#log = options.logger?.child({ module: 'mqtt.client' });
-    this.#defaultClientId =
-      options.defaultClientId ?? `workshop-iot-${randomBytes(4).toString('hex')}`;
+    this.#defaultClientId = options.defaultClientId ?? null;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;
     this.#devicesFor = options.devicesFor ?? (() => []);
@@ -146,6 +103,7 @@ export class MqttConnection {
       devicesFor: this.#devicesFor,
       log: this.#log,
       onSubscribed: (filters, failed) => this.#onEvent({ type: 'subscribed', filters, failed }),
+      onSettled: () => this.#onEvent({ type: 'ready', url: safeUrl(this.#broker.url) }),
       onUnsubscribed: (filters) => this.#onEvent({ type: 'unsubscribed', filters }),
       onFailed: (f, retry_in_ms) =>
         this.#onEvent({
@@ -195,6 +153,10 @@ export class MqttConnection {
   setBroker(broker: ResolvedBrokerConfig): void {
     if (this.#state === 'stopped') throw new Error('MqttConnection is stopped');
     const reconnect = connectionKey(broker) !== connectionKey(this.#broker);
+    // Another broker or another session on it: an old session there is stale. New credentials or
+    // TLS for the same broker and id keep the session (and what it queued during the reconnect).
+    const otherSession =
+      sessionKey(broker, this.#defaultClientId) !== sessionKey(this.#broker, this.#defaultClientId);
     this.#broker = broker;
     this.#bounds = backoffBounds(broker.reconnect_min_ms, broker.reconnect_max_ms);
     if (!reconnect) return;
@@ -203,6 +165,7 @@ export class MqttConnection {
     this.#reconnects = 0;
     this.#lastError = null;
     this.#subs.forgetFailures();
+    if (otherSession) this.#resetSession = this.#persistent(broker);
     this.#clearTimer();
     const old = this.#client;
     this.#client = null;
@@ -256,15 +219,22 @@ export class MqttConnection {
 
   #connect(): void {
     const broker = this.#broker;
-    const client = mqtt.connect(broker.url, this.#clientOptions(broker));
+    const reset = this.#resetSession;
+    const client = mqtt.connect(broker.url, this.#clientOptions(broker, reset));
     this.#client = client;
     // Each handler first checks it still belongs to the current client: an old client that is being
     // torn down may still emit, and must not touch the state of its successor.
-    const onConnect = () => {
-      if (client === this.#client) this.#handleConnect(client);
+    const onConnect = (connack: { sessionPresent?: boolean }) => {
+      if (client !== this.#client) return;
+      if (reset) this.#sessionReset(client);
+      else this.#handleConnect(client, connack.sessionPresent === true);
     };
     const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }) => {
       if (client !== this.#client) return;
+      if (!this.#subs.matches(topic)) {
+        this.#unsubscribeStale(client, topic);
+        return;
+      }
       try {
         this.#onMessage(topic, payload, packet.retain);
       } catch (err) {
@@ -299,11 +269,42 @@ export class MqttConnection {
     return endClient(client, force);
   }
 
-  #clientOptions(broker: ResolvedBrokerConfig): IClientOptions {
+  /** A stable client id: the broker keeps the session (subscriptions, queued messages) across restarts. */
+  #persistent(broker: ResolvedBrokerConfig): boolean {
+    return (broker.client_id ?? this.#defaultClientId) !== null;
+  }
+
+  /**
+   * The clean connection after a broker switch is up: the broker has dropped any old session of this
+   * client id. End it and open the persistent session at once (no backoff: nothing failed).
+   */
+  #sessionReset(client: MqttClient): void {
+    this.#resetSession = false;
+    this.#log?.info({ url: safeUrl(this.#broker.url) }, "Discarded the broker's old MQTT session");
+    this.#client = null;
+    void this.#release(client, false).then(() => {
+      if (this.#state === 'started' && !this.#client && !this.#timer) this.#connect();
+    });
+  }
+
+  /** Once per topic and connection: the broker re-sends until the UNSUBSCRIBE lands. */
+  #unsubscribeStale(client: MqttClient, topic: string): void {
+    if (this.#stale.has(topic)) return;
+    this.#stale.add(topic);
+    this.#log?.info({ topic }, `Unsubscribing '${topic}': no configured device uses it any more`);
+    this.#onEvent({ type: 'stale_unsubscribed', topic });
+    client.unsubscribe(topic, (err) => {
+      if (err) this.#log?.warn({ topic, err: err.message }, 'Unsubscribe failed');
+    });
+  }
+
+  #clientOptions(broker: ResolvedBrokerConfig, reset: boolean): IClientOptions {
+    const persistent = this.#persistent(broker);
     const options: IClientOptions = {
-      clientId: broker.client_id ?? this.#defaultClientId,
+      clientId: broker.client_id ?? this.#defaultClientId ?? this.#randomClientId,
       keepalive: broker.keepalive_s ?? DEFAULT_KEEPALIVE_S,
-      clean: true,
+      // MQTT 3.1.1: clean=false keeps the session until the broker's persistent_client_expiration.
+      clean: !persistent || reset,
       protocolVersion: 4,
       reconnectPeriod: 0,
       connectTimeout: this.#connectTimeoutMs,
@@ -322,13 +323,17 @@ export class MqttConnection {
     return options;
   }
 
-  #handleConnect(client: MqttClient): void {
+  #handleConnect(client: MqttClient, session_present: boolean): void {
     this.#connected = true;
     this.#connectedSince = new Date();
     this.#lastError = null;
+    this.#stale.clear();
     const url = safeUrl(this.#broker.url);
-    this.#log?.info({ url, reconnects: this.#reconnects }, `Connected to MQTT broker ${url}`);
-    this.#onEvent({ type: 'connected', url });
+    this.#log?.info(
+      { url, reconnects: this.#reconnects, session_present },
+      `Connected to MQTT broker ${url}`,
+    );
+    this.#onEvent({ type: 'connected', url, session_present });
     this.#subscriber.attach(client);
   }
 
@@ -367,32 +372,12 @@ export class MqttConnection {
   }
 }
 
-/** Everything that requires a new connection when it changes (backoff bounds do not). */
-function connectionKey(broker: ResolvedBrokerConfig): string {
-  const { url, username, password, client_id, keepalive_s, tls } = broker;
-  return JSON.stringify([url, username, password, client_id, keepalive_s, tls ?? null]);
-}
-
-/** The URL without user info, for logs and status. */
-export function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
-}
-
-/** End a client; a graceful end that hangs is forced after a bound. */
-function endClient(client: MqttClient, force: boolean): Promise<void> {
-  client.on('error', noop); // a late socket error on a dying client must not become uncaught
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => client.end(true, {}, () => resolve()), END_TIMEOUT_MS);
-    client.end(force, {}, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+export { clientIdFor, safeUrl } from './client-helpers.ts';
+export type {
+  ConnectionEvent,
+  FailedSubscriptionStatus,
+  MessageHandler,
+  MqttConnectionOptions,
+  MqttStatus,
+  ResolvedBrokerConfig,
+} from './client-types.ts';

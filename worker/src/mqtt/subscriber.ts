@@ -5,6 +5,8 @@
  * - One SUBSCRIBE in flight at a time (see subscriptions.ts for why).
  * - A refused filter is logged with its topic and device(s), reported as `subscription_failed`, and
  *   retried by a timer when its own backoff is due.
+ * - `onSettled` fires once per connection when every due filter was answered (polls sent from then
+ *   on find their answer topics subscribed).
  * - `onStable` fires once per connection after every due filter was answered and the connection
  *   then stayed up `stableAfterMs`: only then may the reconnect backoff start from the minimum again.
  */
@@ -25,6 +27,8 @@ export interface SubscriberOptions {
   onUnsubscribed(filters: string[]): void;
   onFailed(failure: FailedSubscription, retryInMs: number): void;
   onStable(): void;
+  /** Once per connection: every due filter answered (granted or refused). */
+  onSettled(): void;
 }
 
 export class Subscriber {
@@ -32,15 +36,17 @@ export class Subscriber {
   #client: MqttClient | null = null;
   #stableTimer: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
+  #settledOnce = false;
 
   constructor(options: SubscriberOptions) {
     this.#o = options;
   }
 
-  /** A new connection (clean session): subscribe everything wanted on it. */
+  /** A new connection: subscribe everything wanted on it (a resumed session may hold them already). */
   attach(client: MqttClient): void {
     this.detach(false);
     this.#client = client;
+    this.#settledOnce = false;
     this.sync();
   }
 
@@ -104,6 +110,10 @@ export class Subscriber {
   }
 
   #whenIdle(client: MqttClient): void {
+    if (this.#o.tracker.settled && !this.#settledOnce) {
+      this.#settledOnce = true;
+      this.#o.onSettled();
+    }
     if (this.#o.tracker.settled && !this.#stableTimer) {
       this.#stableTimer = setTimeout(() => {
         if (client === this.#client) this.#o.onStable();

@@ -36,6 +36,8 @@ export interface SubscriptionTrackerOptions {
 export class SubscriptionTracker {
   readonly #options: SubscriptionTrackerOptions;
   readonly #wanted = new Set<string>();
+  /** Wanted filters holding a wildcard (none with the built-in parsers). */
+  #wildcards: string[] = [];
   /** Granted on the current connection. */
   #granted = new Set<string>();
   /** The one SUBSCRIBE packet awaiting its SUBACK on the current connection. */
@@ -53,8 +55,19 @@ export class SubscriptionTracker {
     const next = new Set(filters);
     for (const filter of this.#wanted) if (!next.has(filter)) this.#wanted.delete(filter);
     for (const filter of next) this.#wanted.add(filter);
+    this.#wildcards = [...next].filter((f) => f.includes('+') || f.includes('#'));
     for (const filter of this.#suspects) if (!next.has(filter)) this.#suspects.delete(filter);
     for (const filter of this.#failed.keys()) if (!next.has(filter)) this.#failed.delete(filter);
+  }
+
+  /**
+   * Whether a message on `topic` is wanted (some wanted filter matches it). One Set lookup: every
+   * built-in filter is an exact topic; wildcard filters, if any, are matched one by one.
+   */
+  matches(topic: string): boolean {
+    if (this.#wanted.has(topic)) return true;
+    for (const filter of this.#wildcards) if (topicMatches(filter, topic)) return true;
+    return false;
   }
 
   /** Another broker: what the old one refused says nothing about the new one. */
@@ -63,7 +76,7 @@ export class SubscriptionTracker {
     this.#failed.clear();
   }
 
-  /** A new connection (clean session): nothing is granted or in flight on it. */
+  /** A new connection: nothing counts as granted or in flight on it (re-SUBSCRIBE is idempotent). */
   connected(): void {
     this.#granted = new Set();
     this.#inFlight = null;
@@ -171,4 +184,16 @@ export class SubscriptionTracker {
     this.#failed.set(filter, failure);
     return failure;
   }
+}
+
+/** MQTT filter matching (`+` one level, `#` the rest); `$` topics never match a leading wildcard. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }

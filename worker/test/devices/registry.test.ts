@@ -250,3 +250,53 @@ describe('DeviceRegistry robustness', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
   });
 });
+
+describe('DeviceRegistry.input with the device time (a reading the broker queued)', () => {
+  it('keeps the own time within [device time, now]: never backwards, never in the future', () => {
+    const { registry, at } = setup();
+    registry.apply([deviceConfig()]);
+    at(10_000);
+    registry.setReplaying(true);
+    const seen = (own: number) => {
+      registry.input(DEVICE_ID, {
+        kind: 'reading',
+        power_w: 5,
+        energy_wh: null,
+        at: BASE_MS + own,
+      });
+      return Date.parse(registry.liveState(DEVICE_ID)?.last_seen_at ?? '') - BASE_MS;
+    };
+    expect(seen(4_000)).toBe(4_000); // queued while the worker was away: its own time
+    expect(seen(2_000)).toBe(4_000); // older than the device's time: counted at that time
+    expect(seen(60_000)).toBe(10_000); // a device clock ahead: now
+  });
+
+  it('uses the arrival time for a live message (replay over): a device clock may be off', () => {
+    const { registry, at } = setup();
+    registry.apply([deviceConfig()]);
+    at(10_000);
+    const reading = { kind: 'reading', power_w: 5, energy_wh: null, at: 86_400_000 } as const;
+    registry.input(DEVICE_ID, reading); // a Shelly before its SNTP sync: 1970-01-02
+    expect(registry.liveState(DEVICE_ID)?.last_seen_at).toBe(
+      new Date(BASE_MS + 10_000).toISOString(),
+    );
+    registry.setReplaying(true);
+    at(12_000);
+    registry.input(DEVICE_ID, { ...reading, at: BASE_MS + 11_000 });
+    expect(registry.liveState(DEVICE_ID)?.last_seen_at).toBe(
+      new Date(BASE_MS + 11_000).toISOString(),
+    );
+  });
+
+  it('pollAll polls every pollable device once and skips the others', () => {
+    const polled: string[] = [];
+    const onPoll = (id: string) => {
+      polled.push(id);
+      return id !== 'm2';
+    };
+    const { registry } = setup({ onPoll });
+    registry.apply([deviceConfig(), other('m2')]);
+    expect(registry.pollAll()).toEqual([DEVICE_ID]);
+    expect(polled).toEqual([DEVICE_ID, 'm2']);
+  });
+});

@@ -28,6 +28,7 @@ import {
   parseJsonObject,
   readingFrom,
 } from './common.ts';
+import { unixSecondsMs, withDeviceTime } from './time.ts';
 import type { ParseResult, Parser, PollRequest } from './types.ts';
 
 /** Components that carry the meter of channel 0: PM Mini Gen3 (`pm1:0`), Plus/Pro 1PM (`switch:0`). */
@@ -99,7 +100,8 @@ export class ShellyGen2Parser implements Parser {
     if (typeof method !== 'string') return invalid('RPC frame without method');
     if (method !== 'NotifyStatus' && method !== 'NotifyFullStatus') return alive;
     if (!isObject(frame.params)) return invalid(`${method} without params object`);
-    return this.#fromComponents(device, frame.params);
+    const result = this.#fromComponents(device, frame.params);
+    return withDeviceTime(result, unixSecondsMs(frame.params.ts));
   }
 
   #pollAnswer(device: DeviceConfig, payload: Buffer): ParseResult {

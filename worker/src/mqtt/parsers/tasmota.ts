@@ -25,6 +25,7 @@ import {
   payloadText,
   readingFrom,
 } from './common.ts';
+import { isoWithOffsetMs, withDeviceTime } from './time.ts';
 import type { ParseResult, Parser, PollRequest } from './types.ts';
 
 const WH_PER_KWH = 1000;
@@ -80,7 +81,8 @@ export class TasmotaParser implements Parser {
     const power = sumChannels(energy.Power);
     const totalKwh = energy.Total === undefined ? undefined : sumChannels(energy.Total);
     const totalWh = typeof totalKwh === 'number' ? totalKwh * WH_PER_KWH : totalKwh;
-    return readingFrom(power, totalWh, ['ENERGY.Power', 'ENERGY.Total'], noiseBand(device));
+    const result = readingFrom(power, totalWh, ['ENERGY.Power', 'ENERGY.Total'], noiseBand(device));
+    return withDeviceTime(result, isoWithOffsetMs(sensors.Time));
   }
 }
 

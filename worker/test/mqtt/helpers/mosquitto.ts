@@ -118,6 +118,8 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
   tls?: TlsFiles;
   requireClientCert?: boolean;
+  /** More config lines (e.g. the queue settings of a persistent session). */
+  extra?: string[];
 }
 
 /** One mosquitto instance; `stop()` kills it, `start()` again reuses the same port and config. */
@@ -209,6 +211,7 @@ export class Mosquitto {
       lines.push(`cafile ${tls.caCert}`, `certfile ${tls.serverCert}`, `keyfile ${tls.serverKey}`);
       lines.push(`require_certificate ${this.#options.requireClientCert ? 'true' : 'false'}`);
     }
+    lines.push(...(this.#options.extra ?? []));
     return `${lines.join('\n')}\n`;
   }
 }

@@ -25,6 +25,8 @@ const PM1_STATUS = {
   aenergy: { total: 1234.567, by_minute: [990.1, 1001.4, 980.0], minute_ts: 1700000040 },
   ret_aenergy: { total: 0, by_minute: [0, 0, 0], minute_ts: 1700000040 },
 };
+/** The frames' own time (`params.ts`, Unix seconds), carried on the reading as epoch ms. */
+const NOTIFY_AT = 1654512000120;
 const notify = (params: object, method = 'NotifyStatus') => ({
   src: T,
   dst: `${T}/events`,
@@ -81,7 +83,7 @@ describe('ShellyGen2Parser', () => {
     const frame = notify({ 'switch:0': { id: 0, apower: 120.5, current: 0.52 } });
     expect(parser().parse(dev, `${T}/events/rpc`, buf(frame))).toEqual({
       kind: 'input',
-      input: { kind: 'reading', power_w: 120.5, energy_wh: null },
+      input: { kind: 'reading', power_w: 120.5, energy_wh: null, at: NOTIFY_AT },
     });
   });
 
@@ -89,7 +91,7 @@ describe('ShellyGen2Parser', () => {
     const frame = notify({ 'switch:0': { id: 0, apower: -0.3 } });
     expect(parser().parse(dev, `${T}/events/rpc`, buf(frame))).toEqual({
       kind: 'input',
-      input: { kind: 'reading', power_w: 0, energy_wh: null },
+      input: { kind: 'reading', power_w: 0, energy_wh: null, at: NOTIFY_AT },
     });
   });
 
@@ -105,7 +107,7 @@ describe('ShellyGen2Parser', () => {
     p.parse(dev, `${T}/status/pm1:0`, buf(PM1_STATUS));
     expect(p.parse(dev, `${T}/events/rpc`, buf(energyOnly))).toEqual({
       kind: 'input',
-      input: { kind: 'reading', power_w: 59.3, energy_wh: 7.012 },
+      input: { kind: 'reading', power_w: 59.3, energy_wh: 7.012, at: NOTIFY_AT },
     });
     p.forget('lathe');
     expect(p.parse(dev, `${T}/events/rpc`, buf(energyOnly))).toEqual({
@@ -140,7 +142,7 @@ describe('ShellyGen2Parser', () => {
     const frame = notify({ 'switch:0': SWITCH_STATUS, sys: { uptime: 10 } }, 'NotifyFullStatus');
     expect(parser().parse(dev, `${T}/events/rpc`, buf(frame))).toEqual({
       kind: 'input',
-      input: { kind: 'reading', power_w: 8.9, energy_wh: 6.532 },
+      input: { kind: 'reading', power_w: 8.9, energy_wh: 6.532, at: NOTIFY_AT },
     });
   });
 
@@ -215,5 +217,26 @@ describe('ShellyGen2Parser', () => {
   it('rejects an apower of 1e999 (Infinity after JSON.parse)', () => {
     const result = parser().parse(dev, `${T}/status/pm1:0`, buf('{"apower":1e999}'));
     expect(result).toEqual({ kind: 'invalid', reason: 'apower is not finite' });
+  });
+});
+
+describe('ShellyGen2Parser device time', () => {
+  it('stamps a NotifyStatus reading with its own params.ts, a status topic reading without', () => {
+    const p = new ShellyGen2Parser();
+    const frame = notify({ 'pm1:0': { id: 0, apower: 42 } });
+    expect(p.parse(dev, `${T}/events/rpc`, buf(frame))).toMatchObject({
+      input: { kind: 'reading', power_w: 42, at: NOTIFY_AT },
+    });
+    const status = p.parse(dev, `${T}/status/pm1:0`, buf(PM1_STATUS));
+    expect(status.kind === 'input' && 'at' in status.input).toBe(false);
+  });
+
+  it('ignores a missing or implausible ts (arrival time is used)', () => {
+    const p = new ShellyGen2Parser();
+    for (const ts of [null, 'soon', -1, 0]) {
+      const frame = { method: 'NotifyStatus', params: { ts, 'pm1:0': { id: 0, apower: 42 } } };
+      const r = p.parse(dev, `${T}/events/rpc`, buf(frame));
+      expect(r.kind === 'input' && 'at' in r.input).toBe(false);
+    }
   });
 });

@@ -105,3 +105,27 @@ describe('TasmotaParser', () => {
     expect(result.kind === 'invalid' && result.reason).toContain(reason);
   });
 });
+
+describe('TasmotaParser device time', () => {
+  const energy = { Power: 640, Total: 1.5 };
+  const atOf = (r: ReturnType<TasmotaParser['parse']>) =>
+    r.kind === 'input' && r.input.kind === 'reading' ? r.input.at : 'no reading';
+
+  it('stamps SENSOR and STATUS8 with Time when it carries a UTC offset (SetOption52 1)', () => {
+    const p = new TasmotaParser();
+    const sensor = { Time: '2024-01-01T12:00:05+01:00', ENERGY: energy };
+    expect(atOf(p.parse(dev, `tele/${T}/SENSOR`, buf(sensor)))).toBe(
+      Date.UTC(2024, 0, 1, 11, 0, 5),
+    );
+    const status = { StatusSNS: { Time: '2024-01-01T11:00:06Z', ENERGY: energy } };
+    expect(atOf(p.parse(dev, `stat/${T}/STATUS8`, buf(status)))).toBe(
+      Date.UTC(2024, 0, 1, 11, 0, 6),
+    );
+  });
+
+  it('uses no device time for a zone-less Time (local time of an unknown zone)', () => {
+    const p = new TasmotaParser();
+    const sensor = { Time: '2024-01-01T12:00:05', ENERGY: energy };
+    expect(atOf(p.parse(dev, `tele/${T}/SENSOR`, buf(sensor)))).toBeUndefined();
+  });
+});
