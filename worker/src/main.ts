@@ -36,9 +36,11 @@ async function main(): Promise<void> {
   }
   // The last line of every run says how it ended: under `npm start` the shell and npm report the
   // signal (130/143), not the worker's own exit code.
-  const exit = (code: number): never => {
+  // The line is flushed before exiting: stdout is asynchronous and process.exit would drop it.
+  const exit = (code: number): void => {
+    process.exitCode = code;
     app.log.info({ exit_code: code }, 'Worker exiting');
-    return process.exit(code);
+    app.log.flush(() => process.exit(code));
   };
   const signals = new ShutdownSignals({
     onShutdown: (signal) => {

@@ -67,26 +67,23 @@ export class NpmStart {
     return this.lines.find((l) => l.msg === msg);
   }
 
-  async waitLog(msg: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-    return waitFor(
-      () => {
-        const line = this.logged(msg);
-        if (!line && this.exit)
-          throw new Error(`npm start exited ${JSON.stringify(this.exit)}: ${this.stderr}`);
-        return line;
-      },
-      `log line '${msg}'`,
-      timeoutMs,
-    );
+  async waitLog(msg: string, timeoutMs = 50_000): Promise<Record<string, unknown>> {
+    await waitFor(() => this.logged(msg) ?? this.closed, `log line '${msg}'`, timeoutMs);
+    const line = this.logged(msg);
+    if (!line)
+      throw new Error(
+        `npm start ended without '${msg}': ${JSON.stringify(this.exit)} ${this.stderr}`,
+      );
+    return line;
   }
 
-  async waitExit(timeoutMs = 60_000): Promise<number | null> {
+  async waitExit(timeoutMs = 50_000): Promise<number | null> {
     await waitFor(() => this.exit !== null, 'npm start to exit', timeoutMs);
     return this.exit?.code ?? null;
   }
 
   /** Waits until the worker itself is gone; returns the exit code it logged ('Worker exiting'). */
-  async waitWorkerExit(timeoutMs = 60_000): Promise<unknown> {
+  async waitWorkerExit(timeoutMs = 50_000): Promise<unknown> {
     await waitFor(() => this.closed, 'every process of npm start to exit', timeoutMs);
     return this.logged('Worker exiting')?.exit_code;
   }

@@ -4,7 +4,7 @@
  * period forces the exit.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SIGNAL_GRACE_MS, ShutdownSignals } from '../../src/shutdown-signals.ts';
+import { ShutdownSignals, SIGNAL_GRACE_MS } from '../../src/shutdown-signals.ts';
 
 describe('ShutdownSignals', () => {
   let calls: string[];
