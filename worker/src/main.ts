@@ -11,7 +11,7 @@ import { App } from './app.ts';
 import { parseWorkerArgs, USAGE } from './cli.ts';
 import { isWorkerError } from './errors.ts';
 import { createLogger } from './log.ts';
-import { SIGNAL_GRACE_MS, ShutdownSignals } from './shutdown-signals.ts';
+import { ShutdownSignals, SIGNAL_GRACE_MS } from './shutdown-signals.ts';
 
 async function main(): Promise<void> {
   try {
@@ -55,8 +55,7 @@ async function main(): Promise<void> {
     },
     onIgnored: (signal) =>
       app.log.info({ signal }, 'Repeated signal during shutdown grace period: ignored'),
-    onGraceOver: () =>
-      app.log.info('Shutdown grace period over: another signal exits at once'),
+    onGraceOver: () => app.log.info('Shutdown grace period over: another signal exits at once'),
     onForce: (signal) => {
       app.log.warn({ signal }, 'Second signal: exiting now');
       exit(130);
