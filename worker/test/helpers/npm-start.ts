@@ -20,6 +20,8 @@ export class NpmStart {
     readonly cwd: string,
     readonly args: string[],
     readonly env: NodeJS.ProcessEnv = {},
+    /** Another npm script run the same way (e.g. `simulate`). */
+    readonly script = 'start',
   ) {}
 
   start(): this {
@@ -29,7 +31,7 @@ export class NpmStart {
         ([k]) => !k.startsWith('WORKSHOP_IOT_') && !k.startsWith('npm_') && k !== 'INIT_CWD',
       ),
     );
-    const child = spawn('npm', ['start', '--', ...this.args], {
+    const child = spawn('npm', ['run', this.script, '--', ...this.args], {
       cwd: this.cwd,
       env: { ...base, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
