@@ -35,8 +35,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   // The last line of every run says how it ended: under `npm start` the shell and npm report the
-  // signal (130/143), not the worker's own exit code.
-  // The line is flushed before exiting: stdout is asynchronous and process.exit would drop it.
+  // signal (130/143), not the worker's own exit code. It is flushed before exiting: stdout is
+  // asynchronous and process.exit alone would drop it.
   const exit = (code: number): void => {
     process.exitCode = code;
     app.log.info({ exit_code: code }, 'Worker exiting');
