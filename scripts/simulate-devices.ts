@@ -20,9 +20,18 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(sim.deviceConfigs(), null, 2)}\n`);
     return 0;
   }
-  const stop = () => void sim.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Not `once`: under npm/tsx one Ctrl-C arrives twice (process group + relay), and the default
+  // action of the second would kill the simulator before its meters reported 0 W. The clean end
+  // is bounded (the final reports time out), so a repeated signal has nothing to cut short.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`[simulate] ${signal}: every meter reports 0 W, then exit`);
+    void sim.stop();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const report = setInterval(() => {
     const s = sim.stats();
     console.error(

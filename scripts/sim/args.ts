@@ -19,12 +19,16 @@ Options:
   --speed <factor>      simulated seconds per real second (default 1; 60 = one hour per minute)
   --rate <msgs/s>       load mode: readings per real second in total, round-robin over devices
   --duration <s>        simulated seconds to run (default one scenario run; 0 = forever)
+  --loop                repeat the scenario until Ctrl-C / SIGTERM (each new run is logged)
   --tele-period <s>     Tasmota TelePeriod (default 300)
   --connections <n>     MQTT connections to spread devices over (default min(devices, 50));
                         with one per device the broker publishes each device's last will
   --seed <n>            noise seed (default 1)
   --print-config        print the worker device configs for these devices as JSON and exit
   -h, --help            this text
+
+However the simulation ends (scenario over, --duration reached, Ctrl-C or SIGTERM), every simulated
+meter first publishes a 0 W reading in its own format, so the worker closes open sessions at once.
 
 Scenarios:
   full-session   idle -> standby 25 W -> working 1200 W -> standby -> idle (15 min)
@@ -60,6 +64,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'tele-period': { type: 'string' },
         connections: { type: 'string' },
         seed: { type: 'string' },
+        loop: { type: 'boolean' },
         'print-config': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -78,6 +83,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const prefix = (values.prefix ?? 'sim') as string;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,30}$/.test(prefix)) {
     return { kind: 'error', message: 'prefix: letters, digits, _ . : - (max 31)' };
+  }
+  if (values.loop && values.duration !== undefined) {
+    return { kind: 'error', message: '--loop and --duration exclude each other' };
   }
   const numbers: Record<string, number | undefined> = {};
   for (const [key, min] of [
@@ -109,6 +117,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (env.MQTT_PASSWORD) options.password = env.MQTT_PASSWORD;
   if (numbers.devices !== undefined) options.devices = Math.floor(numbers.devices);
   if (numbers.duration !== undefined) options.durationS = numbers.duration;
+  if (values.loop) options.loop = true;
   if (numbers['tele-period'] !== undefined) options.telePeriodS = numbers['tele-period'];
   if (numbers.connections !== undefined) options.connections = Math.floor(numbers.connections);
   if (numbers.seed !== undefined) options.seed = numbers.seed;

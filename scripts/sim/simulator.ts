@@ -5,6 +5,9 @@
  *   const sim = new Simulator({ brokerUrl: 'mqtt://127.0.0.1:1884', scenario: 'full-session' });
  *   await sim.start();            // connects, publishes birth messages, starts the clock
  *   await sim.finished;           // one run of the scenario (or sim.stop() at any time)
+ *
+ * However it ends (scenario over, `stop()` on Ctrl-C/SIGTERM), every meter first reports 0 W in its
+ * own format, so the worker closes the open sessions at once instead of waiting for a timeout.
  */
 import type { DeviceConfig } from '@workshop-iot/shared';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -43,6 +46,8 @@ export interface SimulatorOptions {
   rate?: number | null;
   /** Simulated seconds to run; default one scenario run; 0 = forever (loops). */
   durationS?: number;
+  /** Repeat the scenario until stop() (same as durationS 0; each new run is logged). */
+  loop?: boolean;
   /** Tasmota TelePeriod in simulated seconds (default 300, Tasmota's default). */
   telePeriodS?: number;
   seed?: number;
@@ -58,10 +63,14 @@ export interface SimStats {
   published: number;
   polls_answered: number;
   devices: number;
+  /** Scenario runs started (more than 1 only when looping). */
+  runs: number;
 }
 
 /** Real-time granularity of the automatic clock. */
 const MIN_TICK_MS = 20;
+/** How long the final 0 W reports may take before the connections are closed anyway (broker gone). */
+const FINAL_REPORT_TIMEOUT_MS = 3000;
 
 interface Slot {
   device: SimDevice;
@@ -84,7 +93,8 @@ export class Simulator {
   #pollsAnswered = 0;
   #rateBudget = 0;
   #rateCursor = 0;
-  #state: 'new' | 'running' | 'stopped' = 'new';
+  #runs = 0;
+  #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -147,6 +157,7 @@ export class Simulator {
         `${connections} connection(s), speed x${this.#options.speed ?? 1}`,
     );
     await this.#tickAll(0);
+    this.#countRun();
     if (this.#options.autoTick !== false) this.#schedule();
   }
 
@@ -155,15 +166,21 @@ export class Simulator {
     const end = this.#t_s + seconds;
     while (this.#t_s < end && this.#state === 'running') {
       await this.#tickAll(Math.min(end, this.#t_s + 1));
+      this.#countRun();
     }
   }
 
+  /** Every meter reports 0 W, then the connections close; `finished` resolves. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
+    if (this.#state === 'stopping' || this.#state === 'stopped') return this.finished;
+    const wasRunning = this.#state === 'running';
+    this.#state = 'stopping';
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    await Promise.all(this.#clients.map((c) => c.endAsync()));
+    const reported = wasRunning ? await this.#reportZero() : true;
+    this.#state = 'stopped';
+    // A broker that did not take the last reports within the timeout is not waited for.
+    await Promise.all(this.#clients.map((c) => c.endAsync(!reported)));
     this.#resolveFinished();
   }
 
@@ -173,7 +190,40 @@ export class Simulator {
       published: this.#published,
       polls_answered: this.#pollsAnswered,
       devices: this.devices.length,
+      runs: this.#runs,
     };
+  }
+
+  /**
+   * The clean end: each device moves to 0 W (tick: energy integrated, back online if it was not)
+   * and then publishes its power reading, last, whatever its change threshold or report period.
+   * Resolves false when the broker did not take the messages within FINAL_REPORT_TIMEOUT_MS.
+   */
+  async #reportZero(): Promise<boolean> {
+    const sends: Promise<unknown>[] = [];
+    for (const slot of this.#slots) {
+      const messages = slot.device.tick(this.#t_s, 0, true);
+      const reading = slot.device.reading();
+      for (const message of [...messages.filter((m) => m.topic !== reading.topic), reading])
+        sends.push(this.#publish(slot.client, message));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), FINAL_REPORT_TIMEOUT_MS);
+    });
+    const ok = await Promise.race([Promise.all(sends).then(() => true), timeout]);
+    clearTimeout(timer);
+    if (!ok) this.#log('broker did not take the final 0 W reports in time');
+    return ok;
+  }
+
+  /** Logs each new run of the scenario (a looping simulation). */
+  #countRun(): void {
+    const duration = this.#profiles[0]?.duration_s ?? 0;
+    const run = duration > 0 ? Math.floor(this.#t_s / duration) + 1 : 1;
+    if (run <= this.#runs) return;
+    this.#runs = run;
+    if (run > 1) this.#log(`scenario ${this.#options.scenario}: run ${run}`);
   }
 
   #schedule(): void {
@@ -186,7 +236,10 @@ export class Simulator {
       const realDt_s = (now - last) / 1000;
       last = now;
       await this.#tickAll(this.#t_s + realDt_s * speed, realDt_s);
-      const limit = this.#options.durationS ?? this.#profiles[0]?.duration_s ?? 0;
+      this.#countRun();
+      const limit = this.#options.loop
+        ? 0
+        : (this.#options.durationS ?? this.#profiles[0]?.duration_s ?? 0);
       if (limit > 0 && this.#t_s >= limit) {
         await this.stop();
         return;
@@ -227,7 +280,7 @@ export class Simulator {
   }
 
   async #publish(client: MqttClient, message: SimMessage): Promise<void> {
-    if (this.#state !== 'running') return;
+    if (this.#state === 'new' || this.#state === 'stopped') return;
     this.#published++;
     try {
       await client.publishAsync(message.topic, message.payload, {

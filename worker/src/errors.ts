@@ -78,6 +78,12 @@ export const ERRORS = {
     200,
   ),
   SETTINGS_INVALID: def('SETTINGS_INVALID', 'Invalid settings: {details}', -32603, 500),
+  SETTINGS_OPTION_INVALID: def(
+    'SETTINGS_OPTION_INVALID',
+    'Invalid command line: {reason}',
+    -32603,
+    500,
+  ),
   SETTINGS_FILE_UNREADABLE: def(
     'SETTINGS_FILE_UNREADABLE',
     'Cannot read settings file {file}: {reason}',

@@ -2,7 +2,9 @@
  * Loads the local settings: file < environment, then defaults, then validation with field paths.
  *
  * - File: `--config <path>` (or `--config=<path>`), else `WORKSHOP_IOT_CONFIG`, else
- *   `./workshop-iot.json` when it exists, else none (every default).
+ *   `./workshop-iot.json` when it exists, else none (every default). Any other command-line
+ *   argument is an error (cli.ts). Under `npm start` an explicit relative path is relative to
+ *   where npm was run (INIT_CWD), not to `worker/`.
  * - Environment: one variable per scalar leaf of the `worker_settings` schema, derived mechanically
  *   from its path: `/http/port` -> `WORKSHOP_IOT_HTTP_PORT`, `/config/broker/url` ->
  *   `WORKSHOP_IOT_CONFIG_BROKER_URL`. Arrays (devices) are not reachable from the environment.
@@ -20,6 +22,7 @@ import {
   type WorkerConfig,
   type WorkerSettings,
 } from '@workshop-iot/shared';
+import { parseWorkerArgs, settingsBaseDir } from '../cli.ts';
 import { WorkerError } from '../errors.ts';
 
 export const ENV_PREFIX = 'WORKSHOP_IOT_';
@@ -103,12 +106,11 @@ export function loadSettings(options: LoadOptions = {}): ResolvedSettings {
 }
 
 function settingsFile(argv: string[], env: NodeJS.ProcessEnv, cwd: string): string | null {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--config' && argv[i + 1]) return path.resolve(cwd, argv[i + 1] as string);
-    if (arg.startsWith('--config=')) return path.resolve(cwd, arg.slice('--config='.length));
-  }
-  if (env[CONFIG_FILE_ENV]) return path.resolve(cwd, env[CONFIG_FILE_ENV]);
+  // Explicit paths are the operator's, relative to where they typed them; the fallback is the worker's.
+  const base = settingsBaseDir(env, cwd);
+  const { config } = parseWorkerArgs(argv);
+  if (config) return path.resolve(base, config);
+  if (env[CONFIG_FILE_ENV]) return path.resolve(base, env[CONFIG_FILE_ENV]);
   const fallback = path.resolve(cwd, DEFAULT_SETTINGS_FILE);
   return fs.existsSync(fallback) ? fallback : null;
 }

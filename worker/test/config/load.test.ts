@@ -52,6 +52,26 @@ describe('loadSettings', () => {
     expect(loadSettings({ argv: ['--config=b.json'], env: {}, cwd }).http.port).toBe(3);
   });
 
+  it('resolves an explicit relative path against where `npm start` was run (INIT_CWD)', () => {
+    fs.mkdirSync(path.join(cwd, 'worker'));
+    write('a.json', { http: { port: 2 } });
+    const env = { npm_lifecycle_event: 'start', INIT_CWD: cwd };
+    const s = loadSettings({ argv: ['--config', 'a.json'], env, cwd: path.join(cwd, 'worker') });
+    expect(s.source.file).toBe(path.join(cwd, 'a.json'));
+    expect(s.http.port).toBe(2);
+  });
+
+  it.each([
+    [['--confg', 'a.json'], "unknown option '--confg'"],
+    [['--config'], 'option --config needs a file path'],
+    [['--config='], 'option --config needs a file path'],
+    [['a.json'], "unexpected argument 'a.json'"],
+  ])('refuses the command line %j naming the argument', (argv, reason) => {
+    const err = loadError(() => loadSettings({ argv, env: {}, cwd }));
+    expect(err.code).toBe('SETTINGS_OPTION_INVALID');
+    expect(err.message).toContain(`Invalid command line: ${reason}`);
+  });
+
   it('lets the environment override the file (file < env), converting by schema type', () => {
     write('workshop-iot.json', {
       http: { port: 1, host: '0.0.0.0' },

@@ -10,7 +10,7 @@ import { SCENARIOS, type ScenarioName } from '../../../scripts/sim/scenarios.ts'
 import { Simulator, type SimulatorOptions } from '../../../scripts/sim/simulator.ts';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.ts';
 import type { Delivered } from './helpers/worker.ts';
-import { workerSide } from './helpers/worker.ts';
+import { isReading, workerSide } from './helpers/worker.ts';
 
 describe('device simulator', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -176,5 +176,25 @@ describe('device simulator', () => {
     expect(parseCli(['--scenario', 'nope'])).toMatchObject({ kind: 'error' });
     expect(parseCli(['--speed', '0'])).toMatchObject({ kind: 'error' });
     expect(parseCli(['--bogus'])).toMatchObject({ kind: 'error' });
+  });
+
+  it('parses --loop, which excludes --duration', () => {
+    expect(USAGE).toContain('--loop');
+    expect(parseCli(['--loop'])).toMatchObject({ kind: 'run', options: { loop: true } });
+    expect(parseCli(['--loop', '--duration', '60'])).toEqual({
+      kind: 'error',
+      message: '--loop and --duration exclude each other',
+    });
+  });
+
+  it('ends with a 0 W report from every meter (manual clock, embedded broker)', async () => {
+    const { sim, w } = await setup({ scenario: 'working', telePeriodS: 60 });
+    await run(sim, w, 120); // mid-job: 2000 W
+    for (const d of sim.devices) expect(readings(w.inputs.items, d.id).at(-1)).toBe(2000);
+    const zeros = sim.devices.map((d) =>
+      w.inputs.next(isReading(d.id, 0), `the final 0 W reading of ${d.id}`),
+    );
+    await sim.stop();
+    await Promise.all(zeros);
   });
 });
