@@ -7,7 +7,7 @@ import type { SimulatorOptions } from './simulator.ts';
 export const USAGE = `Usage: npm run simulate -- [options]
 
 Publishes realistic Shelly Gen2/Gen3, Shelly Gen1 and Tasmota traffic to an MQTT broker and answers
-the worker's polls (Shelly.GetStatus, status_update, STATUS 8) like the real devices.
+the worker's polls (Shelly.GetStatus, Gen1 update, Tasmota STATUS 8) like the real devices.
 
 Options:
   --broker <url>        broker URL (default mqtt://127.0.0.1:1884, the worker's embedded broker)
