@@ -132,6 +132,8 @@ export class App {
       log: log.child({ module: 'devices' }),
       onLiveState: (state: DeviceLiveState) => this.emitLiveState(state),
       onPoll: (deviceId: string) => this.poll(deviceId),
+      // The persistent MQTT session delivers what meters published while the worker was down.
+      backlog: true,
     });
     this.registry.apply(config.devices);
     this.ingest = new Ingest({

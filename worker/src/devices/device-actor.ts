@@ -18,19 +18,17 @@ import type {
 } from '@workshop-iot/shared';
 import type { Logger } from 'pino';
 import { type Actor, type ActorOptions, createActor, type SnapshotFrom } from 'xstate';
+import { nextStep } from './catch-up.ts';
 import { buildEvent } from './event-builder.ts';
-import { bookReading, type Lane, laneOf, shadowOf } from './fast-lane.ts';
-import { IsoMemo, liveStateOf, stateLabel } from './live-state.ts';
-import type {
-  DeviceContext,
-  DeviceEvent,
-  EventDraft,
-  ReadingEvent,
-  SyncEvent,
-} from './session.context.ts';
+import { bookReading, type Lane, laneOf, shadowOf, syncOf } from './fast-lane.ts';
+import { IsoMemo, liveStateOf, powerChanged, stateLabel } from './live-state.ts';
+import type { DeviceContext, DeviceEvent, EventDraft, ReadingEvent } from './session.context.ts';
 import { type SessionMachine, sessionMachine } from './session.machine.ts';
 import type { DeviceStore } from './stores.ts';
 import type { LiveStateListener } from './types.ts';
+
+/** The id of a timer not armed because the device is held (catch-up.ts). */
+const HELD_TIMER = Symbol('held');
 
 /** Upper bound on how stale a persisted last-seen time may be after a crash. */
 const LAST_SEEN_PERSIST_MS = 60_000;
@@ -77,6 +75,8 @@ export class DeviceActor {
   #lane: Lane | null = null;
   #shadow: DeviceContext | null = null;
   #persistLastSeenMs = 0;
+  /** Held (catch-up.ts): waiting at its snapshot's time for the backlog; no timer is armed. */
+  #held: boolean;
   readonly #iso = new IsoMemo().format;
 
   constructor(
@@ -85,23 +85,30 @@ export class DeviceActor {
     restored: RestoredSnapshot | null,
     at: number,
     startSeq = 0,
+    held = false,
   ) {
     this.#env = env;
+    this.#held = held;
     this.deviceId = config.device_id;
     this.config = config;
     this.#changedAt = at;
     this.#savedRev = restored ? restored.context.rev : -1;
     this.#savedLastMessageAt = restored ? restored.context.lastMessageAt : null;
     this.#savedContext = restored ? restored.context : null;
-    // Every timer of this actor first hands the fast lane's bookkeeping to it.
+    // Every timer of this actor first hands the fast lane's bookkeeping to it. A held device arms
+    // none: its logical time lags the wall clock; `release` re-arms them all (RESUME).
     const base = env.xstateClock;
     const clock: Clock = {
       setTimeout: (fn, ms) =>
-        base.setTimeout(() => {
-          this.#sync();
-          fn();
-        }, ms),
-      clearTimeout: (id) => base.clearTimeout(id),
+        this.#held
+          ? HELD_TIMER
+          : base.setTimeout(() => {
+              this.#sync();
+              fn();
+            }, ms),
+      clearTimeout: (id) => {
+        if (id !== HELD_TIMER) base.clearTimeout(id);
+      },
     };
     const input = {
       deviceId: config.device_id,
@@ -144,6 +151,28 @@ export class DeviceActor {
   /** The device's logical time (ms): inputs are never dated before it. */
   get now(): number {
     return (this.#shadow ?? this.#actor.getSnapshot().context).now;
+  }
+
+  /** Waiting at its snapshot's time for the broker's backlog (catch-up.ts). */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Held: the deadlines due up to `at` decide, in order, as their timers would have (catch-up.ts). */
+  catchUpTo(at: number, rethrow = true): void {
+    this.#sync();
+    for (let t = nextStep(this.#actor.getSnapshot(), at); t !== null && !this.failed; ) {
+      this.#dispatch({ type: 'ADVANCE', at: t }, rethrow);
+      t = nextStep(this.#actor.getSnapshot(), at);
+    }
+  }
+
+  /** Ends the hold at `at` (now): catches up, then re-arms every timer on the wall clock. */
+  release(at: number): void {
+    if (!this.#held) return;
+    this.catchUpTo(at, false);
+    this.#held = false;
+    this.send({ type: 'RESUME', at, config: this.config.session_config }, false);
   }
 
   /** True when the actor died (an action threw: a bug); the registry then revives it. */
@@ -359,25 +388,4 @@ export function persistedOf(snapshot: Snapshot) {
     context: snapshot.context,
     children: {},
   };
-}
-
-/** The SYNC that hands the fast lane's shadow to the actor. */
-const syncOf = (shadow: DeviceContext): SyncEvent => ({
-  type: 'SYNC',
-  at: shadow.now,
-  power_w: shadow.power_w,
-  lastMessageAt: shadow.lastMessageAt,
-  meterWh: shadow.meterWh,
-  energyWh: shadow.session?.energyWh ?? null,
-});
-
-/**
- * Whether a power change is worth a live-state notification: any change of null-ness, else at
- * least 1 W and 5 % of the last notified value. Keeps meters that jitter by a watt from pushing
- * every message to Odoo; `liveState()` always has the exact current value.
- */
-function powerChanged(last: number | null, now: number | null): boolean {
-  if (last === null || now === null) return last !== now;
-  const delta = Math.abs(now - last);
-  return delta >= 1 && delta >= 0.05 * Math.abs(last);
 }

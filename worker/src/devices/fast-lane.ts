@@ -13,7 +13,13 @@
  */
 
 import type { SnapshotFrom } from 'xstate';
-import { type DeviceContext, deadline, meterStep, type ReadingEvent } from './session.context.ts';
+import {
+  type DeviceContext,
+  deadline,
+  meterStep,
+  type ReadingEvent,
+  type SyncEvent,
+} from './session.context.ts';
 import type { SessionMachine } from './session.machine.ts';
 import { levelOf } from './session.steps.ts';
 
@@ -90,4 +96,14 @@ export function bookReading(lane: Lane, shadow: DeviceContext, event: ReadingEve
 export const shadowOf = (ctx: DeviceContext): DeviceContext => ({
   ...ctx,
   session: ctx.session && { ...ctx.session },
+});
+
+/** The SYNC that hands the fast lane's shadow to the actor. */
+export const syncOf = (shadow: DeviceContext): SyncEvent => ({
+  type: 'SYNC',
+  at: shadow.now,
+  power_w: shadow.power_w,
+  lastMessageAt: shadow.lastMessageAt,
+  meterWh: shadow.meterWh,
+  energyWh: shadow.session?.energyWh ?? null,
 });

@@ -83,3 +83,14 @@ export class IsoMemo {
     return text;
   };
 }
+
+/**
+ * Whether a power change is worth a live-state notification: any change of null-ness, else at
+ * least 1 W and 5 % of the last notified value. Keeps meters that jitter by a watt from pushing
+ * every message to Odoo; `liveState()` always has the exact current value.
+ */
+export function powerChanged(last: number | null, now: number | null): boolean {
+  if (last === null || now === null) return last !== now;
+  const delta = Math.abs(now - last);
+  return delta >= 1 && delta >= 0.05 * Math.abs(last);
+}

@@ -47,6 +47,12 @@ export interface DeviceRegistryOptions {
   onPoll?: (deviceId: string) => unknown;
   /** The hot-path fast lane (fast-lane.ts); default on. Off only to prove both give equal events. */
   fastLane?: boolean;
+  /**
+   * The broker may deliver readings it queued while the worker was down (a persistent session):
+   * devices resumed from a snapshot are held at its time until `catchUp()` (catch-up.ts), so those
+   * readings count at their own time. Default off: they resume at the spawn time.
+   */
+  backlog?: boolean;
 }
 
 export interface ApplyResult {
@@ -62,11 +68,14 @@ export class DeviceRegistry {
   readonly #revivedAt = new Map<string, number>();
   #listening = true;
   #replaying = false;
+  /** Until the first `catchUp()`: devices resumed from a snapshot are held (`backlog`). */
+  #holding: boolean;
   #stopped = false;
 
   constructor(options: DeviceRegistryOptions) {
     const clock = options.clock ?? { now: Date.now };
     this.#log = options.log;
+    this.#holding = options.backlog ?? false;
     this.#env = {
       workerUid: options.workerUid,
       store: options.store,
@@ -108,7 +117,10 @@ export class DeviceRegistry {
       } else if (!sameJson(device.config, config)) {
         const sessionChanged = !sameJson(device.config.session_config, config.session_config);
         device.config = config;
-        if (sessionChanged) device.send({ type: 'CONFIG', at, config: config.session_config });
+        // A held device takes it at its own time: the backlog still to come is judged by it.
+        const from = device.held ? device.now : at;
+        if (sessionChanged)
+          device.send({ type: 'CONFIG', at: from, config: config.session_config });
         result.updated.push(config.device_id);
       }
     }
@@ -129,20 +141,61 @@ export class DeviceRegistry {
       if (!device) return;
     }
     const retained = meta?.retained === true;
+    // A held device's own clock is the backlog's: see `#heldTime`.
+    let at = now;
+    if (device.held) at = this.#heldTime(device, input, now);
     if (input.kind === 'reading') {
+      if (input.at !== undefined && this.#replaying && !device.held)
+        at = deviceTime(input.at, device.now, now);
       device.reading({
         type: 'READING',
-        at:
-          input.at === undefined || !this.#replaying ? now : deviceTime(input.at, device.now, now),
+        at,
         power_w: input.power_w,
         energy_wh: input.energy_wh,
         retained,
       });
     } else if (input.kind === 'availability') {
-      device.send({ type: 'AVAILABILITY', at: now, online: input.online, retained });
+      device.send({ type: 'AVAILABILITY', at, online: input.online, retained });
     } else {
-      device.send({ type: 'ALIVE', at: now, retained });
+      device.send({ type: 'ALIVE', at, retained });
     }
+  }
+
+  /**
+   * The time of an input to a held device (catch-up.ts). A backlog reading with the device's own
+   * time counts at it (`deviceTime`) once the deadlines passed on the way have decided; a sign of
+   * life or an availability carries no time and counts at the device's time (in order, liveness is
+   * paused anyway). A reading without own time counts at its arrival: the device catches up to
+   * now first (later backlog readings then count at now, in order), as does any input once the
+   * replay is over.
+   */
+  #heldTime(device: DeviceActor, input: DeviceInput, now: number): number {
+    if (this.#replaying && input.kind !== 'reading') return device.now;
+    if (!this.#replaying || input.kind !== 'reading' || input.at === undefined) {
+      this.#release(device, now);
+      return now;
+    }
+    const at = deviceTime(input.at, device.now, now);
+    device.catchUpTo(at);
+    return at;
+  }
+
+  /**
+   * The backlog is delivered (every SUBSCRIBE of the connection answered): every held device
+   * catches up to now, its debounces deciding at their own deadlines, and listens again (the
+   * silence clock starts now). Later restored devices resume at the spawn time.
+   */
+  catchUp(): void {
+    this.#holding = false;
+    if (this.#stopped) return;
+    const now = this.#env.now();
+    for (const device of this.#devices.values()) this.#release(device, now);
+  }
+
+  #release(device: DeviceActor, now: number): void {
+    if (!device.held) return;
+    device.release(now);
+    if (!this.#listening) device.send({ type: 'LISTEN', at: now, listening: false }, false);
   }
 
   /**
@@ -155,7 +208,7 @@ export class DeviceRegistry {
     this.#listening = connected;
     const at = this.#env.now();
     for (const device of this.#devices.values())
-      device.send({ type: 'LISTEN', at, listening: connected }, false);
+      if (!device.held) device.send({ type: 'LISTEN', at, listening: connected }, false);
   }
 
   /**
@@ -251,7 +304,14 @@ export class DeviceRegistry {
     const stored = this.#env.store.loadSnapshot(id);
     if (isTombstone(stored))
       return this.#listen(new DeviceActor(this.#env, config, null, at, stored.seq), at);
-    return this.#listen(new DeviceActor(this.#env, config, this.#restorable(id, stored), at), at);
+    const restored = this.#restorable(id, stored);
+    if (!restored || !this.#holding)
+      return this.#listen(new DeviceActor(this.#env, config, restored, at), at);
+    // Held at its snapshot's time, liveness paused, until the backlog is replayed (catch-up.ts).
+    const from = Math.min(at, restored.context.now);
+    const device = new DeviceActor(this.#env, config, restored, from, 0, true);
+    device.send({ type: 'LISTEN', at: from, listening: false }, false);
+    return device;
   }
 
   #listen(device: DeviceActor, at: number): DeviceActor {

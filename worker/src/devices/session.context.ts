@@ -118,6 +118,8 @@ export type DeviceEvent =
   | { type: 'POLL_UNAVAILABLE'; at: number }
   | { type: 'REMOVE'; at: number }
   | { type: 'SHUTDOWN'; at: number }
+  /** Catch-up of a resumed device (catch-up.ts): logical time moves to `at`, due timers decide. */
+  | { type: 'ADVANCE'; at: number }
   | SyncEvent;
 
 /**

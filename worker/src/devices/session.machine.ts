@@ -161,7 +161,9 @@ export const sessionMachine = setup({
   id: 'device',
   context: ({ input }) => initialContext(input),
   initial: 'online',
-  on: { SYNC: { actions: 'sync' } },
+  // ADVANCE moves time only: the `always` guards of the active timed states then fire what is due,
+  // exactly as when their timers fire (a replayed backlog steps a resumed device through them).
+  on: { SYNC: { actions: 'sync' }, ADVANCE: { actions: 'advanceNow' } },
   states: {
     online: {
       type: 'parallel',

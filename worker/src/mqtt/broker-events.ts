@@ -5,14 +5,15 @@
  *                 the broker now delivers what it queued: readings keep their own time (replaying)
  *   disconnected  liveness pauses
  *   ready         every SUBSCRIBE answered, so the queue is delivered (mosquitto sends it right after
- *                 CONNACK, before the SUBACKs): arrival times again; poll every pollable meter, so a
- *                 restarted or reconnected worker learns each meter's present power now
+ *                 CONNACK, before the SUBACKs): arrival times again; devices held at their snapshot
+ *                 time since a restart catch up to now (devices/catch-up.ts); poll every pollable
+ *                 meter, so a restarted or reconnected worker learns each meter's present power now
  */
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { ConnectionEvent } from './client.ts';
 
 export function brokerEventsTo(
-  registry: Pick<DeviceRegistry, 'setBrokerConnected' | 'setReplaying' | 'pollAll'>,
+  registry: Pick<DeviceRegistry, 'setBrokerConnected' | 'setReplaying' | 'catchUp' | 'pollAll'>,
 ): (event: ConnectionEvent) => void {
   return (event) => {
     if (event.type === 'connected') {
@@ -23,6 +24,7 @@ export function brokerEventsTo(
       registry.setBrokerConnected(false);
     } else if (event.type === 'ready') {
       registry.setReplaying(false);
+      registry.catchUp();
       registry.pollAll();
     }
   };

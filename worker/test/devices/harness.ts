@@ -138,11 +138,18 @@ export interface Run {
 /**
  * Runs `scenario`. `restartAt` (ms offsets) stop the registry gracefully (sessions kept) and build a
  * new one on the same store, as a worker restart does; `crashAt` abandons the registry without
- * stopping it (its clock is frozen, so its timers never fire again), as kill -9 does.
+ * stopping it (its clock is frozen, so its timers never fire again), as kill -9 does. `downtime`
+ * ([from, until) offsets) stops it at `from`; the messages of the window are the broker's backlog,
+ * handed with their own time to a registry built at `until` (option `backlog`), then live again.
  */
 export function runScenario(
   scenario: Scenario,
-  opts: { restartAt?: number[]; crashAt?: number[]; fastLane?: boolean } = {},
+  opts: {
+    restartAt?: number[];
+    crashAt?: number[];
+    downtime?: Array<[number, number]>;
+    fastLane?: boolean;
+  } = {},
 ): Run {
   const store = new MemoryDeviceStore();
   const polls: number[] = [];
@@ -153,9 +160,10 @@ export function runScenario(
   let last: { w: number; wh: number | null } | null = null;
   const behaviour = scenario.poll ?? { answer_after_ms: 1000 };
 
-  const build = (): DeviceRegistry => {
+  const build = (backlog = false): DeviceRegistry => {
     const c = clock;
     const reg: DeviceRegistry = new DeviceRegistry({
+      backlog,
       workerUid: WORKER_UID,
       store,
       clock: c,
@@ -181,7 +189,12 @@ export function runScenario(
   };
 
   let registry = build();
+  let queued: Step[] | null = null;
   const pending = [
+    ...(opts.downtime ?? []).flatMap(([from, until]) => [
+      { t: from, step: { t: from, do: 'down' } as const },
+      { t: until, step: { t: until, do: 'up' } as const },
+    ]),
     ...scenario.steps.map((s) => ({ t: s.t, step: s as Step | null })),
     ...(opts.restartAt ?? []).map((t) => ({ t, step: { t, do: 'restart' } as Step })),
     ...(opts.crashAt ?? []).map((t) => ({ t, step: null })),
@@ -190,28 +203,35 @@ export function runScenario(
   for (const { t, step } of pending) {
     clock.advanceTo(BASE_MS + t - lag);
     clock.jumpTo(BASE_MS + t);
+    if (step !== null && 'do' in step && step.do === 'down') {
+      registry.stop({ closeSessions: false });
+      queued = [];
+      continue;
+    }
+    if (step !== null && 'do' in step && step.do === 'up') {
+      clock = new TestClock(BASE_MS + t);
+      registry = build(true);
+      registry.setReplaying(true);
+      for (const q of queued ?? []) feed(registry, q, BASE_MS + q.t);
+      registry.setReplaying(false);
+      registry.catchUp();
+      queued = null;
+      continue;
+    }
+    if (queued && step) {
+      if ('w' in step && !step.retained) last = { w: step.w, wh: step.wh ?? null };
+      queued.push(step);
+      continue;
+    }
     if (step === null) {
       // kill -9: nothing is flushed, the old actors' timers never fire (their clock stops here).
       clock = new TestClock(BASE_MS + t);
       registry = build();
       continue;
     }
-    if ('w' in step) {
-      const reading = { w: step.w, wh: step.wh ?? null };
-      if (!step.retained) last = reading;
-      registry.input(
-        DEVICE_ID,
-        { kind: 'reading', power_w: reading.w, energy_wh: reading.wh },
-        { retained: step.retained === true },
-      );
-    } else if ('online' in step) {
-      registry.input(
-        DEVICE_ID,
-        { kind: 'availability', online: step.online },
-        { retained: step.retained === true },
-      );
-    } else if ('alive' in step) {
-      registry.input(DEVICE_ID, { kind: 'alive' }, { retained: step.retained === true });
+    if ('w' in step || 'online' in step || 'alive' in step) {
+      if ('w' in step && !step.retained) last = { w: step.w, wh: step.wh ?? null };
+      feed(registry, step);
     } else if ('config' in step) {
       config = deviceConfig({ ...config.session_config, ...step.config }, parserType);
       registry.apply([config]);
@@ -228,6 +248,19 @@ export function runScenario(
   }
   clock.advanceTo(BASE_MS + scenario.end);
   return { events: store.eventsOf(DEVICE_ID), polls, store, registry, clock };
+}
+
+/** A device message of a scenario; `at`: the device's own time, as a queued Shelly Gen2 has. */
+function feed(registry: DeviceRegistry, step: Step, at?: number): void {
+  const meta = { retained: 'retained' in step && step.retained === true };
+  if ('w' in step) {
+    const reading = { kind: 'reading', power_w: step.w, energy_wh: step.wh ?? null } as const;
+    registry.input(DEVICE_ID, at === undefined ? reading : { ...reading, at }, meta);
+  } else if ('online' in step) {
+    registry.input(DEVICE_ID, { kind: 'availability', online: step.online }, meta);
+  } else if ('alive' in step) {
+    registry.input(DEVICE_ID, { kind: 'alive' }, meta);
+  }
 }
 
 const TIME_FIELDS = new Set([

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WorkshopEvent } from '@workshop-iot/shared';
 import { describe, expect, it } from 'vitest';
 import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 import {
@@ -177,5 +178,108 @@ describe('snapshots', () => {
     second.apply([deviceConfig()]);
     expect(second.liveState(DEVICE_ID)).toMatchObject({ state: 'unknown', session_id: null });
     second.stop({ closeSessions: false });
+  });
+});
+
+describe('restart with a backlog (what the broker queued while the worker was down)', () => {
+  /** Session starts and ends, without heartbeats (the catch-up folds those) or event uids. */
+  const sessions = (events: WorkshopEvent[]) =>
+    flatten(events).filter((e) => e.type === 'session_started' || e.type === 'session_stopped');
+
+  for (const name of SCENARIOS.filter((n) => n !== 'config_change_mid_session')) {
+    for (const length of [5_000, 45_000]) {
+      it(`${name}: downtimes of ${length / 1000} s give the same sessions as no downtime`, () => {
+        const scenario = golden(name);
+        const reference = runScenario(scenario);
+        const downtime: Array<[number, number]> = [];
+        for (let t = 2500; t + length < scenario.end; t += length + 7500)
+          downtime.push([t, t + length]);
+        const resumed = runScenario(scenario, { downtime });
+        expect(sessions(resumed.events)).toEqual(sessions(reference.events));
+      });
+    }
+  }
+
+  const build = (store: MemoryDeviceStore, clock: TestClock) => {
+    const registry = new DeviceRegistry({
+      workerUid: WORKER_UID,
+      store,
+      clock,
+      xstateClock: clock,
+      log: silentLog(),
+      backlog: true,
+    });
+    registry.apply([deviceConfig()]);
+    return registry;
+  };
+  /** A reading the broker delivers with the meter's own time (ms after BASE_MS). */
+  const queued = (registry: DeviceRegistry, t: number, power_w: number) =>
+    registry.input(DEVICE_ID, { kind: 'reading', power_w, energy_wh: null, at: BASE_MS + t });
+  /** The restart: connected, the backlog replayed, every SUBSCRIBE answered (broker-events.ts). */
+  const replay = (registry: DeviceRegistry, backlog: Array<[number, number]>) => {
+    registry.setBrokerConnected(true);
+    registry.setReplaying(true);
+    for (const [t, w] of backlog) queued(registry, t, w);
+    registry.setReplaying(false);
+    registry.catchUp();
+  };
+
+  it('holds a resumed device at its snapshot time: its start debounce follows the meter', () => {
+    const store = new MemoryDeviceStore();
+    const before = new TestClock(BASE_MS);
+    const r1 = build(store, before);
+    r1.input(DEVICE_ID, { kind: 'reading', power_w: 250, energy_wh: null });
+    before.advanceTo(BASE_MS + 4_000);
+    r1.stop({ closeSessions: false }); // starting: the 10 s start debounce is pending
+
+    const after = new TestClock(BASE_MS + 600_000);
+    const r2 = build(store, after);
+    // Until the broker is back, nothing runs on the wall clock: no session from the old debounce.
+    after.advanceTo(BASE_MS + 900_000);
+    expect(r2.liveState(DEVICE_ID)?.state).toBe('starting');
+    // The meter dropped at 6 s, before the debounce; a 5 s blip later is no job either.
+    replay(r2, [
+      [6_000, 0],
+      [100_000, 300],
+      [105_000, 0],
+    ]);
+    expect(r2.liveState(DEVICE_ID)).toMatchObject({
+      state: 'idle',
+      last_seen_at: new Date(BASE_MS + 105_000).toISOString(),
+    });
+    after.advanceTo(BASE_MS + 1_000_000);
+    expect(store.eventsOf(DEVICE_ID)).toEqual([]);
+  });
+
+  it('counts the unobserved time in the state of the snapshot; the job ends at the meter drop', () => {
+    const store = new MemoryDeviceStore();
+    const before = new TestClock(BASE_MS);
+    const r1 = build(store, before);
+    r1.input(DEVICE_ID, { kind: 'reading', power_w: 500, energy_wh: null });
+    before.advanceTo(BASE_MS + 50_000);
+    r1.stop({ closeSessions: false }); // working since 0, heartbeat due at 70 s
+
+    const after = new TestClock(BASE_MS + 900_000);
+    const r2 = build(store, after);
+    replay(r2, [
+      [400_000, 50], // standby from 400 s
+      [500_000, 0], // off at 500 s
+    ]);
+    const events = flatten(store.eventsOf(DEVICE_ID));
+    expect(events.map((e) => e.type)).toEqual([
+      'session_started',
+      'session_heartbeat',
+      'session_heartbeat',
+      'session_stopped',
+    ]);
+    // Not heard from 10 s (its last snapshot) to 400 s: still working, in one heartbeat (not six).
+    expect(events[1]).toMatchObject({ t: 400_000, interval_end: 400_000, working_s: 400 });
+    expect(events[2]).toMatchObject({ t: 500_000, interval_standby_s: 100, working_s: 400 });
+    expect(events[3]).toMatchObject({
+      reason: 'power_off',
+      ended_at: 500_000,
+      working_s: 400,
+      standby_s: 100,
+    });
   });
 });

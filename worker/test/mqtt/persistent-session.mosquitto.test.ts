@@ -11,7 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PERSISTENT_SESSION_SETTINGS } from '../../../scripts/dev/mosquitto.ts';
 import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 import { brokerEventsTo } from '../../src/mqtt/broker-events.ts';
-import { MqttConnection } from '../../src/mqtt/client.ts';
+import { type ConnectionEvent, MqttConnection } from '../../src/mqtt/client.ts';
 import { Ingest } from '../../src/mqtt/ingest.ts';
 import { BASE_MS, silentLog, TestClock } from '../devices/harness.ts';
 import { device } from './helpers/devices.ts';
@@ -191,6 +191,92 @@ describe('persistent MQTT session (mosquitto child process)', () => {
     expect(stop_debounce_s).toBeLessThan(message_timeout_s);
     r2.stop({ closeSessions: false });
   });
+
+  it('replays what the meter did during a restart at its own times: a drop, then a whole job', async () => {
+    const m = await broker();
+    const first = await worker(m.url, [PLUG]);
+    await first.events.waitFor((e) => e.type === 'subscribed', 'the persistent session subscribed');
+    await first.connection.stop();
+    const store = new MemoryDeviceStore();
+    const { start_debounce_s, stop_debounce_s } = PLUG.session_config;
+
+    // Before the restart: a working session (confirmed at 10 s), last reading at 60 s.
+    const before = new TestClock(BASE_MS);
+    const r1 = registry(store, before);
+    r1.apply([PLUG]);
+    r1.input('plug', { kind: 'reading', power_w: 800, energy_wh: null });
+    before.advanceTo(BASE_MS + 60_000);
+    r1.input('plug', { kind: 'reading', power_w: 800, energy_wh: null });
+    r1.stop({ closeSessions: false });
+
+    // While the worker is down the meter reports, with its own time: 0 W at T1, a job T2..T3.
+    const t1 = BASE_MS + 120_000;
+    const t2 = BASE_MS + 300_000;
+    const t3 = BASE_MS + 600_000;
+    const restartAt = BASE_MS + 900_000;
+    expect(t2 - t1).toBeGreaterThan(stop_debounce_s * 1000);
+    expect(t3 - t2).toBeGreaterThan(start_debounce_s * 1000);
+    const plug = await meter(m.url);
+    await plug.publishAsync('shellyplus1pm-a8032ab1/events/rpc', notify(t1 / 1000, 0));
+    await plug.publishAsync('shellyplus1pm-a8032ab1/events/rpc', notify(t2 / 1000, 900));
+    await plug.publishAsync('shellyplus1pm-a8032ab1/events/rpc', notify(t3 / 1000, 0), { qos: 1 });
+
+    // The restart, wired as app.ts: a registry holding the backlog, the persistent client.
+    const after = new TestClock(restartAt);
+    const r2 = registry(store, after, undefined, undefined, true);
+    r2.apply([PLUG]);
+    const delivered = new Recorder<number>();
+    const ingest = new Ingest({
+      onInput: (id, input, meta) => {
+        r2.input(id, input, meta);
+        if (input.kind === 'reading') delivered.push(input.power_w);
+      },
+    });
+    const events = new Recorder<ConnectionEvent>();
+    const toRegistry = brokerEventsTo(r2);
+    const connection = new MqttConnection({
+      broker: { url: m.url, ...FAST_RECONNECT },
+      onMessage: (topic, payload, retained) => ingest.handle(topic, payload, retained),
+      onEvent: (event) => {
+        toRegistry(event);
+        events.push(event);
+      },
+      defaultClientId: CLIENT_ID,
+    });
+    cleanup.push(() => connection.stop());
+    connection.setSubscriptions(ingest.setDevices([PLUG]));
+    connection.start();
+    await events.waitFor((e) => e.type === 'ready', 'the subscriptions answered');
+    expect(delivered.items).toEqual([0, 900, 0]);
+    // Past any debounce the restart itself would have started: nothing changes any more.
+    after.advanceTo(restartAt + stop_debounce_s * 1000);
+
+    const sessions = store.events
+      .filter((e) => e.type === 'session_started' || e.type === 'session_stopped')
+      .map((e) => {
+        const p = e.payload as { session_id: string; started_at: string; ended_at?: string };
+        const ended = 'reason' in e.payload ? [p.ended_at, e.payload.reason] : [];
+        return [e.type, p.session_id, p.started_at, ...ended];
+      });
+    const iso = (t: number) => new Date(t).toISOString();
+    const [first_, second] = [sessions[0]?.[1], sessions[2]?.[1]];
+    expect(sessions).toEqual([
+      ['session_started', first_, iso(BASE_MS)],
+      ['session_stopped', first_, iso(BASE_MS), iso(t1), 'power_off'],
+      ['session_started', second, iso(t2)],
+      ['session_stopped', second, iso(t2), iso(t3), 'power_off'],
+    ]);
+    expect(second).not.toBe(first_);
+    // Session 2's heartbeat came due while it was stopping (as it would have live).
+    expect(types(store.events)).toEqual([
+      'session_started',
+      'session_stopped',
+      'session_started',
+      'session_heartbeat',
+      'session_stopped',
+    ]);
+    r2.stop({ closeSessions: false });
+  });
 });
 
 const types = (events: WorkshopEvent[]) => events.map((e) => e.type);
@@ -200,8 +286,10 @@ function registry(
   clock: TestClock,
   onLive?: (s: { power_w: number | null }) => void,
   onPoll?: (id: string) => boolean,
+  backlog = false,
 ): DeviceRegistry {
   return new DeviceRegistry({
+    backlog,
     workerUid: 'worker-persistent',
     store,
     clock,
