@@ -5,7 +5,11 @@
  */
 import type { DeviceConfig, ParserType, SessionConfig, WorkshopEvent } from '@workshop-iot/shared';
 import { pino } from 'pino';
-import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
+import {
+  DeviceRegistry,
+  type DeviceRegistryOptions,
+  MemoryDeviceStore,
+} from '../../src/devices/registry.ts';
 
 /** 2026-01-05T08:00:00.000Z: every scenario's time 0. */
 export const BASE_MS = Date.UTC(2026, 0, 5, 8, 0, 0);
@@ -127,6 +131,25 @@ export function deviceConfig(
 
 export const silentLog = () => pino({ level: 'silent' });
 
+/**
+ * A registry on a test clock (both its own and XState's), silent, for this worker: the wiring every
+ * device test shares; `options` add or override the rest (onPoll, backlog, fastLane...).
+ */
+export function testRegistry(
+  store: MemoryDeviceStore,
+  clock: TestClock,
+  options: Partial<DeviceRegistryOptions> = {},
+): DeviceRegistry {
+  return new DeviceRegistry({
+    workerUid: WORKER_UID,
+    store,
+    clock,
+    xstateClock: clock,
+    log: silentLog(),
+    ...options,
+  });
+}
+
 export interface Run {
   events: WorkshopEvent[];
   polls: number[];
@@ -162,13 +185,8 @@ export function runScenario(
 
   const build = (backlog = false): DeviceRegistry => {
     const c = clock;
-    const reg: DeviceRegistry = new DeviceRegistry({
+    const reg: DeviceRegistry = testRegistry(store, c, {
       backlog,
-      workerUid: WORKER_UID,
-      store,
-      clock: c,
-      xstateClock: c,
-      log: silentLog(),
       fastLane: opts.fastLane ?? true,
       onPoll: () => {
         polls.push(c.now() - BASE_MS);

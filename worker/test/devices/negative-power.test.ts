@@ -8,7 +8,7 @@
  */
 import type { DeviceConfig, SessionConfig } from '@workshop-iot/shared';
 import { describe, expect, it } from 'vitest';
-import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
+import { MemoryDeviceStore } from '../../src/devices/registry.ts';
 import { Ingest } from '../../src/mqtt/ingest.ts';
 import {
   BASE_MS,
@@ -16,9 +16,8 @@ import {
   DEVICE_ID,
   flatten,
   project,
-  silentLog,
   TestClock,
-  WORKER_UID,
+  testRegistry,
 } from './harness.ts';
 
 const STATUS_TOPIC = `${DEVICE_ID}/status/switch:0`;
@@ -35,12 +34,7 @@ function run(
   const clock = new TestClock();
   const store = new MemoryDeviceStore();
   const polls: number[] = [];
-  const registry = new DeviceRegistry({
-    workerUid: WORKER_UID,
-    store,
-    clock,
-    xstateClock: clock,
-    log: silentLog(),
+  const registry = testRegistry(store, clock, {
     fastLane: true,
     onPoll: () => {
       polls.push(clock.now() - BASE_MS);

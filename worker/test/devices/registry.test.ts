@@ -10,24 +10,18 @@ import {
 } from '@workshop-iot/shared';
 import { describe, expect, it } from 'vitest';
 import {
-  DeviceRegistry,
   type DeviceRegistryOptions,
   type DeviceStore,
   MemoryDeviceStore,
 } from '../../src/devices/registry.ts';
 import { isWorkerError } from '../../src/errors.ts';
-import { BASE_MS, DEVICE_ID, deviceConfig, silentLog, TestClock, WORKER_UID } from './harness.ts';
+import { BASE_MS, DEVICE_ID, deviceConfig, TestClock, testRegistry } from './harness.ts';
 
 function setup(options: Partial<DeviceRegistryOptions> = {}) {
   const clock = new TestClock();
   const store = new MemoryDeviceStore();
   const live: LiveState[] = [];
-  const registry = new DeviceRegistry({
-    workerUid: WORKER_UID,
-    store,
-    clock,
-    xstateClock: clock,
-    log: silentLog(),
+  const registry = testRegistry(store, clock, {
     onLiveState: (s) => live.push(s),
     ...options,
   });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import { describe, expect, it } from 'vitest';
-import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
+import { type DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 import {
   BASE_MS,
   DEVICE_ID,
@@ -14,9 +14,8 @@ import {
   flatten,
   runScenario,
   type Scenario,
-  silentLog,
   TestClock,
-  WORKER_UID,
+  testRegistry,
 } from './harness.ts';
 
 const golden = (name: string): Scenario =>
@@ -65,13 +64,7 @@ describe('graceful restart', () => {
     expect(before.map((e) => e.type)).toEqual(['session_started']);
 
     const clock = new TestClock(BASE_MS + 50_000);
-    const registry = new DeviceRegistry({
-      workerUid: WORKER_UID,
-      store,
-      clock,
-      xstateClock: clock,
-      log: silentLog(),
-    });
+    const registry = testRegistry(store, clock);
     registry.apply([deviceConfig()]);
     expect(registry.liveState(DEVICE_ID)).toMatchObject({
       state: 'working',
@@ -157,14 +150,7 @@ describe('snapshots', () => {
   it('persists an open session on shutdown without close and discards unusable snapshots', () => {
     const store = new MemoryDeviceStore();
     const clock = new TestClock();
-    const make = () =>
-      new DeviceRegistry({
-        workerUid: WORKER_UID,
-        store,
-        clock,
-        xstateClock: clock,
-        log: silentLog(),
-      });
+    const make = () => testRegistry(store, clock);
     const first = make();
     first.apply([deviceConfig()]);
     first.input(DEVICE_ID, { kind: 'reading', power_w: 500, energy_wh: null });
@@ -201,14 +187,7 @@ describe('restart with a backlog (what the broker queued while the worker was do
   }
 
   const build = (store: MemoryDeviceStore, clock: TestClock) => {
-    const registry = new DeviceRegistry({
-      workerUid: WORKER_UID,
-      store,
-      clock,
-      xstateClock: clock,
-      log: silentLog(),
-      backlog: true,
-    });
+    const registry = testRegistry(store, clock, { backlog: true });
     registry.apply([deviceConfig()]);
     return registry;
   };
