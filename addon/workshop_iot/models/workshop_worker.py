@@ -117,7 +117,8 @@ class WorkshopWorker(models.Model):
     push_attempts = fields.Integer(readonly=True, copy=False, help="Failed attempts since the last success.")
     push_next_at = fields.Datetime(readonly=True, copy=False, help="When the cron retries the push.")
     push_last_at = fields.Datetime(readonly=True, copy=False)
-    push_error = fields.Text(readonly=True, copy=False)
+    push_error = fields.Text(readonly=True, copy=False, help="What went wrong and what to do.")
+    push_error_detail = fields.Text(readonly=True, copy=False, help="Technical cause of the push error (also in the server log).")
 
     health_status = fields.Selection([("ok", "OK"), ("degraded", "Degraded")], readonly=True)
     broker_connected = fields.Boolean(readonly=True)
@@ -126,7 +127,8 @@ class WorkshopWorker(models.Model):
     dead_letters = BigInteger(readonly=True, help="Events the worker gave up on.")
     uptime_s = fields.Float(readonly=True)
     health_checked_at = fields.Datetime(readonly=True)
-    health_error = fields.Text(readonly=True)
+    health_error = fields.Text(readonly=True, help="What went wrong and what to do.")
+    health_error_detail = fields.Text(readonly=True, help="Technical cause of the health error (also in the server log).")
 
     # ------------------------------------------------------------------ computes
     def _compute_token_set(self):
@@ -216,7 +218,9 @@ class WorkshopWorker(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": title, "message": message or "", "type": kind, "sticky": kind == "danger",
+            # Never sticky: the message stays on the form (push/health error), and sticky toasts of repeated
+            # clicks piled up over the form.
+            "params": {"title": title, "message": message or "", "type": kind, "sticky": False,
                        "next": {"type": "ir.actions.act_window_close"}},
         }
 
@@ -269,7 +273,7 @@ class WorkshopWorker(models.Model):
                 continue
             worker.write({
                 "push_state": "ok", "push_attempts": 0, "push_next_at": False, "push_last_at": now,
-                "push_error": False,
+                "push_error": False, "push_error_detail": False,
                 "applied_config_version": max(worker.applied_config_version, result["version"]),
                 "status": "online", "last_seen_at": now,
             })
@@ -278,14 +282,14 @@ class WorkshopWorker(models.Model):
     def _record_push_failure(self, exc, now):
         """Write the failure on the worker; retryable ones get a cron retry after a backoff delay."""
         attempts = self.push_attempts + 1
-        _logger.warning("Config push to worker %s failed (attempt %s): %s", self.worker_uid, attempts, exc.message)
+        _logger.warning("Config push to worker %s failed (attempt %s): %s", self.worker_uid, attempts, exc.detail)
         if exc.retryable:
             state, next_at = "retry", now + timedelta(seconds=config_push.backoff_s(attempts))
         else:
             state, next_at = "failed", False
         self.write({
             "push_state": state, "push_attempts": attempts, "push_next_at": next_at,
-            "push_last_at": now, "push_error": exc.message,
+            "push_last_at": now, "push_error": exc.message, "push_error_detail": exc.detail,
         })
 
     # ------------------------------------------------------------------ health
@@ -303,15 +307,18 @@ class WorkshopWorker(models.Model):
         worker = self.sudo()
         try:
             if not worker.url:
-                raise WorkerCallError("No worker URL")
+                raise WorkerCallError("No worker URL: the worker fills it on its first hello, or type it here.")
             health = worker_client.call(worker.url, worker.token, "health.get", {})
             errors = _validators().validate_health(health)
             if errors:
                 raise WorkerCallError("Unexpected health.get result at %s: %s" % (errors[0]["path"], errors[0]["message"]))
         except WorkerCallError as exc:
-            return {"health_checked_at": now, "health_error": exc.message, **worker._status_from_silence(now)}
+            _logger.warning("Health check of worker %s failed: %s", worker.worker_uid, exc.detail)
+            return {"health_checked_at": now, "health_error": exc.message, "health_error_detail": exc.detail,
+                    **worker._status_from_silence(now)}
         return {
-            "status": "online", "last_seen_at": now, "health_checked_at": now, "health_error": False,
+            "status": "online", "last_seen_at": now, "health_checked_at": now,
+            "health_error": False, "health_error_detail": False,
             "health_status": health["status"],
             "broker_connected": health["broker"]["connected"],
             "outbox_depth": health["outbox"]["depth"],
@@ -320,6 +327,7 @@ class WorkshopWorker(models.Model):
             "uptime_s": health["uptime_s"],
             "software_version": health["software_version"],
             "applied_config_version": max(worker.applied_config_version, health["config"]["version"]),
+            **worker._push_settled_vals(health["config"]["version"]),
         }
 
     def _write_unless_concurrent(self, vals, what):

@@ -69,6 +69,8 @@ class WorkshopWorker(models.Model):
             "started_at": started_at,
             "applied_config_version": reported,
         }
+        if reported == worker.config_version:
+            vals.update(worker._push_settled_vals(reported))
         if not worker.url and params.get("http_url"):
             vals["url"] = params["http_url"]
         if reported > worker.config_version:
@@ -90,15 +92,30 @@ class WorkshopWorker(models.Model):
             "config": config,
         }
 
+    def _push_settled_vals(self, applied_version):
+        """Fields that end a pending/failing push once the worker reports it runs Odoo's current
+        config (pulled on worker.hello, or applied by a push whose answer was lost): without them the
+        worker showed "Retrying" with the old error although it was in sync. Empty when nothing to
+        settle, so ``_touch`` can still skip an unchanged row."""
+        self.ensure_one()
+        if applied_version < self.config_version:
+            return {}
+        if self.push_state in ("ok", "none") and not (self.push_attempts or self.push_next_at or self.push_error):
+            return {}
+        return {"push_state": "ok", "push_attempts": 0, "push_next_at": False,
+                "push_error": False, "push_error_detail": False}
+
     @api.model
     def _rpc_status(self, params):
         """worker.status: health summary and live machine states for the dashboard."""
         self._rpc_times(params, STATUS_TIMESTAMPS, "worker.status")
         worker = self._rpc_worker_for(params["worker_uid"])
         health = params["health"]
+        applied = max(worker.applied_config_version, params["config_version"])
         worker._touch(
             fields.Datetime.now(),
-            applied_config_version=max(worker.applied_config_version, params["config_version"]),
+            applied_config_version=applied,
+            **worker._push_settled_vals(applied),
             health_status=health["status"],
             broker_connected=health["broker_connected"],
             outbox_depth=health["outbox_depth"],

@@ -88,7 +88,7 @@ class FakeResponse:
 def mock_worker(handler):
     """Replace the HTTP transport of ``tools/worker_client`` by ``handler(method, params) -> result``
     (or an exception to raise: ``requests.ConnectionError`` for an unreachable worker, a dict
-    ``{"error": {...}}`` for a JSON-RPC error). Decouples config push and health tests from a real
+    ``{"error": {...}}`` for a JSON-RPC error, a ``FakeResponse`` for any other HTTP answer). Decouples config push and health tests from a real
     worker process; yields the list of calls as ``(url, method, params, headers)``."""
     calls = []
 
@@ -98,6 +98,8 @@ def mock_worker(handler):
         outcome = handler(json["method"], json["params"])
         if isinstance(outcome, Exception):
             raise outcome
+        if isinstance(outcome, FakeResponse):
+            return outcome
         if isinstance(outcome, dict) and "error" in outcome:
             return FakeResponse(200, {"jsonrpc": "2.0", "id": json["id"], **outcome})
         return FakeResponse(200, {"jsonrpc": "2.0", "id": json["id"], "result": outcome})

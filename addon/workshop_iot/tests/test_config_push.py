@@ -140,7 +140,8 @@ class TestConfigPushHooks(WorkshopIotCase):
         self.assertIn("Config push to worker wk-test failed (attempt 1)", logs.output[0])
         self.assertEqual(self.worker.push_state, "retry")
         self.assertEqual(self.worker.push_attempts, 1)
-        self.assertIn("ConnectionError", self.worker.push_error)
+        self.assertIn("Cannot reach the worker", self.worker.push_error)
+        self.assertIn("ConnectionError", self.worker.push_error_detail)
         self.assertTrue(self.worker.push_next_at > fields.Datetime.now())
         with mock_worker(unreachable), self.assertLogs("odoo.addons.workshop_iot.models.workshop_worker", level="WARNING") as logs:
             self.worker._push_config()

@@ -6,6 +6,8 @@ from odoo.tests import tagged
 from ..schema import generated
 from .common import WorkshopIotCase, mock_worker, unreachable
 
+WORKER_LOGGER = "odoo.addons.workshop_iot.models.workshop_worker"
+
 HEALTH = {
     "status": "degraded", "software_version": "0.2.0", "worker_uid": "wk-test", "uptime_s": 42.0,
     "broker": {"url": "mqtt://broker.test:1883", "embedded": False, "connected": False, "reconnects": 3},
@@ -30,15 +32,17 @@ class TestCrons(WorkshopIotCase):
 
     def test_health_check_failure_marks_silent_worker_offline(self):
         self.worker.last_seen_at = fields.Datetime.now() - timedelta(hours=1)
-        with mock_worker(unreachable):
+        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, level="WARNING") as logs:
             action = self.worker.action_check_health()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertEqual(self.worker.status, "offline")
-        self.assertIn("ConnectionError", self.worker.health_error)
+        self.assertIn("ConnectionError", logs.output[0])
+        self.assertIn("Cannot reach the worker", self.worker.health_error)
+        self.assertIn("ConnectionError", self.worker.health_error_detail)
 
     def test_health_check_failure_keeps_recently_seen_worker_online(self):
         self.worker.last_seen_at = fields.Datetime.now()
-        with mock_worker(unreachable):
+        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, level="WARNING"):
             self.env["workshop.worker"]._cron_check_health()
         self.assertEqual(self.worker.status, "online")
 

@@ -12,14 +12,18 @@ class RpcException(Exception):
 
 
 class WorkerCallError(Exception):
-    """A call to a worker's JSON-RPC endpoint failed; ``retryable`` says whether trying later can help."""
+    """A call to a worker's JSON-RPC endpoint failed; ``retryable`` says whether trying later can help.
+
+    ``message`` is for people (what happened, what to do); ``detail`` is the technical cause for the
+    server log and the debug-only field of the worker form (defaults to the message)."""
 
     retryable = True
 
-    def __init__(self, message, data=None):
+    def __init__(self, message, data=None, detail=None):
         super().__init__(message)
         self.message = message
         self.data = data
+        self.detail = detail or message
 
 
 class WorkerUnreachable(WorkerCallError):
