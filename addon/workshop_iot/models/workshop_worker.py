@@ -122,9 +122,10 @@ class WorkshopWorker(models.Model):
     health_status = fields.Selection([("ok", "OK"), ("degraded", "Degraded")], readonly=True)
     broker_connected = fields.Boolean(readonly=True)
     outbox_depth = BigInteger(readonly=True, help="Events waiting in the worker's outbox.")
-    oldest_pending_s = fields.Float(readonly=True, help="Age of the oldest event in the outbox, seconds.")
+    oldest_pending_s = fields.Float(string="Oldest pending event", readonly=True,
+                                    help="Age of the oldest event in the outbox not yet delivered to Odoo.")
     dead_letters = BigInteger(readonly=True, help="Events the worker gave up on.")
-    uptime_s = fields.Float(readonly=True)
+    uptime_s = fields.Float(string="Uptime", readonly=True, help="Time since the worker process started.")
     health_checked_at = fields.Datetime(readonly=True)
     health_error = fields.Text(readonly=True)
 

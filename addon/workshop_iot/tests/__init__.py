@@ -20,3 +20,4 @@ from . import test_rpc_isolation
 from . import test_rpc_registration
 from . import test_rpc_transport
 from . import test_wire_checks
+from . import test_duration_display
