@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import billing, rights
+from ..tools import billing, durations, rights
 from .bigint_field import BigInteger
 
 _logger = logging.getLogger(__name__)
@@ -54,10 +54,11 @@ class WorkshopSession(models.Model):
     working_s = fields.Float(string="Working (s)", readonly=True)
     standby_s = fields.Float(string="Standby (s)", readonly=True)
     energy_wh = fields.Float(string="Energy (Wh)", readonly=True, help="Energy reported by the meter, if any.")
-    # Hour twins for widget="float_time" (hours:minutes) and for pivot/graph sums.
-    total_hours = fields.Float(compute="_compute_hours", store=True, string="Total")
-    working_hours = fields.Float(compute="_compute_hours", store=True, string="Working")
-    standby_hours = fields.Float(compute="_compute_hours", store=True, string="Standby")
+    # Hour twins for widget="workshop_duration" (H:MM:SS) and for list/pivot/graph sums. They hold the
+    # shown whole seconds (tools/durations.py), so working + standby adds up to what is shown.
+    total_hours = fields.Float(compute="_compute_hours", store=True, string="Total time")
+    working_hours = fields.Float(compute="_compute_hours", store=True, string="Working time")
+    standby_hours = fields.Float(compute="_compute_hours", store=True, string="Standby time")
 
     event_ids = fields.One2many("workshop.event", "session_id", string="Events")
     first_seq = BigInteger(readonly=True, help="Lowest per-device seq of this session's events received.")
@@ -81,7 +82,7 @@ class WorkshopSession(models.Model):
 
     currency_id = fields.Many2one(related="device_id.currency_id")
     billable_s = fields.Float(string="Billable (s)", readonly=True, help="Time billable under the machine's policy.")
-    billable_hours = fields.Float(compute="_compute_hours", store=True, string="Billable")
+    billable_hours = fields.Float(compute="_compute_hours", store=True, string="Billable time")
     billing_units = fields.Integer(readonly=True, help="Billing units after rounding and minimum.")
     billing_amount = fields.Monetary(readonly=True, help="Units x price per unit of the machine.")
     billing_state = fields.Selection(
@@ -95,10 +96,11 @@ class WorkshopSession(models.Model):
     @api.depends("total_s", "working_s", "standby_s", "billable_s")
     def _compute_hours(self):
         for session in self:
-            session.total_hours = session.total_s / 3600.0
-            session.working_hours = session.working_s / 3600.0
-            session.standby_hours = session.standby_s / 3600.0
-            session.billable_hours = session.billable_s / 3600.0
+            total, working, standby = durations.shown_parts(session.total_s, session.working_s, session.standby_s)
+            session.total_hours = total / 3600.0
+            session.working_hours = working / 3600.0
+            session.standby_hours = standby / 3600.0
+            session.billable_hours = durations.whole_seconds(session.billable_s) / 3600.0
 
     @api.depends("seq_gap_count", "late_event_count", "closed_by_odoo", "changed_after_billing",
                  "has_start_event", "state")

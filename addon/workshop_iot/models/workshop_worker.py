@@ -123,9 +123,10 @@ class WorkshopWorker(models.Model):
     health_status = fields.Selection([("ok", "OK"), ("degraded", "Degraded")], readonly=True)
     broker_connected = fields.Boolean(readonly=True)
     outbox_depth = BigInteger(readonly=True, help="Events waiting in the worker's outbox.")
-    oldest_pending_s = fields.Float(readonly=True, help="Age of the oldest event in the outbox, seconds.")
+    oldest_pending_s = fields.Float(string="Oldest pending event", readonly=True,
+                                    help="Age of the oldest event in the outbox not yet delivered to Odoo.")
     dead_letters = BigInteger(readonly=True, help="Events the worker gave up on.")
-    uptime_s = fields.Float(readonly=True)
+    uptime_s = fields.Float(string="Uptime", readonly=True, help="Time since the worker process started.")
     health_checked_at = fields.Datetime(readonly=True)
     health_error = fields.Text(readonly=True, help="What went wrong and what to do.")
     health_error_detail = fields.Text(readonly=True, help="Technical cause of the health error (also in the server log).")

@@ -21,3 +21,4 @@ from . import test_rpc_registration
 from . import test_rpc_transport
 from . import test_wire_checks
 from . import test_worker_errors
+from . import test_duration_display

@@ -5,7 +5,7 @@
  */
 import { Component, xml } from '@odoo/owl';
 import type { MachineView } from '../model/dashboard-model.ts';
-import { formatDuration, formatPower, formatRelative } from '../model/format.ts';
+import { formatDuration, formatPower, formatRelative, shownParts } from '../model/format.ts';
 import type { DashboardLabels } from '../model/labels.ts';
 import { StateIcon } from './state_icon.ts';
 
@@ -92,11 +92,13 @@ export class MachineTile extends Component<MachineTileProps> {
   }
 
   get todayWorking(): string {
-    return formatDuration(this.props.view.todayWorkingS);
+    const { todayWorkingS, todayStandbyS } = this.props.view;
+    return formatDuration(shownParts(todayWorkingS, todayStandbyS).working);
   }
 
   get todayStandby(): string {
-    return formatDuration(this.props.view.todayStandbyS);
+    const { todayWorkingS, todayStandbyS } = this.props.view;
+    return formatDuration(shownParts(todayWorkingS, todayStandbyS).standby);
   }
 
   get lastSeen(): string {

@@ -4,13 +4,38 @@
  * user's language and the standalone page the browser's.
  */
 
+/**
+ * The project's one rounding rule for shown durations (mirrored by the addon's tools/durations.py):
+ * whole seconds, half a second rounds up; negative or missing time is zero.
+ */
+export function wholeSeconds(seconds: number): number {
+  return Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds + 0.5) : 0;
+}
+
 /** `3725` -> `1:02:05`. Hours are not wrapped at 24 (a forgotten machine shows `26:00:00`). */
 export function formatDuration(seconds: number): string {
-  const total = Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds) : 0;
+  const total = wholeSeconds(seconds);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
   return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/**
+ * Working and standby time as shown, so that the two shown parts add up to the shown sum:
+ * working is rounded, standby is the rounded sum minus the rounded working time.
+ */
+export function shownParts(
+  workingS: number,
+  standbyS: number,
+): { working: number; standby: number } {
+  const working = wholeSeconds(workingS);
+  const sum = wholeSeconds(wholeOrZero(workingS) + wholeOrZero(standbyS));
+  return { working, standby: Math.max(0, sum - working) };
+}
+
+function wholeOrZero(seconds: number): number {
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
 }
 
 const numberFormats = new Map<string, Intl.NumberFormat>();

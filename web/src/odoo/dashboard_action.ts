@@ -15,6 +15,7 @@ import type { MachineView } from '../model/dashboard-model.ts';
 import { toBcp47 } from '../model/format.ts';
 import type { DashboardLabels } from '../model/labels.ts';
 import { type DashboardService, dashboardService } from './dashboard_service.ts';
+import './duration_field.ts';
 import { odooLabels, sessionsOfLabel } from './labels.ts';
 
 export const DASHBOARD_ACTION_TAG = 'workshop_iot.dashboard';

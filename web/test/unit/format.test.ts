@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPower, formatRelative, toBcp47 } from '../../src/model/format.ts';
+import {
+  formatDuration,
+  formatPower,
+  formatRelative,
+  shownParts,
+  toBcp47,
+} from '../../src/model/format.ts';
 
 describe('formatDuration', () => {
   it('formats seconds as h:mm:ss without wrapping at 24 hours', () => {
     expect(formatDuration(0)).toBe('0:00:00');
-    expect(formatDuration(59.9)).toBe('0:00:59');
+    expect(formatDuration(59.4)).toBe('0:00:59');
+    expect(formatDuration(59.5)).toBe('0:01:00');
     expect(formatDuration(3725)).toBe('1:02:05');
     expect(formatDuration(26 * 3600)).toBe('26:00:00');
   });
@@ -12,6 +19,22 @@ describe('formatDuration', () => {
   it('shows zero for negative or non-finite input', () => {
     expect(formatDuration(-5)).toBe('0:00:00');
     expect(formatDuration(Number.NaN)).toBe('0:00:00');
+  });
+});
+
+describe('shownParts', () => {
+  it('shows working and standby in whole seconds that add up to their shown sum', () => {
+    // 53.6 s + 7.4 s = 61 s: rounded separately they would read 0:00:54 + 0:00:07.
+    const parts = shownParts(53.6, 7.4);
+    expect(parts).toEqual({ working: 54, standby: 7 });
+    expect(formatDuration(parts.working + parts.standby)).toBe(formatDuration(53.6 + 7.4));
+    // Both halves round up on their own (1 + 1), the sum does not (1.0 -> 1).
+    expect(shownParts(0.5, 0.5)).toEqual({ working: 1, standby: 0 });
+    expect(shownParts(0.4, 0.4)).toEqual({ working: 0, standby: 1 });
+  });
+
+  it('treats negative or missing parts as zero', () => {
+    expect(shownParts(-3, Number.NaN)).toEqual({ working: 0, standby: 0 });
   });
 });
 
