@@ -75,7 +75,7 @@ class WorkshopDevice(models.Model):
         "spaces are fine; no wildcards (+ #) and no control characters.",
     )
     parser_type = fields.Selection(
-        PARSER_TYPES, required=True, default="shelly_gen2", tracking=True,
+        PARSER_TYPES, string="Meter type", required=True, default="shelly_gen2", tracking=True,
         help="Payload family of the meter; selects the worker's parser.",
     )
     area = fields.Char(tracking=True, help="Location or area, used to group machines on the dashboard.")
@@ -124,11 +124,12 @@ class WorkshopDevice(models.Model):
     )
     billing_rounding = fields.Selection(
         [("up", "Round up"), ("nearest", "Round to nearest"), ("down", "Round down")],
-        default="up", required=True, tracking=True, help="How partial units are rounded.",
+        string="Rounding", default="up", required=True, tracking=True, help="How partial units are rounded.",
     )
     billing_basis = fields.Selection(
         [("working", "Working time"), ("working_standby", "Working + standby time")],
-        default="working", required=True, tracking=True, help="Which time of a session is billable.",
+        string="Billed time", default="working", required=True, tracking=True,
+        help="Which time of a session is billable.",
     )
     billing_min_units = fields.Integer(
         string="Minimum units", default=0, tracking=True,
@@ -147,19 +148,19 @@ class WorkshopDevice(models.Model):
     )
 
     # ------------------------------------------------------------------ live state (worker.status + events)
-    live_state = fields.Selection(LIVE_STATES, default="unknown", required=True, readonly=True,
+    live_state = fields.Selection(LIVE_STATES, string="State", default="unknown", required=True, readonly=True,
                                   help="Live state as last reported by the worker.")
     live_power_w = fields.Float(string="Power (W)", readonly=True, help="Last reported power.")
     live_session_id = fields.Char(string="Live session UUID", readonly=True,
                                   help="Worker session uuid of the running session, if any.")
-    live_session_started_at = fields.Datetime(readonly=True)
-    live_session_working_s = fields.Float(readonly=True, help="Working seconds of the running session.")
-    live_session_standby_s = fields.Float(readonly=True, help="Standby seconds of the running session.")
+    live_session_started_at = fields.Datetime(string="Session started", readonly=True)
+    live_session_working_s = fields.Float(string="Session working time", readonly=True, help="Working seconds of the running session.")
+    live_session_standby_s = fields.Float(string="Session standby time", readonly=True, help="Standby seconds of the running session.")
     live_last_seen_at = fields.Datetime(string="Last seen", readonly=True, help="Last message from the meter.")
-    live_changed_at = fields.Datetime(readonly=True, help="When the live state was last reported.")
+    live_changed_at = fields.Datetime(string="State reported", readonly=True, help="When the live state was last reported.")
 
     session_ids = fields.One2many("workshop.session", "device_id", string="Sessions")
-    session_count = fields.Integer(compute="_compute_session_count")
+    session_count = fields.Integer(string="Number of sessions", compute="_compute_session_count")
 
     # ------------------------------------------------------------------ computes
     def _compute_session_count(self):

@@ -46,10 +46,10 @@ class WorkshopSession(models.Model):
     )
     stop_reason = fields.Selection(
         [("power_off", "Power off"), ("timeout", "Timeout"), ("removed", "Machine removed"),
-         ("shutdown", "Worker shutdown")], readonly=True)
-    started_at = fields.Datetime(required=True, readonly=True, index=True, help="When power first crossed the standby threshold.")
-    ended_at = fields.Datetime(readonly=True, help="When power dropped (the stop debounce is not billed).")
-    last_event_at = fields.Datetime(readonly=True, help="End of the last reported interval.")
+         ("shutdown", "Worker shutdown")], string="Ended by", readonly=True)
+    started_at = fields.Datetime(string="Started", required=True, readonly=True, index=True, help="When power first crossed the standby threshold.")
+    ended_at = fields.Datetime(string="Ended", readonly=True, help="When power dropped (the stop debounce is not billed).")
+    last_event_at = fields.Datetime(string="Last report", readonly=True, help="End of the last reported interval.")
     total_s = fields.Float(string="Total (s)", readonly=True)
     working_s = fields.Float(string="Working (s)", readonly=True)
     standby_s = fields.Float(string="Standby (s)", readonly=True)
@@ -61,35 +61,35 @@ class WorkshopSession(models.Model):
     standby_hours = fields.Float(compute="_compute_hours", store=True, string="Standby time")
 
     event_ids = fields.One2many("workshop.event", "session_id", string="Events")
-    first_seq = BigInteger(readonly=True, help="Lowest per-device seq of this session's events received.")
-    last_seq = BigInteger(readonly=True, help="Highest per-device seq of this session's events received.")
-    applied_seq = BigInteger(readonly=True, help="Seq of the event whose cumulative totals are applied.")
-    event_count = fields.Integer(readonly=True)
-    has_start_event = fields.Boolean(readonly=True)
-    has_stop_event = fields.Boolean(readonly=True)
+    first_seq = BigInteger(string="First sequence", readonly=True, help="Lowest per-device seq of this session's events received.")
+    last_seq = BigInteger(string="Last sequence", readonly=True, help="Highest per-device seq of this session's events received.")
+    applied_seq = BigInteger(string="Applied sequence", readonly=True, help="Seq of the event whose cumulative totals are applied.")
+    event_count = fields.Integer(string="Number of events", readonly=True)
+    has_start_event = fields.Boolean(string="Start received", readonly=True)
+    has_stop_event = fields.Boolean(string="Stop received", readonly=True)
 
     # Data-quality flags: billing reviews flagged sessions before invoicing.
     seq_gap_count = fields.Integer(
         string="Missing events", readonly=True,
         help="Per-device seq numbers missing between the first and last event of the session.")
     late_event_count = fields.Integer(
-        readonly=True, help="Events received long after they occurred (delivered from the worker's outbox).")
+        string="Late events", readonly=True, help="Events received long after they occurred (delivered from the worker's outbox).")
     closed_by_odoo = fields.Boolean(
-        readonly=True, help="Closed by Odoo's stale-session cron because the worker stopped reporting.")
+        string="Closed by Odoo", readonly=True, help="Closed by Odoo's stale-session cron because the worker stopped reporting.")
     changed_after_billing = fields.Boolean(
-        readonly=True, help="Late events changed the times after the session was marked billed.")
-    needs_review = fields.Boolean(compute="_compute_needs_review", store=True, index=True)
+        string="Changed after billing", readonly=True, help="Late events changed the times after the session was marked billed.")
+    needs_review = fields.Boolean(string="To review", compute="_compute_needs_review", store=True, index=True)
 
     currency_id = fields.Many2one(related="device_id.currency_id")
     billable_s = fields.Float(string="Billable (s)", readonly=True, help="Time billable under the machine's policy.")
     billable_hours = fields.Float(compute="_compute_hours", store=True, string="Billable time")
-    billing_units = fields.Integer(readonly=True, help="Billing units after rounding and minimum.")
-    billing_amount = fields.Monetary(readonly=True, help="Units x price per unit of the machine.")
+    billing_units = fields.Integer(string="Units", readonly=True, help="Billing units after rounding and minimum.")
+    billing_amount = fields.Monetary(string="Amount", readonly=True, help="Units x price per unit of the machine.")
     billing_state = fields.Selection(
         [("pending", "Running"), ("to_bill", "To bill"), ("billed", "Billed")],
-        default="pending", required=True, readonly=True, index=True,
+        string="Billing", default="pending", required=True, readonly=True, index=True,
         help="Billed sessions keep their figures when the machine's billing policy changes.")
-    billed_at = fields.Datetime(readonly=True)
+    billed_at = fields.Datetime(string="Billed on", readonly=True)
     billed_by_id = fields.Many2one("res.users", string="Billed by", readonly=True)
 
     # ------------------------------------------------------------------ computes

@@ -61,7 +61,7 @@ class WorkshopWorker(models.Model):
         help="Bearer token Odoo sends to the worker (worker settings http.token). Write-only in the UI.",
     )
     token_set = fields.Boolean(
-        compute="_compute_token_set", compute_sudo=True, help="A worker token is stored."
+        string="Token stored", compute="_compute_token_set", compute_sudo=True, help="A worker token is stored."
     )
     new_token = fields.Char(
         string="Set token",
@@ -81,10 +81,10 @@ class WorkshopWorker(models.Model):
         help="User whose API key the worker uses. Only this user may report for this worker uid.",
     )
     close_sessions_on_shutdown = fields.Boolean(
-        help="On SIGTERM the worker closes open sessions with reason 'shutdown' instead of resuming them.",
+        string="End sessions when stopped", help="On SIGTERM the worker closes open sessions with reason 'shutdown' instead of resuming them.",
     )
     device_ids = fields.One2many("workshop.device", "worker_id", string="Devices")
-    device_count = fields.Integer(compute="_compute_device_count")
+    device_count = fields.Integer(string="Machines", compute="_compute_device_count")
 
     status = fields.Selection(
         [("online", "Online"), ("offline", "Offline"), ("unknown", "Unknown")],
@@ -93,43 +93,47 @@ class WorkshopWorker(models.Model):
         readonly=True,
         help="Online while the worker reports or answers health checks.",
     )
-    last_seen_at = fields.Datetime(readonly=True, help="Last hello, status report, event batch or health answer.")
-    last_hello_at = fields.Datetime(readonly=True)
-    started_at = fields.Datetime(readonly=True, help="Start time of the worker process (from worker.hello).")
-    software_version = fields.Char(readonly=True)
+    last_seen_at = fields.Datetime(string="Last seen", readonly=True, help="Last hello, status report, event batch or health answer.")
+    last_hello_at = fields.Datetime(string="Last hello", readonly=True)
+    started_at = fields.Datetime(string="Process started", readonly=True, help="Start time of the worker process (from worker.hello).")
+    software_version = fields.Char(string="Worker version", readonly=True)
     hostname = fields.Char(readonly=True)
 
     # int8: versions and counters up to 2^53 - 1 are valid on the wire (worker.hello/status).
     config_version = BigInteger(
-        default=1, readonly=True, copy=False,
+        string="Config version", default=1, readonly=True, copy=False,
         help="Version of the config Odoo holds for this worker; bumped on every relevant change.",
     )
     applied_config_version = BigInteger(
-        readonly=True, copy=False, help="Config version the worker last reported as applied."
+        string="Applied version", readonly=True, copy=False, help="Config version the worker last reported as applied."
     )
-    config_in_sync = fields.Boolean(compute="_compute_config_in_sync")
+    config_in_sync = fields.Boolean(string="Config applied", compute="_compute_config_in_sync")
     push_state = fields.Selection(
         [("none", "Nothing to push"), ("pending", "Pending"), ("ok", "Pushed"),
          ("retry", "Retrying"), ("failed", "Failed")],
-        default="none", required=True, readonly=True, copy=False,
+        string="Config push", default="none", required=True, readonly=True, copy=False,
         help="Outcome of the last config push. 'Retrying' pushes are retried by a cron with backoff.",
     )
-    push_attempts = fields.Integer(readonly=True, copy=False, help="Failed attempts since the last success.")
-    push_next_at = fields.Datetime(readonly=True, copy=False, help="When the cron retries the push.")
-    push_last_at = fields.Datetime(readonly=True, copy=False)
-    push_error = fields.Text(readonly=True, copy=False, help="What went wrong and what to do.")
-    push_error_detail = fields.Text(readonly=True, copy=False, help="Technical cause of the push error (also in the server log).")
+    push_attempts = fields.Integer(string="Failed pushes", readonly=True, copy=False, help="Failed attempts since the last success.")
+    push_next_at = fields.Datetime(string="Next push", readonly=True, copy=False, help="When the cron retries the push.")
+    push_last_at = fields.Datetime(string="Last push", readonly=True, copy=False)
+    push_error = fields.Text(string="Push problem", readonly=True, copy=False, help="What went wrong and what to do.")
+    push_error_detail = fields.Text(
+        string="Push problem (technical)", readonly=True, copy=False,
+        help="Technical cause of the push problem (also in the server log).")
 
-    health_status = fields.Selection([("ok", "OK"), ("degraded", "Degraded")], readonly=True)
-    broker_connected = fields.Boolean(readonly=True)
-    outbox_depth = BigInteger(readonly=True, help="Events waiting in the worker's outbox.")
+    health_status = fields.Selection([("ok", "OK"), ("degraded", "Degraded")], string="Health", readonly=True)
+    broker_connected = fields.Boolean(string="Broker connected", readonly=True)
+    outbox_depth = BigInteger(string="Outbox", readonly=True, help="Events waiting in the worker's outbox.")
     oldest_pending_s = fields.Float(string="Oldest pending event", readonly=True,
                                     help="Age of the oldest event in the outbox not yet delivered to Odoo.")
-    dead_letters = BigInteger(readonly=True, help="Events the worker gave up on.")
+    dead_letters = BigInteger(string="Dead letters", readonly=True, help="Events the worker gave up on.")
     uptime_s = fields.Float(string="Uptime", readonly=True, help="Time since the worker process started.")
-    health_checked_at = fields.Datetime(readonly=True)
-    health_error = fields.Text(readonly=True, help="What went wrong and what to do.")
-    health_error_detail = fields.Text(readonly=True, help="Technical cause of the health error (also in the server log).")
+    health_checked_at = fields.Datetime(string="Last health check", readonly=True)
+    health_error = fields.Text(string="Health problem", readonly=True, help="What went wrong and what to do.")
+    health_error_detail = fields.Text(
+        string="Health problem (technical)", readonly=True,
+        help="Technical cause of the health problem (also in the server log).")
 
     # ------------------------------------------------------------------ computes
     def _compute_token_set(self):
@@ -145,6 +149,9 @@ class WorkshopWorker(models.Model):
             if len(worker.new_token) < 24:
                 raise ValidationError(_("A worker token has at least 24 characters."))
             worker.token = worker.new_token
+        # The written value would stay in the cache and go back to the form, which would then show
+        # a masked token in "Set token" right after saving: forget it.
+        self.invalidate_recordset(["new_token"])
 
     @api.depends("device_ids")
     def _compute_device_count(self):

@@ -15,6 +15,9 @@ from . import test_rpc_http
 from . import test_session_processing
 from . import test_worker_row_concurrency
 from . import test_worker_secret_tour
+from . import test_views_debug
+from . import test_field_labels
+from . import test_worker_form
 from . import test_rpc_event_window
 from . import test_rpc_isolation
 from . import test_rpc_registration
