@@ -2,6 +2,7 @@ from . import ir_http
 from . import res_users_apikeys
 from . import workshop_broker
 from . import workshop_worker
+from . import workshop_worker_health
 from . import workshop_worker_rpc
 from . import workshop_worker_secrets
 from . import workshop_worker_secret

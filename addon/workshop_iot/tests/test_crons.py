@@ -6,7 +6,8 @@ from odoo.tests import tagged
 from ..schema import generated
 from .common import WorkshopIotCase, mock_worker, unreachable
 
-WORKER_LOGGER = "odoo.addons.workshop_iot.models.workshop_worker"
+# The worker models log from workshop_worker.py (push) and workshop_worker_health.py (health).
+WORKER_LOGGER = "odoo.addons.workshop_iot.models"
 
 HEALTH = {
     "status": "degraded", "software_version": "0.2.0", "worker_uid": "wk-test", "uptime_s": 42.0,

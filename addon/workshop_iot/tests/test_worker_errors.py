@@ -10,7 +10,8 @@ from odoo.tests import tagged
 
 from .common import FakeResponse, WorkshopIotCase, mock_worker
 
-WORKER_LOGGER = "odoo.addons.workshop_iot.models.workshop_worker"
+# The worker models log from workshop_worker.py (push) and workshop_worker_health.py (health).
+WORKER_LOGGER = "odoo.addons.workshop_iot.models"
 RAW_REFUSED = (
     "HTTPConnectionPool(host='worker.test', port=8787): Max retries exceeded with url: /rpc (Caused by "
     "NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7faa12345678>: Failed to establish a "
