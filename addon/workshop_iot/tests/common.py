@@ -1,4 +1,5 @@
 import contextlib
+import json
 import threading
 import uuid
 from datetime import timedelta
@@ -148,6 +149,40 @@ def fold_pending(env):
         if not folded:
             return total
         total += folded
+
+
+# The browser half of our ``browser_js`` tests: an async script with ``settle()`` and a polling
+# ``waitFor(check, what)``, ending in Odoo's success line, or a console.error naming the test (which
+# fails it). ``@BODY@`` is the test's statements, ``@LABEL@`` its name; see ``browser_script``.
+_BROWSER_SCRIPT = """
+(async () => {
+@CONSTS@    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+    async function waitFor(check, what, timeoutMs = 20000) {
+        const until = Date.now() + timeoutMs;
+        while (Date.now() < until) {
+            const value = check();
+            if (value) return value;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`timeout waiting for ${what}`);
+    }
+    try {
+@BODY@
+        console.log("test successful");
+    } catch (err) {
+        console.error(`workshop_iot @LABEL@ test: ${err.message}`);
+    }
+})();
+"""
+
+
+def browser_script(label, body, **consts):
+    """The script for ``HttpCase.browser_js``: ``body`` (JS statements, indented for the try block)
+    runs with each of ``consts`` as a JSON ``const`` and the helpers of ``_BROWSER_SCRIPT``.
+    Decouples each browser test from the polling and reporting boilerplate."""
+    lines = "".join("    const %s = %s;\n" % (name, json.dumps(value)) for name, value in consts.items())
+    return (_BROWSER_SCRIPT.replace("@CONSTS@", lines).replace("@LABEL@", label)
+            .replace("@BODY@", body.strip("\n")))
 
 
 def race_after_commit(testcase, first_cr, call):

@@ -11,23 +11,13 @@ import json
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from .common import browser_script
+
 BUS_TYPE = "workshop_iot/device_state"
 
-BROWSER_CODE = """
-(async () => {
-    const KEY = %(key)s;
-    const STATUS = %(status)s;
-    const tile = (id) => document.querySelector(`.o_workshop_iot_tile[data-device-id="${id}"]`);
-    async function waitFor(check, what, timeoutMs = 20000) {
-        const until = Date.now() + timeoutMs;
-        while (Date.now() < until) {
-            const value = check();
-            if (value) return value;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        throw new Error(`timeout waiting for ${what}`);
-    }
-    try {
+# The dashboard walk-through (constants KEY and STATUS come from the test).
+BROWSER_BODY = """
+        const tile = (id) => document.querySelector(`.o_workshop_iot_tile[data-device-id="${id}"]`);
         window.__workshopIotNoReload = true;
         await waitFor(() => tile("dash-laser") && tile("dash-lathe"), "both tiles");
         if (!tile("dash-laser").textContent.includes("Laser")) throw new Error("name missing");
@@ -57,11 +47,6 @@ BROWSER_CODE = """
         await waitFor(() => document.querySelector(".o_list_renderer"), "sessions list");
         const crumbs = document.querySelector(".o_breadcrumb").textContent;
         if (!crumbs.includes("Laser")) throw new Error(`breadcrumb: ${crumbs}`);
-        console.log("test successful");
-    } catch (err) {
-        console.error(`workshop_iot dashboard test: ${err.message}`);
-    }
-})();
 """
 
 
@@ -108,7 +93,7 @@ class TestDashboardTour(HttpCase):
         }
 
     def test_dashboard_loads_recovers_after_reconnect_and_opens_sessions(self):
-        code = BROWSER_CODE % {"key": json.dumps(self.api_key), "status": json.dumps(self._status_params())}
+        code = browser_script("dashboard", BROWSER_BODY, KEY=self.api_key, STATUS=self._status_params())
         self.browser_js("/odoo/action-workshop_iot.dashboard_action", code, login="wiot-dash-staff", timeout=120)
 
         # The ingest also queued the live notification for the workshop user group's channel.

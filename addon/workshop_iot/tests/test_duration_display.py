@@ -2,36 +2,19 @@
 the dashboard's own formatter), with shown working + standby adding up to the shown sum, and the
 worker's uptime and oldest pending event as durations instead of raw seconds."""
 
-import json
-
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..tools import durations
+from .common import browser_script
 
-BROWSER_CODE = """
-(async () => {
-    const EXPECT = %(expect)s;
-    async function waitFor(check, what, timeoutMs = 20000) {
-        const until = Date.now() + timeoutMs;
-        while (Date.now() < until) {
-            const value = check();
-            if (value) return value;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        throw new Error(`timeout waiting for ${what}`);
-    }
-    const text = (sel) => (document.querySelector(sel)?.textContent ?? "").trim();
-    try {
+# Each field of EXPECT (from the test) shows its expected text on the open form.
+BROWSER_BODY = """
+        const text = (sel) => (document.querySelector(sel)?.textContent ?? "").trim();
         for (const [name, wanted] of Object.entries(EXPECT)) {
             const sel = `.o_form_view .o_field_widget[name="${name}"]`;
             await waitFor(() => document.querySelector(sel), `field ${name}`);
             if (text(sel) !== wanted) throw new Error(`${name} shows "${text(sel)}", expected "${wanted}"`);
         }
-        console.log("test successful");
-    } catch (err) {
-        console.error(`workshop_iot duration test: ${err.message}`);
-    }
-})();
 """
 
 
@@ -75,12 +58,12 @@ class TestDurationDisplay(HttpCase):
 
     def test_session_form_shows_seconds_that_add_up(self):
         expect = {"total_hours": "0:01:01", "working_hours": "0:00:54", "standby_hours": "0:00:07"}
-        code = BROWSER_CODE % {"expect": json.dumps(expect)}
+        code = browser_script("duration", BROWSER_BODY, EXPECT=expect)
         self.browser_js(f"/odoo/action-workshop_iot.workshop_session_action/{self.usage.id}", code,
                         login="wiot-dur-manager", timeout=120)
 
     def test_worker_form_shows_uptime_as_a_duration(self):
         expect = {"uptime_s": "0:07:41", "oldest_pending_s": "0:00:00"}
-        code = BROWSER_CODE % {"expect": json.dumps(expect)}
+        code = browser_script("duration", BROWSER_BODY, EXPECT=expect)
         self.browser_js(f"/odoo/action-workshop_iot.workshop_worker_action/{self.worker.id}", code,
                         login="wiot-dur-manager", timeout=120)

@@ -5,50 +5,37 @@ The actions are found from the module's own records, so a new action is covered 
 here. Odoo's test browser fails the test on any console error; the script also fails on an error
 dialog ("Oops!") that did not reach the console."""
 
-import json
 import uuid
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import EventFactory, fold_pending
+from .common import EventFactory, browser_script, fold_pending
 
-BROWSER_CODE = """
-(async () => {
-    const STEPS = %(steps)s;
-    const action = odoo.__WOWL_DEBUG__.root.env.services.action;
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
-    async function waitFor(selector, what, timeoutMs = 20000) {
-        const until = Date.now() + timeoutMs;
-        while (Date.now() < until) {
+# Every list and a form of each STEPS entry (from the test) opens with no error dialog.
+BROWSER_BODY = """
+        const action = odoo.__WOWL_DEBUG__.root.env.services.action;
+        // Fails at once on an error dialog instead of waiting for the timeout.
+        const waitForSelector = (selector, what) => waitFor(() => {
             const dialog = document.querySelector(".o_error_dialog");
             if (dialog) throw new Error(`${what}: error dialog: ${dialog.textContent.slice(0, 300)}`);
-            if (document.querySelector(selector)) return;
-            await settle();
-        }
-        throw new Error(`${what}: timeout waiting for ${selector}`);
-    }
-    try {
+            return document.querySelector(selector);
+        }, `${what} (${selector})`);
         for (const step of STEPS) {
             console.info(`workshop_iot views test: ${step.xmlid}`);
             await action.doAction(step.action, { clearBreadcrumbs: true });
-            await waitFor(".o_list_view .o_data_row", `list of ${step.xmlid}`);
+            await waitForSelector(".o_list_view .o_data_row", `list of ${step.xmlid}`);
             console.info(`workshop_iot views test: form of ${step.model} ${step.res_id}`);
             await action.doAction({
                 type: "ir.actions.act_window", res_model: step.model, res_id: step.res_id,
                 views: [[false, "form"]],
             });
-            await waitFor(".o_form_view .o_form_sheet_bg, .o_form_view .o_form_renderer", `form of ${step.model}`);
+            await waitForSelector(".o_form_view .o_form_sheet_bg, .o_form_view .o_form_renderer", `form of ${step.model}`);
             // Lazy parts of the form (code editor, chatter) load after the first render.
             for (let i = 0; i < 10; i++) await settle();
-            await waitFor(".o_form_view", `form of ${step.model} after load`);
+            await waitForSelector(".o_form_view", `form of ${step.model} after load`);
         }
-        console.log("test successful");
-    } catch (err) {
-        console.error(`workshop_iot views test: ${err.message}`);
-    }
-})();
 """
 
 
@@ -91,7 +78,7 @@ class TestViewsDebug(HttpCase):
         models = {step["model"] for step in steps}
         self.assertLessEqual({"workshop.broker", "workshop.worker", "workshop.device", "workshop.session",
                               "workshop.event"}, models)
-        code = BROWSER_CODE % {"steps": json.dumps(steps)}
+        code = browser_script("views", BROWSER_BODY, STEPS=steps)
         # Start on a list (not the home app, whose loading would supersede the script's first action).
         self.browser_js("/odoo/action-workshop_iot.workshop_broker_action?debug=1", code,
                         ready="!!document.querySelector('.o_list_view .o_data_row')", login="admin", timeout=180)
