@@ -1,10 +1,4 @@
-/**
- * MqttConnection + Ingest against Debian's mosquitto, started by the test as a child process on its
- * own free port: plain, password file, TLS (CA generated with openssl at test time), broker restart,
- * late broker, broker switch, dynamic (un)subscribe.
- */
-import type { MqttClient } from 'mqtt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { device } from './helpers/devices.ts';
 import {
   freePort,
@@ -13,7 +7,7 @@ import {
   requireBinaries,
   type TlsFiles,
 } from './helpers/mosquitto.ts';
-import { FAST_RECONNECT, isReading, publisher, workerSide } from './helpers/worker.ts';
+import { FAST_RECONNECT, isReading, perTest } from './helpers/worker.ts';
 
 const SAW = device('saw', 'tasmota', 'tasmota_saw');
 const DRILL = device('drill', 'shelly_gen1', 'shellyplug-s-drill');
@@ -21,7 +15,7 @@ const sensor = (power: number) =>
   JSON.stringify({ Time: '2024-01-01T00:00:00', ENERGY: { Power: power, Total: 1.5 } });
 
 describe('MqttConnection (mosquitto child process)', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
+  const { cleanup, meter, side } = perTest();
   let tls: TlsFiles;
   let tlsDir: Mosquitto;
 
@@ -31,24 +25,11 @@ describe('MqttConnection (mosquitto child process)', () => {
     tls = makeTlsFiles(tlsDir.dir);
   });
   afterAll(() => tlsDir.dispose());
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
 
   async function mosquitto(options: ConstructorParameters<typeof Mosquitto>[0] = {}) {
     const m = new Mosquitto(options);
     cleanup.push(() => m.dispose());
     return m.start();
-  }
-  async function meter(url: string, options = {}): Promise<MqttClient> {
-    const client = await publisher(url, options);
-    cleanup.push(() => client.endAsync(true));
-    return client;
-  }
-  function side(...args: Parameters<typeof workerSide>) {
-    const s = workerSide(...args);
-    cleanup.push(() => s.connection.stop());
-    return s;
   }
 
   it('receives device messages through the client and ingest', async () => {

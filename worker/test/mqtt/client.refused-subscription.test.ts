@@ -8,21 +8,17 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
-import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../src/mqtt/client.ts';
 import { device } from './helpers/devices.ts';
 import { captureLog } from './helpers/log.ts';
-import { isReading, publisher, workerSide } from './helpers/worker.ts';
+import { isReading, perTest } from './helpers/worker.ts';
 
 const SYSTEM_MOSQUITTO = 'mqtt://127.0.0.1:1883';
 const GENERIC = { field_path: 'power', unit: 'W' } as const;
 
 describe('MqttConnection with a refused subscription', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
+  const { cleanup, meter, side } = perTest();
 
   /** Unique topics per test: the system broker is shared with other test runs. */
   function devices() {
@@ -33,16 +29,6 @@ describe('MqttConnection with a refused subscription', () => {
       goodB: device('good-b', 'generic_json', `${base}/good b with spaces`, GENERIC),
       bad: device('bad', 'generic_json', `${base}/bad\u0001topic`, GENERIC),
     };
-  }
-  async function meter(url: string): Promise<MqttClient> {
-    const client = await publisher(url);
-    cleanup.push(() => client.endAsync(true));
-    return client;
-  }
-  function side(...args: Parameters<typeof workerSide>) {
-    const s = workerSide(...args);
-    cleanup.push(() => s.connection.stop());
-    return s;
   }
   const failedFilters = (events: ConnectionEvent[]) =>
     events.flatMap((e) => (e.type === 'subscription_failed' ? [e.filter] : []));

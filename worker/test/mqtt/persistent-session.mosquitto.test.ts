@@ -6,8 +6,7 @@
  * session left `working` ends as soon as the meter says 0 W (not after the silence timeout).
  */
 import type { WorkshopEvent } from '@workshop-iot/shared';
-import type { MqttClient } from 'mqtt';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PERSISTENT_SESSION_SETTINGS } from '../../../scripts/dev/mosquitto.ts';
 import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 import { brokerEventsTo } from '../../src/mqtt/broker-events.ts';
@@ -17,7 +16,7 @@ import { BASE_MS, silentLog, TestClock } from '../devices/harness.ts';
 import { device } from './helpers/devices.ts';
 import { Mosquitto, requireBinaries } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
-import { FAST_RECONNECT, publisher, workerSide } from './helpers/worker.ts';
+import { FAST_RECONNECT, perTest } from './helpers/worker.ts';
 
 /** The dev stack's settings (the same as deploy/mosquitto/mosquitto.conf, which check-config.sh checks). */
 const QUEUE_SETTINGS = [...PERSISTENT_SESSION_SETTINGS];
@@ -31,30 +30,21 @@ const notify = (ts: number, apower: number) =>
   JSON.stringify({ method: 'NotifyStatus', params: { ts, 'switch:0': { id: 0, apower } } });
 
 describe('persistent MQTT session (mosquitto child process)', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
+  const { cleanup, meter, side } = perTest();
   beforeAll(() => requireBinaries());
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
 
   async function broker(): Promise<Mosquitto> {
     const m = new Mosquitto({ extra: QUEUE_SETTINGS });
     cleanup.push(() => m.dispose());
     return m.start();
   }
-  async function meter(url: string): Promise<MqttClient> {
-    const client = await publisher(url);
-    cleanup.push(() => client.endAsync(true));
-    return client;
-  }
   /** The worker's MQTT side with the fixed client id; returns once its subscriptions are answered. */
   async function worker(url: string, devices = [PLUG, DRILL]) {
-    const side = workerSide({ url, ...FAST_RECONNECT }, devices, undefined, {
+    const ws = side({ url, ...FAST_RECONNECT }, devices, undefined, {
       defaultClientId: CLIENT_ID,
     });
-    cleanup.push(() => side.connection.stop());
-    side.connection.start();
-    return side;
+    ws.connection.start();
+    return ws;
   }
 
   it('delivers what meters published while the worker was away, in order, with their own time', async () => {

@@ -5,6 +5,7 @@
 import type { DeviceConfig } from '@workshop-iot/shared';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { afterEach } from 'vitest';
 import type { DeviceInput } from '../../../src/devices/types.ts';
 import {
   type ConnectionEvent,
@@ -70,3 +71,28 @@ export const isReading =
     d.deviceId === deviceId &&
     d.input.kind === 'reading' &&
     (power_w === undefined || d.input.power_w === power_w);
+
+/**
+ * What a describe block opens per test, closed after each test, newest first: meters (`meter`),
+ * worker sides (`side`) and anything else pushed on `cleanup` (a broker process, a connection).
+ * Call it once at the top of a describe block: it registers the afterEach.
+ */
+export function perTest() {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  return {
+    cleanup,
+    async meter(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+      const client = await publisher(url, options);
+      cleanup.push(() => client.endAsync(true));
+      return client;
+    },
+    side(...args: Parameters<typeof workerSide>): WorkerSide {
+      const s = workerSide(...args);
+      cleanup.push(() => s.connection.stop());
+      return s;
+    },
+  };
+}
