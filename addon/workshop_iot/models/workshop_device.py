@@ -35,6 +35,7 @@ LIVE_STATES = [
 CONFIG_FIELDS = {
     "name", "device_id", "topic", "parser_type", "area", "worker_id", "active",
     "generic_field_path", "generic_unit", "generic_energy_path", "generic_energy_unit", "negative_noise_w",
+    "channel", "phase", "tasmota_full_topic",
     "standby_threshold_w", "working_threshold_w", "start_debounce_s", "stop_debounce_s",
     "message_timeout_s", "heartbeat_interval_s",
 }
@@ -89,6 +90,23 @@ class WorkshopDevice(models.Model):
     generic_unit = fields.Selection([("W", "W"), ("kW", "kW")], string="Power unit", default="W")
     generic_energy_path = fields.Char(string="Energy field path", help="Generic JSON: optional path to energy.")
     generic_energy_unit = fields.Selection([("Wh", "Wh"), ("kWh", "kWh")], string="Energy unit")
+    channel = fields.Integer(
+        string="Channel", default=0, tracking=True,
+        help="Channel of a multi-channel meter (0-15), numbered from 0 as the device numbers it: Shelly "
+        "switch:N / pm1:N / em1:N (Pro 4PM: 0-3), Gen1 relay N / emeter N, Tasmota Power[N].",
+    )
+    phase = fields.Selection(
+        [("total", "All phases (three-phase machine)"), ("a", "Phase A / L1"), ("b", "Phase B / L2"),
+         ("c", "Phase C / L3")],
+        string="Phase", default="total", required=True, tracking=True,
+        help="Three-phase meters (Shelly Pro 3EM, Gen1 3EM): the sum of all phases for a three-phase "
+        "machine, or the one phase a single-phase machine is wired to.",
+    )
+    tasmota_full_topic = fields.Char(
+        string="Tasmota FullTopic", default="%prefix%/%topic%/", tracking=True,
+        help="Tasmota: the FullTopic template if it was changed on the device (Configuration > MQTT); "
+        "must contain %prefix% and %topic%.",
+    )
     negative_noise_w = fields.Float(
         string="Negative noise band (W)", default=1.0, tracking=True,
         help="Meters read a little below zero when idle. A reading between -band and 0 W counts as 0 W; "
@@ -273,6 +291,12 @@ class WorkshopDevice(models.Model):
         }
         if self.area:
             conf["area"] = self.area[:128]
+        if self.channel:
+            conf["channel"] = self.channel
+        if self.phase and self.phase != "total":
+            conf["phase"] = self.phase
+        if self.parser_type == "tasmota" and self.tasmota_full_topic and self.tasmota_full_topic != "%prefix%/%topic%/":
+            conf["tasmota_full_topic"] = self.tasmota_full_topic
         if self.parser_type == "generic_json":
             generic = {"field_path": self.generic_field_path, "unit": self.generic_unit or "W"}
             if self.generic_energy_path:

@@ -84,6 +84,28 @@ export const DeviceConfig = Type.Object(
     topic: DeviceTopic,
     area: Type.Optional(Type.String({ maxLength: 128 })),
     generic: Type.Optional(GenericJsonSettings),
+    channel: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 15,
+        description:
+          'Channel of a multi-channel meter, 0-based as the device numbers it (Shelly switch:N / pm1:N / em1:N / relay N / emeter N, Tasmota Power array index); default 0',
+      }),
+    ),
+    phase: Type.Optional(
+      Type.Union([Type.Literal('total'), Type.Literal('a'), Type.Literal('b'), Type.Literal('c')], {
+        description:
+          "Three-phase meters (Shelly Pro 3EM em:N, Gen1 3EM): 'total' (default) = the sum of the phases, for a three-phase machine; 'a' / 'b' / 'c' = one phase, for a single-phase machine on it",
+      }),
+    ),
+    tasmota_full_topic: Type.Optional(
+      Type.String({
+        pattern: `^[^#+\\u0000-\\u001F\\u007F-\\u009F]*(?:%prefix%[^#+\\u0000-\\u001F\\u007F-\\u009F]*%topic%|%topic%[^#+\\u0000-\\u001F\\u007F-\\u009F]*%prefix%)[^#+\\u0000-\\u001F\\u007F-\\u009F]*$`,
+        maxLength: 256,
+        description:
+          "Tasmota FullTopic template when changed on the device (default '%prefix%/%topic%/'); must contain %prefix% and %topic%",
+      }),
+    ),
     negative_noise_w: Type.Optional(
       Type.Number({
         minimum: 0,
