@@ -5,6 +5,7 @@
  */
 import type { WorkerSettings } from '@workshop-iot/shared';
 import type { Locator, Page } from 'playwright-core';
+import { waitFor } from '../dev/util.ts';
 
 const TIMEOUT_MS = 30_000;
 
@@ -89,7 +90,7 @@ export class OdooUi {
     await this.fill('url', w.url, modal);
     await this.many2one('broker_id', w.broker, modal);
     await modal.locator('button[name=action_create_worker]').click();
-    const text = await modal.locator('.o_field_widget[name=settings_json]').innerText();
+    const text = (await modal.locator('.o_field_widget[name=settings_json]').textContent()) ?? '';
     return JSON.parse(text) as WorkerSettings;
   }
 
@@ -152,14 +153,17 @@ export class OdooUi {
     const row = this.page.locator('.o_list_view .o_data_row', { hasText: machine }).filter({
       hasNot: this.page.locator('td[name=state] :text("Running")'),
     });
-    const deadline = Date.now() + timeoutMs;
-    while (!(await row.count())) {
-      if (Date.now() > deadline) throw new Error(`no closed session of ${machine} listed`);
-      // The list is not live: reload it the way a user does (the search panel's refresh).
-      await this.page.waitForTimeout(1000);
-      await this.openMenu('workshop_iot.workshop_session_menu');
-    }
-    const cell = (name: string) => row.first().locator(`td[name=${name}]`).innerText();
+    // The list is not live: a user opens it again until the session is there.
+    await waitFor(
+      async () =>
+        (await row.count()) > 0 ||
+        (await this.openMenu('workshop_iot.workshop_session_menu').then(() => false)),
+      `a closed session of ${machine} in the Sessions list`,
+      timeoutMs,
+      1000,
+    );
+    const cell = async (name: string) =>
+      (await row.first().locator(`td[name=${name}]`).textContent()) ?? '';
     return {
       machine,
       durations: {
