@@ -44,18 +44,19 @@ export class OdooUi {
     await this.page.waitForSelector('.o_main_navbar');
   }
 
-  /** Settings > Workshop: the workshop's time zone. */
+  /** Settings > Workshop IoT: the workshop's time zone; Save reloads the web client. */
   async workshopSettings(values: { timezone: string }): Promise<void> {
     await this.openApp('base.menu_administration');
-    const block = this.page.locator('.app_settings_block[data-key=workshop_iot], #workshop_iot');
-    await this.page.locator('.settings_tab .tab[data-key=workshop_iot]').click();
-    await block.first().waitFor();
-    await this.selectOption(this.field('workshop_timezone'), values.timezone);
-    await this.page
-      .locator('.o_control_panel button[name=execute], .o_form_button_save')
-      .first()
-      .click();
-    await this.page.waitForSelector('.o_form_view:not(.o_form_dirty)');
+    await this.page.click('.settings_tab .tab[data-key=workshop_iot]');
+    const tz = this.field('workshop_timezone');
+    await this.selectOption(tz, values.timezone);
+    const reloaded = this.page.waitForEvent('load');
+    await this.page.click('.o_control_panel .o_form_button_save');
+    await reloaded;
+    await this.page.waitForSelector('.settings_tab .tab[data-key=workshop_iot]');
+    const saved = await this.field('workshop_timezone').locator('select').inputValue();
+    if (saved !== `"${values.timezone}"` && saved !== values.timezone)
+      throw new Error(`the workshop timezone reads ${saved} after saving`);
   }
 
   async createBroker(b: { name: string; url: string; username: string; password: string }) {
@@ -71,8 +72,8 @@ export class OdooUi {
   }
 
   /**
-   * Workers > Connect a worker: name, uid, URL, broker -> the dialog shows the token, the API key
-   * and the worker settings file with them filled in. Returns that file, parsed.
+   * Workers > Connect a worker: name, uid, URL, broker -> step 2 shows the token, the API key and
+   * the worker settings file with them filled in. Returns that file, parsed.
    */
   async connectWorkerStart(w: {
     name: string;
@@ -81,26 +82,36 @@ export class OdooUi {
     broker: string;
   }): Promise<WorkerSettings> {
     await this.openMenu('workshop_iot.workshop_worker_menu');
-    await this.page.click(
-      'button[name=action_connect_worker], .o_view_nocontent button:has-text("Connect a worker")',
-    );
-    const modal = this.page.locator('.modal');
+    await this.page.click('.o_control_panel button:has-text("Connect a worker")');
+    const modal = this.page.locator('.modal .o_wiot_connect_step1');
     await this.fill('name', w.name, modal);
     await this.fill('worker_uid', w.uid, modal);
     await this.fill('url', w.url, modal);
     await this.many2one('broker_id', w.broker, modal);
-    await modal.locator('button[name=action_create_worker]').click();
-    const text = (await modal.locator('.o_field_widget[name=settings_json]').textContent()) ?? '';
+    await this.page.click('.modal button[name=action_create_worker]');
+    const file = this.page.locator(
+      '.modal .o_wiot_connect_step2 .o_field_widget[name=settings_file] pre',
+    );
+    const text = (await file.textContent()) ?? '';
     return JSON.parse(text) as WorkerSettings;
   }
 
+  /** Step 3: "Waiting for the worker…" turns green on its first hello, without a reload. */
   async connectWorkerWaitOnline(): Promise<void> {
-    await this.page.waitForSelector('.modal .o_workshop_iot_connect_online', { timeout: 60_000 });
+    await this.page.click('.modal button[name=action_wait]');
+    await this.page.waitForSelector('.modal .o_wiot_worker_waiting');
   }
 
+  async connectWorkerOnline(timeoutMs: number): Promise<void> {
+    await this.page.waitForSelector('.modal .o_wiot_worker_connected', { timeout: timeoutMs });
+  }
+
+  /** "Open the worker": its form says Online. */
   async connectWorkerFinish(): Promise<void> {
-    await this.page.locator('.modal button:has-text("Done")').click();
-    await this.page.waitForSelector('body:not(:has(.modal))');
+    await this.page.click('.modal button[name=action_open_worker]');
+    await this.page.waitForSelector(
+      'body:not(:has(.modal)) .o_form_view .o_field_widget[name=status]:has-text("Online")',
+    );
   }
 
   /** Machines > New (Shelly Gen2); returns the topic the form derived from the device id. */

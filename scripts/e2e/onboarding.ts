@@ -181,8 +181,10 @@ async function main(): Promise<number> {
         logFile: logs.worker,
         url: `http://127.0.0.1:${workerPort}`,
       });
-      await worker.start();
       await ui!.connectWorkerWaitOnline();
+      await shot(ui!.page, 'connect_worker_waiting');
+      await worker.start();
+      await ui!.connectWorkerOnline(60_000);
       await shot(ui!.page, 'connect_worker_online');
       await ui!.connectWorkerFinish();
       const control = new WorkerControl(`http://127.0.0.1:${workerPort}`, s.http!.token!);
