@@ -51,8 +51,11 @@ import {
 import { unixSecondsMs, withDeviceTime } from './time.ts';
 import type { ParseResult, Parser, PollRequest } from './types.ts';
 
-/** Component kinds that carry a meter, in the order a frame is searched for this channel. */
-const METER_KINDS = ['switch', 'pm1', 'em1', 'em'] as const;
+/**
+ * Component kinds that carry a meter, in the order a frame is searched for this channel. `switch`
+ * comes last: a Pro EM-50 has an unmetered `switch:0` (its contactor output) next to `em1:0`.
+ */
+const METER_KINDS = ['em', 'em1', 'pm1', 'switch'] as const;
 type MeterKind = (typeof METER_KINDS)[number];
 /** Energy components paired with a meter kind that reports no energy itself. */
 const ENERGY_KINDS = { em1: 'em1data', em: 'emdata' } as const;
