@@ -1,7 +1,7 @@
 /**
  * The worker configuration that Odoo pushes (`config.apply`) and the worker persists. Billing is
- * Odoo-only and deliberately absent. Cross-field rules (working > standby, unique ids, unique (topic, channel, phase),
- * generic parser settings) are declared in `../rules.ts`.
+ * Odoo-only and deliberately absent. Cross-field rules (working > standby, unique ids, unique
+ * (topic, channel, phase), generic parser settings) are declared in `../rules.ts`.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { DeviceId, DeviceTopic, Label, Nullable, PowerW, WorkerUid } from './common.ts';
