@@ -27,6 +27,7 @@
         "web.assets_backend": [
             "workshop_iot/static/src/dashboard/dashboard.js",
             "workshop_iot/static/src/dashboard/dashboard.scss",
+            "workshop_iot/static/src/connect_worker/copy_text_field.js",
             "workshop_iot/static/src/connect_worker/worker_hello_field.js",
         ],
         "web.assets_tests": [

@@ -15,7 +15,9 @@ function noErrorDialog() {
 }
 
 function fieldText(name) {
-    return queryOne(`.modal .o_field_widget[name=${name}]`).textContent.trim();
+    // The text of the field itself, not its copy button's label.
+    const widget = queryOne(`.modal .o_field_widget[name=${name}]`);
+    return (widget.querySelector("pre, span") || widget).textContent.trim();
 }
 
 registry.category("web_tour.tours").add("workshop_iot_connect_worker", {
@@ -28,7 +30,7 @@ registry.category("web_tour.tours").add("workshop_iot_connect_worker", {
         {
             content: "Step 1: name the worker",
             trigger: ".modal .o_wiot_connect_step1 .o_field_widget[name=name] input",
-            run: "edit Tour bench",
+            run: "edit Tour bench && press Tab",
         },
         {
             content: "The worker uid is derived from the name",
