@@ -2,7 +2,7 @@
 // Step 3 of "Connect a worker" (models/workshop_worker_connect.py): "Waiting for the worker…" until
 // the worker's first worker.hello, then green. It polls the worker's last hello once a second
 // (silent RPC, no loading indicator) and stops once it is there: the dialog never reloads.
-import { Component, onWillStart, onWillUnmount, useState, xml } from "@odoo/owl";
+import { Component, onMounted, onWillStart, onWillUnmount, useState, xml } from "@odoo/owl";
 import { browser } from "@web/core/browser/browser";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
@@ -27,7 +27,10 @@ export class WorkerHelloField extends Component {
         this.orm = useService("orm");
         this.state = useState({ helloAt: null });
         onWillStart(() => this.poll());
-        this.timer = browser.setInterval(() => this.poll(), POLL_MS);
+        // Started once mounted, so a component destroyed before mounting leaves no timer behind.
+        onMounted(() => {
+            this.timer = browser.setInterval(() => this.poll(), POLL_MS);
+        });
         onWillUnmount(() => browser.clearInterval(this.timer));
     }
 
