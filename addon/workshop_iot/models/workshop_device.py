@@ -26,6 +26,18 @@ PARSER_TYPES = [
     ("tasmota", "Tasmota"),
     ("generic_json", "Generic JSON"),
 ]
+# Meter types whose MQTT topic is the device id itself: Shelly Gen2/Gen3 and Tasmota publish under
+# their id, and Shelly Gen1's parser takes the id WITHOUT "shellies/" (worker/src/mqtt/parsers/
+# shelly-gen1.ts adds the prefix). The form fills the topic from the id for them (see
+# _onchange_derive_topic); a generic JSON meter's topic has nothing to do with an id.
+TOPIC_IS_DEVICE_ID = {"shelly_gen2", "shelly_gen1", "tasmota"}
+
+
+def derived_topic(parser_type, device_id):
+    """The topic a meter of ``parser_type`` with ``device_id`` publishes under, or False."""
+    return device_id if parser_type in TOPIC_IS_DEVICE_ID and device_id else False
+
+
 LIVE_STATES = [
     ("idle", "Idle"), ("starting", "Starting"), ("standby", "Standby"), ("working", "Working"),
     ("stopping", "Stopping"), ("offline", "Offline"), ("unknown", "Unknown"),
@@ -82,6 +94,11 @@ class WorkshopDevice(models.Model):
     parser_type = fields.Selection(
         PARSER_TYPES, string="Meter type", required=True, default="shelly_gen2", tracking=True,
         help="Payload family of the meter; selects the worker's parser.",
+    )
+    topic_follows_id = fields.Boolean(
+        string="Topic follows the device ID", compute="_compute_topic_follows_id", readonly=False,
+        help="Form helper: while the topic is empty or what the device ID gives, changing the ID or "
+        "the meter type fills it in; once the topic is typed by hand it is left alone.",
     )
     area = fields.Char(tracking=True, help="Location or area, used to group machines on the dashboard.")
     worker_id = fields.Many2one(
@@ -196,6 +213,21 @@ class WorkshopDevice(models.Model):
             [("device_id", "in", self.ids)], ["device_id"], ["__count"]))
         for device in self:
             device.session_count = counts.get(device, 0)
+
+    # ------------------------------------------------------------------ topic from the id
+    # Depends on the topic only: typing a topic by hand stops the following, changing the id does not.
+    @api.depends("topic")
+    def _compute_topic_follows_id(self):
+        for device in self:
+            device.topic_follows_id = not device.topic or device.topic == derived_topic(
+                device.parser_type, device.device_id)
+
+    @api.onchange("device_id", "parser_type")
+    def _onchange_derive_topic(self):
+        for device in self:
+            topic = derived_topic(device.parser_type, device.device_id)
+            if topic and device.topic_follows_id:
+                device.topic = topic
 
     # ------------------------------------------------------------------ constraints
     @api.constrains("device_id", "topic")
