@@ -8,7 +8,7 @@ import { Kind, type TSchema } from '@sinclair/typebox';
 import type { Contract } from '../src/contracts/index.ts';
 import type { Rule } from '../src/rules.ts';
 import { unionShape } from '../src/validate.ts';
-import { pyStr } from './python-literal.ts';
+import { pyStr, pyValue } from './python-literal.ts';
 
 export class InvalidRuleError extends Error {
   constructor(contract: string, rule: Rule, reason: string) {
@@ -21,8 +21,14 @@ export class InvalidRuleError extends Error {
 export function ruleCall(rule: Rule): string {
   const args = (...xs: string[]) => ['value', 'errors', ...xs.map(pyStr)].join(', ');
   switch (rule.kind) {
-    case 'unique':
-      return `_rule_unique(${args(rule.array, rule.key)})`;
+    case 'unique': {
+      if (!rule.also?.length) return `_rule_unique(${args(rule.array, rule.key)})`;
+      const also = `(${rule.also.map(pyStr).join(', ')},)`;
+      const defaults = Object.entries(rule.defaults ?? {})
+        .map(([k, v]) => `${pyStr(k)}: ${pyValue(v)}`)
+        .join(', ');
+      return `_rule_unique(${args(rule.array, rule.key)}, ${also}, {${defaults}})`;
+    }
     case 'greater_than':
     case 'greater_or_equal':
       return `_rule_${rule.kind}(${args(rule.at, rule.field, rule.than)})`;
@@ -45,9 +51,19 @@ export function checkRuleTargets(name: string, contract: Contract): void {
     }
     if (rule.kind === 'unique') {
       if (node[Kind] !== 'Array') throw fail('the target is not an array');
-      const key = field(unwrap(node.items), rule.key);
+      const item = unwrap(node.items);
+      const key = field(item, rule.key);
       if (!key?.required || key.schema[Kind] !== 'String')
         throw fail(`'${rule.key}' must be a required string of every item`);
+      for (const f of rule.also ?? []) {
+        const part = field(item, f);
+        if (!part) throw fail(`key field '${f}' does not exist`);
+        // JS and Python compare strings, integers and literal unions the same way; not floats/objects.
+        if (!['String', 'Integer', 'Union', 'Literal'].includes(String(part.schema[Kind])))
+          throw fail(`key field '${f}' must be a string, an integer or a literal union`);
+        if (!part.required && !Object.hasOwn(rule.defaults ?? {}, f))
+          throw fail(`optional key field '${f}' needs a default`);
+      }
       continue;
     }
     const fields =

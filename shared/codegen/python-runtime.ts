@@ -187,17 +187,26 @@ def _rule_greater_or_equal(value, errors, at: str, field: str, than: str) -> Non
             _fail(errors, _ptr(path, field), "must be greater than or equal to " + than)
 
 
-def _rule_unique(value, errors, array: str, key: str) -> None:
+def _rule_unique(value, errors, array: str, key: str, also: tuple = (), defaults: dict | None = None) -> None:
+    defaults = defaults or {}
+    names = list(also)
+    what = ""
+    if names:
+        what = " with the same " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
     for path, items in _resolve(value, array):
         seen: dict[object, int] = {}
         for index, item in enumerate(items):
-            item_key = item[key]
-            if isinstance(item_key, str):
-                item_key = _js_string(item_key)
+            parts = [item[key]] + [item[f] if f in item else defaults.get(f) for f in names]
+            # Same key as JS: strings compared as JS sees them, numbers by value (1 == 1.0).
+            item_key = tuple(
+                _js_string(p) if isinstance(p, str) else (float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else p)
+                for p in parts
+            )
             first = seen.setdefault(item_key, index)
             if first != index:
-                also = _ptr(_ptr(path, first), key)
-                message = f"duplicate {key} {_quote(item_key)} (also at {also})"
+                also_at = _ptr(_ptr(path, first), key)
+                shown = _js_string(item[key]) if isinstance(item[key], str) else item[key]
+                message = f"duplicate {key} {_quote(shown)}{what} (also at {also_at})"
                 _fail(errors, _ptr(_ptr(path, index), key), message)
 
 

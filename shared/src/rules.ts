@@ -14,10 +14,17 @@ export type Rule =
       than: string;
     }
   | {
-      /** The values of `<key>` are unique among the items of the array at `<array>`. */
+      /**
+       * The values of `<key>` are unique among the items of the array at `<array>`. With `also`, the
+       * key is compound: two items clash only when `<key>` AND every `also` field are equal. An
+       * `also` field that an item leaves out counts as its `defaults` value (so `channel` absent and
+       * `channel: 0` are the same key). The error is reported on `<key>`.
+       */
       kind: 'unique';
       array: string;
       key: string;
+      also?: string[];
+      defaults?: Record<string, string | number>;
     }
   | {
       /** `<at>/<field>` must be present when `<at>/<when_field>` equals `<equals>`. */
@@ -51,7 +58,17 @@ const deviceRules = (devices: string): Rule[] => [
     than: 'standby_threshold_w',
   },
   { kind: 'unique', array: devices, key: 'device_id' },
-  { kind: 'unique', array: devices, key: 'topic' },
+  // Several machines may share one meter (a Pro 4PM, a Pro 3EM) when they read different channels
+  // or phases; the same (topic, channel, phase) twice would bill one load to two machines. The
+  // parser is not part of the key, as in Odoo's constraint on workshop.device: one meter topic has
+  // one payload family.
+  {
+    kind: 'unique',
+    array: devices,
+    key: 'topic',
+    also: ['channel', 'phase'],
+    defaults: { channel: 0, phase: 'total' },
+  },
   {
     kind: 'required_when',
     at: `${devices}/*`,

@@ -74,6 +74,9 @@ export const pointer = (path: string, key: string | number) =>
     : `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 
 const quote = (v: unknown) => (typeof v === 'string' ? `'${v}'` : String(v));
+/** "a", "a and b", "a, b and c". */
+const listed = (xs: readonly string[]) =>
+  xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 
 /** An object schema's properties as a list and its required keys as a set, built once per schema. */
 interface ObjectShape {
@@ -309,16 +312,24 @@ export function resolve(value: unknown, path: string): [string, unknown][] {
 
 function checkRule(rule: Rule, value: unknown, errors: FieldError[]) {
   if (rule.kind === 'unique') {
+    const also = rule.also ?? [];
+    const defaults = rule.defaults ?? {};
+    const what = also.length === 0 ? '' : ` with the same ${listed(also)}`;
     for (const [p, items] of resolve(value, rule.array)) {
-      const seen = new Map<unknown, number>();
+      const seen = new Map<string, number>();
       (items as Record<string, unknown>[]).forEach((item, i) => {
-        const key = item[rule.key];
+        // JSON of the key parts: a compound key as one Map key, with absent parts at their default.
+        const parts = [
+          item[rule.key],
+          ...also.map((f) => (Object.hasOwn(item, f) ? item[f] : defaults[f])),
+        ];
+        const key = JSON.stringify(parts);
         const first = seen.get(key);
         if (first === undefined) seen.set(key, i);
         else
           errors.push({
             path: pointer(pointer(p, i), rule.key),
-            message: `duplicate ${rule.key} ${quote(key)} (also at ${pointer(pointer(p, first), rule.key)})`,
+            message: `duplicate ${rule.key} ${quote(item[rule.key])}${what} (also at ${pointer(pointer(p, first), rule.key)})`,
           });
       });
     }

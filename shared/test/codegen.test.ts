@@ -174,6 +174,17 @@ describe('Python emitter', () => {
     for (const rule of [missing, nullable, notArray])
       expect(() => emitPython(one(schema, [rule]), 'x')).toThrow(InvalidRuleError);
   });
+
+  it('throws on a compound unique key naming a missing field or an optional one without default', () => {
+    const item = Type.Object({ t: Type.String(), n: Type.Optional(Type.Integer()) });
+    const schema = Type.Object({ items: Type.Array(item) });
+    const missing: Rule = { kind: 'unique', array: '/items', key: 't', also: ['zz'] };
+    const noDefault: Rule = { kind: 'unique', array: '/items', key: 't', also: ['n'] };
+    for (const rule of [missing, noDefault])
+      expect(() => emitPython(one(schema, [rule]), 'x')).toThrow(InvalidRuleError);
+    const ok: Rule = { kind: 'unique', array: '/items', key: 't', also: ['n'], defaults: { n: 0 } };
+    expect(emitPython(one(schema, [ok]), 'x')).toContain('("n",), {"n": 0})');
+  });
 });
 
 describe('pattern translation', () => {

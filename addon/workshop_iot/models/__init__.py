@@ -12,3 +12,5 @@ from . import workshop_session
 from . import workshop_session_processing
 from . import workshop_event
 from . import workshop_event_fold
+from . import res_config_settings
+from . import workshop_worker_connect

@@ -26,6 +26,18 @@ PARSER_TYPES = [
     ("tasmota", "Tasmota"),
     ("generic_json", "Generic JSON"),
 ]
+# Meter types whose MQTT topic is the device id itself: Shelly Gen2/Gen3 and Tasmota publish under
+# their id, and Shelly Gen1's parser takes the id WITHOUT "shellies/" (worker/src/mqtt/parsers/
+# shelly-gen1.ts adds the prefix). The form fills the topic from the id for them (see
+# _onchange_derive_topic); a generic JSON meter's topic has nothing to do with an id.
+TOPIC_IS_DEVICE_ID = {"shelly_gen2", "shelly_gen1", "tasmota"}
+
+
+def derived_topic(parser_type, device_id):
+    """The topic a meter of ``parser_type`` with ``device_id`` publishes under, or False."""
+    return device_id if parser_type in TOPIC_IS_DEVICE_ID and device_id else False
+
+
 LIVE_STATES = [
     ("idle", "Idle"), ("starting", "Starting"), ("standby", "Standby"), ("working", "Working"),
     ("stopping", "Stopping"), ("offline", "Offline"), ("unknown", "Unknown"),
@@ -57,8 +69,12 @@ class WorkshopDevice(models.Model):
         # constraint cannot carry a WHERE clause. Declared here so Odoo shows the message.
         ("device_id_active_unique", "EXCLUDE (device_id WITH =) WHERE (active)",
          "Another active machine already uses this device id."),
-        ("topic_active_unique", "EXCLUDE (topic WITH =) WHERE (active)",
-         "Another active machine already uses this MQTT topic."),
+        # One meter may serve several machines (a Pro 4PM's channels, a Pro 3EM's phases): the key is
+        # the meter's topic AND the channel and phase read (shared/src/rules.ts, same key).
+        ("topic_active_unique", "EXCLUDE (topic WITH =, channel WITH =, phase WITH =) WHERE (active)",
+         "Another active machine already reads this channel and phase of this MQTT topic."),
+        ("channel_range", "CHECK (channel >= 0 AND channel <= 15)",
+         "The channel must be between 0 and 15."),
         ("thresholds_ordered", "CHECK (working_threshold_w > standby_threshold_w)",
          "The working threshold must be greater than the standby threshold."),
     ]
@@ -79,33 +95,44 @@ class WorkshopDevice(models.Model):
         PARSER_TYPES, string="Meter type", required=True, default="shelly_gen2", tracking=True,
         help="Payload family of the meter; selects the worker's parser.",
     )
+    topic_follows_id = fields.Boolean(
+        string="Topic follows the device ID", compute="_compute_topic_follows_id", readonly=False,
+        help="Form helper: while the topic is empty or what the device ID gives, changing the ID or "
+        "the meter type fills it in; once the topic is typed by hand it is left alone.",
+    )
     area = fields.Char(tracking=True, help="Location or area, used to group machines on the dashboard.")
     worker_id = fields.Many2one(
         "workshop.worker", string="Worker", tracking=True, ondelete="restrict", index=True,
         help="Worker that reads this meter. Without a worker the machine is not monitored.",
     )
     generic_field_path = fields.Char(
-        string="Power field path", help="Generic JSON: dotted path to the power value, e.g. 'ENERGY.Power'."
+        string="Power field path",
+        help="Generic JSON: dotted path to the power value, e.g. 'ENERGY.Power'. Leave empty when the "
+        "topic carries a bare number, e.g. Zigbee2MQTT attribute output 'zigbee2mqtt/<name>/power' or "
+        "ESPHome '<node>/sensor/<name>/state'.",
     )
     generic_unit = fields.Selection([("W", "W"), ("kW", "kW")], string="Power unit", default="W")
     generic_energy_path = fields.Char(string="Energy field path", help="Generic JSON: optional path to energy.")
     generic_energy_unit = fields.Selection([("Wh", "Wh"), ("kWh", "kWh")], string="Energy unit")
     channel = fields.Integer(
         string="Channel", default=0, tracking=True,
-        help="Channel of a multi-channel meter (0-15), numbered from 0 as the device numbers it: Shelly "
-        "switch:N / pm1:N / em1:N (Pro 4PM: 0-3), Gen1 relay N / emeter N, Tasmota Power[N].",
+        help="Which output or clamp of the meter this machine is wired to, numbered from 0 as the device "
+        "numbers it (0-15). Shelly Gen2/Gen3/Pro: the N of the component id switch:N / pm1:N / em1:N, "
+        "shown in the device's web UI (Pro 4PM outputs 1-4 are switch:0-3; Shelly.GetStatus lists the "
+        "ids). Shelly Gen1: relay N / emeter N (Shelly 2.5 relays 0-1, EM clamps 0-1). Tasmota: "
+        "Power1 is channel 0, Power2 channel 1 (the index in ENERGY.Power).",
     )
     phase = fields.Selection(
         [("total", "All phases (three-phase machine)"), ("a", "Phase A / L1"), ("b", "Phase B / L2"),
          ("c", "Phase C / L3")],
         string="Phase", default="total", required=True, tracking=True,
-        help="Three-phase meters (Shelly Pro 3EM, Gen1 3EM): the sum of all phases for a three-phase "
-        "machine, or the one phase a single-phase machine is wired to.",
+        help="Three-phase meters (Shelly Pro 3EM em:N, Gen1 3EM): the sum of all phases for a three-phase "
+        "machine, or the one phase a single-phase machine is wired to (A/L1 = the meter's first clamp).",
     )
     tasmota_full_topic = fields.Char(
         string="Tasmota FullTopic", default="%prefix%/%topic%/", tracking=True,
-        help="Tasmota: the FullTopic template if it was changed on the device (Configuration > MQTT); "
-        "must contain %prefix% and %topic%.",
+        help="Tasmota: the FullTopic template if it was changed on the device (Configuration > MQTT, or "
+        "the FullTopic command); must contain %prefix% and %topic%.",
     )
     negative_noise_w = fields.Float(
         string="Negative noise band (W)", default=1.0, tracking=True,
@@ -187,6 +214,21 @@ class WorkshopDevice(models.Model):
         for device in self:
             device.session_count = counts.get(device, 0)
 
+    # ------------------------------------------------------------------ topic from the id
+    # Depends on the topic only: typing a topic by hand stops the following, changing the id does not.
+    @api.depends("topic")
+    def _compute_topic_follows_id(self):
+        for device in self:
+            device.topic_follows_id = not device.topic or device.topic == derived_topic(
+                device.parser_type, device.device_id)
+
+    @api.onchange("device_id", "parser_type")
+    def _onchange_derive_topic(self):
+        for device in self:
+            topic = derived_topic(device.parser_type, device.device_id)
+            if topic and device.topic_follows_id:
+                device.topic = topic
+
     # ------------------------------------------------------------------ constraints
     @api.constrains("device_id", "topic")
     def _check_identifiers(self):
@@ -218,8 +260,13 @@ class WorkshopDevice(models.Model):
     @api.constrains("parser_type", "generic_field_path", "generic_energy_path")
     def _check_generic(self):
         for device in self.filtered(lambda d: d.parser_type == "generic_json"):
-            if not _JSON_PATH_RE.match(device.generic_field_path or ""):
-                raise ValidationError(_("%(name)s: generic JSON needs a power field path like 'ENERGY.Power'.", name=device.name))
+            # No power path = the payload is a bare number (Zigbee2MQTT attribute output, ESPHome).
+            if device.generic_field_path and not _JSON_PATH_RE.match(device.generic_field_path):
+                raise ValidationError(_("%(name)s: the power field path is not a dotted path like 'ENERGY.Power'.", name=device.name))
+            if device.generic_energy_path and not device.generic_field_path:
+                raise ValidationError(_(
+                    "%(name)s: an energy field path needs a power field path (a bare-number topic carries "
+                    "the power only).", name=device.name))
             if device.generic_energy_path and not _JSON_PATH_RE.match(device.generic_energy_path):
                 raise ValidationError(_("%(name)s: the energy field path is not a dotted path.", name=device.name))
 
@@ -298,7 +345,9 @@ class WorkshopDevice(models.Model):
         if self.parser_type == "tasmota" and self.tasmota_full_topic and self.tasmota_full_topic != "%prefix%/%topic%/":
             conf["tasmota_full_topic"] = self.tasmota_full_topic
         if self.parser_type == "generic_json":
-            generic = {"field_path": self.generic_field_path, "unit": self.generic_unit or "W"}
+            generic = {"unit": self.generic_unit or "W"}
+            if self.generic_field_path:
+                generic["field_path"] = self.generic_field_path
             if self.generic_energy_path:
                 generic["energy_path"] = self.generic_energy_path
                 generic["energy_unit"] = self.generic_energy_unit or "Wh"

@@ -231,11 +231,14 @@ class WorkshopWorker(models.Model):
     def _config_changed(self):
         """Bump the config version of these workers and queue a push for after the commit."""
         workers = self.filtered("active")
+        # Without a URL, or before its first hello, there is nothing to push to: the worker pulls
+        # the config on worker.hello. (A worker just created in "Connect a worker" is not running
+        # yet; pushing to it would only fail and log a warning per machine the admin adds.)
+        pushable = workers.filtered(lambda w: w.url and w.last_hello_at)
         for worker in workers:
-            # Without a URL there is nothing to push: the worker pulls the config on worker.hello.
             worker.sudo().write({"config_version": worker.config_version + 1,
-                                 "push_state": "pending" if worker.url else "none"})
-        config_push.schedule(self.env, workers.filtered("url").ids)
+                                 "push_state": "pending" if worker in pushable else "none"})
+        config_push.schedule(self.env, pushable.ids)
 
     def _build_config(self):
         """The WorkerConfig document (shared/src/contracts/worker-config.ts) for this worker."""

@@ -17,6 +17,8 @@ _logger = logging.getLogger(__name__)
 
 # A worker not heard of (hello, status, events or a health answer) for this long is offline.
 DEFAULT_STALE_AFTER_S = 300
+# Below this a worker between two status reports (every 30 s by default) would flap offline.
+MIN_STALE_AFTER_S = 30
 
 
 class WorkshopWorker(models.Model):
@@ -99,7 +101,7 @@ class WorkshopWorker(models.Model):
     def _stale_after_s(self):
         param = self.env["ir.config_parameter"].sudo().get_param("workshop_iot.worker_stale_after_s")
         try:
-            return max(int(param), 30) if param else DEFAULT_STALE_AFTER_S
+            return max(int(param), MIN_STALE_AFTER_S) if param else DEFAULT_STALE_AFTER_S
         except ValueError:
             _logger.warning("workshop_iot.worker_stale_after_s=%r is not an integer; using %s", param, DEFAULT_STALE_AFTER_S)
             return DEFAULT_STALE_AFTER_S

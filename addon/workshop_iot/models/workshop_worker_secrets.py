@@ -91,8 +91,7 @@ class WorkshopWorker(models.Model):
         """Generate a new worker token (administrators), store it and show it once."""
         self.ensure_one()
         self._check_can_show_secret(_("Generating a worker token"))
-        token = secrets.token_urlsafe(32)
-        self.sudo().token = token
+        token = self._mint_token()
         return self.env["workshop.worker.secret"]._show(
             _("Worker token"), token, _("Worker settings: http.token (env WORKSHOP_IOT_HTTP_TOKEN)"))
 
@@ -104,9 +103,27 @@ class WorkshopWorker(models.Model):
         """
         self.ensure_one()
         self._check_can_show_secret(_("Generating an Odoo API key"))
+        key = self._mint_api_key()
+        return self.env["workshop.worker.secret"]._show(
+            _("Odoo API key"), key, _("Worker settings: odoo.api_key (env WORKSHOP_IOT_ODOO_API_KEY)"))
+
+    def _mint_token(self):
+        """Store a new random worker token and return it. Callers check the rights first."""
+        self.ensure_one()
+        token = secrets.token_urlsafe(32)
+        self.sudo().token = token
+        return token
+
+    def _mint_api_key(self):
+        """Create an Odoo API key of the integration user (created, worker group only, when the
+        worker has none) and return it. Callers check the rights first."""
+        self.ensure_one()
         user = self.user_id
         if not user:
-            user = self.env["res.users"].create({
+            # sudo: the caller is an administrator (checked by every caller), but creating a user
+            # also creates its partner, which needs "Contact Creation" that Settings does not imply.
+            # The account is a service user in the worker group only.
+            user = self.env["res.users"].sudo().create({
                 "name": _("Workshop worker %s", self.worker_uid),
                 "login": "workshop-worker-%s" % self.worker_uid,
                 "groups_id": [fields.Command.set([self.env.ref(rights.WORKER).id])],
@@ -116,10 +133,14 @@ class WorkshopWorker(models.Model):
             raise UserError(_("User %s is not in the group Workshop IoT / Worker integration.", user.name))
         # sudo() keeps the uid: the key belongs to the integration user, and sudo allows a key
         # without expiry (res.users.apikeys._check_expiration_date), as a service account needs.
-        key = self.env["res.users.apikeys"].with_user(user).sudo()._generate(
+        return self.env["res.users.apikeys"].with_user(user).sudo()._generate(
             None, "workshop_iot %s" % self.worker_uid, None)
-        return self.env["workshop.worker.secret"]._show(
-            _("Odoo API key"), key, _("Worker settings: odoo.api_key (env WORKSHOP_IOT_ODOO_API_KEY)"))
+
+    def action_connect(self):
+        """Open the guided "Connect a worker" wizard (administrators): for this worker, or for a
+        new one when called on an empty recordset (the Workers list's button)."""
+        rights.require(self.env, rights.SYSTEM, _("Connecting a worker"))
+        return self.env["workshop.worker.connect"]._open_for(self[:1])
 
     def _check_can_show_secret(self, what):
         """Administrators only, and only when the show-once dialog will open for them: checked

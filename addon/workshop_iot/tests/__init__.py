@@ -25,3 +25,8 @@ from . import test_rpc_transport
 from . import test_wire_checks
 from . import test_worker_errors
 from . import test_duration_display
+from . import test_meter_channels
+from . import test_workshop_settings
+from . import test_device_topic
+from . import test_connect_worker
+from . import test_connect_worker_tour

@@ -21,6 +21,7 @@ class TestConstraints(WorkshopIotCase):
         self.assertTrue(self._device(device_id="shelly-laser", topic="other"))
 
     def test_topic_unique_among_active_devices(self):
+        # Same topic, same (default) channel and phase as self.device.
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             self._device(topic="shellyplus1pm-laser")
 
@@ -51,9 +52,10 @@ class TestConstraints(WorkshopIotCase):
         self.device.topic = "zigbee2mqtt/Office Wall Light Switch"
         self.assertEqual(self.device.topic, "zigbee2mqtt/Office Wall Light Switch")
 
-    def test_generic_json_needs_a_field_path(self):
-        with self.assertRaises(ValidationError):
-            self._device(parser_type="generic_json")
+    def test_generic_json_field_path_is_a_dotted_path_or_empty(self):
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            self._device(parser_type="generic_json", generic_field_path=".power")
+        self.assertTrue(self._device(parser_type="generic_json", topic="esphome/sensor/saw_power/state"))
 
     def test_broker_url_and_timings(self):
         with self.assertRaises(ValidationError), self.env.cr.savepoint():

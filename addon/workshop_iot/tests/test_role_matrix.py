@@ -43,6 +43,10 @@ METHODS = {
     ("workshop.worker", "action_check_health"): MANAGERS,  # same
     ("workshop.worker", "action_generate_token"): ADMINS,  # mints a secret
     ("workshop.worker", "action_generate_api_key"): ADMINS,  # same
+    ("workshop.worker", "action_connect"): ADMINS,  # opens the wizard that mints both
+    ("workshop.worker.connect", "action_create_worker"): ADMINS,  # mints a token and a key
+    ("workshop.worker.connect", "action_wait"): ADMINS,
+    ("workshop.worker.connect", "action_open_worker"): ADMINS,
     ("workshop.device", "create"): CRUD,
     ("workshop.device", "write"): CRUD,
     ("workshop.device", "unlink"): CRUD,
@@ -65,6 +69,7 @@ CRUD_RIGHTS = {
     "workshop.session (billed)": {"read": STAFF, "write": ADMINS, "create": NO_ONE, "unlink": ADMINS},
     "workshop.event": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE, "unlink": ADMINS},
     "workshop.worker.secret": {"read": ADMINS, "write": NO_ONE, "create": ADMINS, "unlink": NO_ONE},
+    "workshop.worker.connect": {"read": ADMINS, "write": ADMINS, "create": ADMINS, "unlink": NO_ONE},
 }
 
 MODULE = "odoo.addons.workshop_iot"
@@ -114,6 +119,9 @@ class TestRoleMatrix(WorkshopIotCase):
             "workshop.session": self.session(uid), "workshop.session (billed)": billed,
             "workshop.event": self.env["workshop.event"].search([], limit=1),
             "workshop.worker.secret": self.env["workshop.worker.secret"],
+            # A transient record is its creator's only: the administrator's, as in the wizard.
+            "workshop.worker.connect": self.env["workshop.worker.connect"].with_user(self.admin).create(
+                {"name": "Matrix bench"}),
         }
         self.env.cr.postcommit.clear()
 

@@ -22,6 +22,14 @@ BROWSER_BODY = """
             if (dialog) throw new Error(`${what}: error dialog: ${dialog.textContent.slice(0, 300)}`);
             return document.querySelector(selector);
         }, `${what} (${selector})`);
+        for (const step of FORM_ACTIONS) {
+            // Form-only actions (Settings > Workshop IoT): the action opens on its form.
+            console.info(`workshop_iot views test: ${step.xmlid}`);
+            await action.doAction(step.action, { clearBreadcrumbs: true });
+            await waitForSelector(step.selector, `form of ${step.xmlid}`);
+            for (let i = 0; i < 10; i++) await settle();
+            await waitForSelector(step.selector, `form of ${step.xmlid} after load`);
+        }
         for (const step of STEPS) {
             console.info(`workshop_iot views test: ${step.xmlid}`);
             await action.doAction(step.action, { clearBreadcrumbs: true });
@@ -68,17 +76,30 @@ class TestViewsDebug(HttpCase):
         steps = []
         for row in data:
             act = self.env["ir.actions.act_window"].browse(row.res_id)
+            if "list" not in act.view_mode:
+                continue  # see _form_actions
             record = self.env[act.res_model].search([], limit=1)
             self.assertTrue(record, f"a {act.res_model} record to open")
             steps.append({"xmlid": row.complete_name, "action": act.id, "model": act.res_model, "res_id": record.id})
         return steps
+
+    def _form_actions(self):
+        """The module's form-only window actions (no list to open), with what their form shows."""
+        data = self.env["ir.model.data"].search([("module", "=", "workshop_iot"), ("model", "=", "ir.actions.act_window")])
+        actions = self.env["ir.actions.act_window"].browse(data.mapped("res_id"))
+        form_only = actions.filtered(lambda act: "list" not in act.view_mode)
+        # Settings: the Workshop IoT app block of the settings form.
+        self.assertEqual(form_only.mapped("res_model"), ["res.config.settings"])
+        return [{"xmlid": act.get_external_id()[act.id], "action": act.id,
+                 "selector": ".app_settings_block[data-key=workshop_iot] [name=workshop_worker_stale_after_s]"}
+                for act in form_only]
 
     def test_every_list_and_form_opens_in_debug_mode(self):
         steps = self._steps()
         models = {step["model"] for step in steps}
         self.assertLessEqual({"workshop.broker", "workshop.worker", "workshop.device", "workshop.session",
                               "workshop.event"}, models)
-        code = browser_script("views", BROWSER_BODY, STEPS=steps)
+        code = browser_script("views", BROWSER_BODY, STEPS=steps, FORM_ACTIONS=self._form_actions())
         # Start on a list (not the home app, whose loading would supersede the script's first action).
         self.browser_js("/odoo/action-workshop_iot.workshop_broker_action?debug=1", code,
                         ready="!!document.querySelector('.o_list_view .o_data_row')", login="admin", timeout=180)

@@ -1,7 +1,7 @@
 /**
  * The worker configuration that Odoo pushes (`config.apply`) and the worker persists. Billing is
- * Odoo-only and deliberately absent. Cross-field rules (working > standby, unique ids and topics,
- * generic parser settings) are declared in `../rules.ts`.
+ * Odoo-only and deliberately absent. Cross-field rules (working > standby, unique ids, unique
+ * (topic, channel, phase), generic parser settings) are declared in `../rules.ts`.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { DeviceId, DeviceTopic, Label, Nullable, PowerW, WorkerUid } from './common.ts';
@@ -62,18 +62,24 @@ export const SessionConfig = Type.Object(
 
 export const GenericJsonSettings = Type.Object(
   {
-    field_path: Type.String({
-      pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$',
-      maxLength: 256,
-      description: 'Dotted path to the power field, e.g. "ENERGY.Power" or "meters.0.power"',
-    }),
+    field_path: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$',
+        maxLength: 256,
+        description: 'Dotted path to the power field, e.g. "ENERGY.Power" or "meters.0.power"',
+      }),
+    ),
     unit: Type.Union([Type.Literal('W'), Type.Literal('kW')]),
     energy_path: Type.Optional(
       Type.String({ pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$', maxLength: 256 }),
     ),
     energy_unit: Type.Optional(Type.Union([Type.Literal('Wh'), Type.Literal('kWh')])),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'Generic meter on one topic. Without field_path the payload is a bare number (Zigbee2MQTT attribute output `zigbee2mqtt/<name>/power`, ESPHome `<node>/sensor/<name>/state`)',
+  },
 );
 
 export const DeviceConfig = Type.Object(

@@ -4,7 +4,10 @@
  * Routing is one `Map.get(topic)` per message. That works because every built-in parser subscribes
  * exact topics (no wildcards), so the set of subscribed topics IS the routing table: no linear scan
  * over devices and no regex per message. The index is rebuilt by `setDevices`, which also returns the
- * topic filters the MQTT connection must subscribe.
+ * topic filters the MQTT connection must subscribe. One topic may route to several devices: the
+ * machines on different channels or phases of one meter (a Pro 4PM's `events/rpc`, a Pro 3EM's
+ * `status/em:0`) share its topics; the topic is subscribed once and each machine's parser reads only
+ * its own channel out of the message.
  *
  * Bad payloads are counted per device and logged at most once per device per `logIntervalMs`
  * (the log line carries how many were suppressed since the previous one). Nothing here throws into
@@ -73,6 +76,22 @@ const DEFAULT_LOG_INTERVAL_MS = 60_000;
 const LIVE: InputMeta = Object.freeze({ retained: false });
 const RETAINED: InputMeta = Object.freeze({ retained: true });
 
+/** Whether a reconfigured device reads another meter, channel, phase or topic layout than before. */
+function readsDifferently(
+  before: DeviceConfig,
+  after: DeviceConfig,
+  parserBefore: Parser,
+  parserAfter: Parser,
+): boolean {
+  return (
+    parserBefore !== parserAfter ||
+    before.topic !== after.topic ||
+    (before.channel ?? 0) !== (after.channel ?? 0) ||
+    (before.phase ?? 'total') !== (after.phase ?? 'total') ||
+    before.tasmota_full_topic !== after.tasmota_full_topic
+  );
+}
+
 const newDeviceStats = (): DeviceIngestStats => ({
   messages: 0,
   inputs: 0,
@@ -89,7 +108,7 @@ export class Ingest {
   readonly #logIntervalMs: number;
   readonly #now: () => number;
   readonly #parsers: ParserRegistry;
-  /** topic -> routes. Almost always one route; several only if two devices share a topic. */
+  /** topic -> routes: one per device on that topic (several for a multi-channel meter). */
   #byTopic = new Map<string, Route[]>();
   #byDevice = new Map<string, Route>();
   readonly #totals = {
@@ -121,8 +140,9 @@ export class Ingest {
     for (const device of devices) {
       const parser = this.#parsers[device.parser_type];
       const previous = this.#byDevice.get(device.device_id);
-      // Per-device parser state (last power) belongs to the old topic/parser: drop it on any change.
-      if (previous && (previous.device.topic !== device.topic || previous.parser !== parser)) {
+      // Per-device parser state (last power, phase rounds) belongs to the old meter reading: drop
+      // it when what the device reads changes.
+      if (previous && readsDifferently(previous.device, device, previous.parser, parser)) {
         previous.parser.forget?.(device.device_id);
       }
       const route: Route = {
@@ -135,15 +155,8 @@ export class Ingest {
       byDevice.set(device.device_id, route);
       for (const topic of parser.subscriptions(device)) {
         const routes = byTopic.get(topic);
-        if (!routes) {
-          byTopic.set(topic, [route]);
-        } else {
-          routes.push(route);
-          this.#log?.warn(
-            { topic, device_ids: routes.map((r) => r.device.device_id) },
-            'Several devices share one topic; each of them receives its messages',
-          );
-        }
+        if (!routes) byTopic.set(topic, [route]);
+        else routes.push(route);
       }
     }
     for (const [deviceId, route] of this.#byDevice) {

@@ -30,8 +30,9 @@ describe('MqttConnection (embedded aedes)', () => {
     expect(subscribed).toMatchObject({ failed: [] });
     expect(side.connection.status()).toMatchObject({
       connected: true,
-      subscriptions: 5,
-      subscribed: 5,
+      // Shelly Gen2 channel 0: status of switch/pm1/em1/em/em1data/emdata, events, online, poll.
+      subscriptions: 9,
+      subscribed: 9,
     });
     const meter = await publisher(url);
     cleanup.push(() => meter.endAsync());

@@ -116,7 +116,8 @@ describe('MqttConnection (mosquitto child process)', () => {
     expect(await removed).toMatchObject({
       filters: expect.arrayContaining(['tele/tasmota_saw/SENSOR']),
     });
-    expect(w.connection.status()).toMatchObject({ subscriptions: 6, subscribed: 6 });
+    // Shelly Gen1 channel 0: relay/0 (3), emeter/0..2 power+total (6), online, info, status.
+    expect(w.connection.status()).toMatchObject({ subscriptions: 12, subscribed: 12 });
     // Same publisher, same subscriber: mosquitto keeps order, so once the drill's second reading
     // is here, a saw message published before it would have arrived too.
     await m.publishAsync('tele/tasmota_saw/SENSOR', sensor(999), { qos: 1 });

@@ -200,3 +200,38 @@ export class LastPower {
     return power_w === undefined ? alive : reading(power_w, checked);
   }
 }
+
+/** The device's channel (`channel`, default 0): Shelly component id, Gen1 relay/emeter index, Tasmota array index. */
+export function channelOf(device: DeviceConfig): number {
+  return device.channel ?? 0;
+}
+
+export type Phase = NonNullable<DeviceConfig['phase']>;
+
+/** The device's phase on a three-phase meter (`phase`, default 'total' = the sum of the phases). */
+export function phaseOf(device: DeviceConfig): Phase {
+  return device.phase ?? 'total';
+}
+
+/**
+ * Per-device state of a parser, created on first use and dropped by `forget`. One instance per
+ * parser instance, never module-level, so two ingests never share state.
+ */
+export class PerDevice<T> {
+  readonly #state = new Map<string, T>();
+  constructor(readonly create: () => T) {}
+  get(deviceId: string): T {
+    let state = this.#state.get(deviceId);
+    if (state === undefined) {
+      state = this.create();
+      this.#state.set(deviceId, state);
+    }
+    return state;
+  }
+  peek(deviceId: string): T | undefined {
+    return this.#state.get(deviceId);
+  }
+  forget(deviceId: string): void {
+    this.#state.delete(deviceId);
+  }
+}

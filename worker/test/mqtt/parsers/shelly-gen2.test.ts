@@ -39,8 +39,12 @@ describe('ShellyGen2Parser', () => {
 
   it('subscribes the status, events, online and poll-answer topics of the prefix', () => {
     expect(parser().subscriptions(dev)).toEqual([
+      `${T}/status/em:0`,
+      `${T}/status/em1:0`,
       `${T}/status/pm1:0`,
       `${T}/status/switch:0`,
+      `${T}/status/em1data:0`,
+      `${T}/status/emdata:0`,
       `${T}/events/rpc`,
       `${T}/online`,
       `${T}/poll/rpc`,

@@ -51,11 +51,16 @@ describe('TasmotaParser', () => {
     }
   });
 
-  it('sums the channels of a multi-channel device', () => {
+  it('reads only the configured channel of a multi-channel device, never the sum', () => {
     const sensor = { Time: 'x', ENERGY: { ...ENERGY, Power: [40, 60], Total: [1.5, 0.5] } };
     expect(parser().parse(dev, `tele/${T}/SENSOR`, buf(sensor))).toEqual({
       kind: 'input',
-      input: { kind: 'reading', power_w: 100, energy_wh: 2000 },
+      input: { kind: 'reading', power_w: 40, energy_wh: 1500 },
+    });
+    const second = { ...dev, channel: 1 };
+    expect(parser().parse(second, `tele/${T}/SENSOR`, buf(sensor))).toEqual({
+      kind: 'input',
+      input: { kind: 'reading', power_w: 60, energy_wh: 500 },
     });
   });
 
@@ -94,7 +99,7 @@ describe('TasmotaParser', () => {
     ['Power as string', `tele/${T}/SENSOR`, { ENERGY: { Power: '85' } }, 'not a number'],
     ['negative Power', `tele/${T}/SENSOR`, { ENERGY: { Power: -20 } }, 'negative'],
     ['absurd Power', `tele/${T}/SENSOR`, { ENERGY: { Power: 1e7 } }, 'absurd'],
-    ['Power array with text', `tele/${T}/SENSOR`, { ENERGY: { Power: [1, 'x'] } }, 'not a number'],
+    ['Power array with text', `tele/${T}/SENSOR`, { ENERGY: { Power: ['x', 1] } }, 'not a number'],
     ['Total as string', `tele/${T}/SENSOR`, { ENERGY: { Power: 1, Total: 'a' } }, 'ENERGY.Total'],
     ['STATUS8 without StatusSNS', `stat/${T}/STATUS8`, { Status: {} }, 'StatusSNS missing'],
     ['LWT garbage', `tele/${T}/LWT`, 'online', 'neither'],

@@ -1,0 +1,67 @@
+"""Settings > Workshop IoT: the addon's system parameters, with the defaults the code falls back to.
+
+Each field is a ``config_parameter`` field, so saving writes ``ir.config_parameter`` and the models
+keep reading the parameter (a value set under *Technical > System Parameters* still works). The
+settings model is administrators only (Odoo's own access rule on ``res.config.settings``); the
+checks below refuse values the readers would ignore or clamp, with the field's label in the message.
+"""
+
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from .workshop_event import DEFAULT_CLOCK_SKEW_S, DEFAULT_LATE_AFTER_S
+from .workshop_worker_health import DEFAULT_STALE_AFTER_S, MIN_STALE_AFTER_S
+
+# field -> smallest accepted value (seconds). 0 is not accepted: Odoo stores 0 as "no parameter",
+# which would silently bring the default back.
+MINIMUMS = {
+    "workshop_worker_stale_after_s": MIN_STALE_AFTER_S,
+    "workshop_late_event_after_s": 1,
+    "workshop_event_clock_skew_s": 1,
+}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    workshop_timezone = fields.Selection(
+        _tz_get, string="Workshop timezone", config_parameter="workshop_iot.timezone",
+        help="When the workshop day starts for the dashboard's 'today' totals. Empty: the company's "
+             "timezone, else UTC.")
+    workshop_worker_stale_after_s = fields.Integer(
+        string="Worker offline after (seconds)", config_parameter="workshop_iot.worker_stale_after_s",
+        default=DEFAULT_STALE_AFTER_S,
+        help="A worker silent this long (no hello, report or health answer) is shown offline, and its "
+             "running sessions may be closed by Odoo. At least %s." % MIN_STALE_AFTER_S)
+    workshop_late_event_after_s = fields.Integer(
+        string="Event late after (seconds)", config_parameter="workshop_iot.late_event_after_s",
+        default=int(DEFAULT_LATE_AFTER_S),
+        help="Events received this long after they occurred are flagged late; their sessions are "
+             "marked to review.")
+    workshop_event_clock_skew_s = fields.Integer(
+        string="Allowed worker clock skew (seconds)", config_parameter="workshop_iot.event_clock_skew_s",
+        default=DEFAULT_CLOCK_SKEW_S,
+        help="How far a worker's clock may differ from Odoo's: an event further in the future, or "
+             "before its machine was created, is refused (EVENT_TIME_OUT_OF_RANGE).")
+
+    @api.constrains(*MINIMUMS)
+    def _check_workshop_minimums(self):
+        for settings in self:
+            for name, minimum in MINIMUMS.items():
+                if settings[name] < minimum:
+                    raise ValidationError(_(
+                        "%(field)s must be at least %(minimum)s seconds (got %(value)s).",
+                        field=self._fields[name].string, minimum=minimum, value=settings[name]))
+
+    @api.constrains("workshop_timezone")
+    def _check_workshop_timezone(self):
+        # The selection lists the timezones, but a value sent over RPC is not checked against it.
+        for settings in self.filtered("workshop_timezone"):
+            if settings.workshop_timezone not in pytz.all_timezones_set:
+                raise ValidationError(_(
+                    "%(field)s: %(value)r is not a timezone.",
+                    field=self._fields["workshop_timezone"].string, value=settings.workshop_timezone))
