@@ -139,7 +139,7 @@ async function main(): Promise<number> {
     await ui!.installApp('Workshop IoT');
   });
 
-  await checks.check('Settings > Workshop: sets the workshop timezone', async () => {
+  await checks.step('Settings > Workshop: sets the workshop timezone', async () => {
     await ui!.workshopSettings({ timezone: 'Europe/Berlin' });
     await shot(ui!.page, 'settings');
   });
