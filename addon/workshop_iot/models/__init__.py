@@ -12,3 +12,4 @@ from . import workshop_session
 from . import workshop_session_processing
 from . import workshop_event
 from . import workshop_event_fold
+from . import workshop_discovered_meter

@@ -25,3 +25,4 @@ from . import test_rpc_transport
 from . import test_wire_checks
 from . import test_worker_errors
 from . import test_duration_display
+from . import test_discovery
