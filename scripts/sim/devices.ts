@@ -3,7 +3,7 @@
  * counterpart publishes, and answers the worker's polls the way the real firmware does.
  * Payload shapes follow the Shelly Gen1/Gen2 and Tasmota documentation.
  */
-import type { DeviceConfig } from '@workshop-iot/shared';
+import type { DeviceConfig, ParserType, SessionConfig } from '@workshop-iot/shared';
 
 export const SIM_FAMILIES = ['shelly_gen2', 'shelly_gen1', 'tasmota'] as const;
 export type SimFamily = (typeof SIM_FAMILIES)[number];
@@ -15,19 +15,26 @@ export interface SimMessage {
 }
 
 export interface SimDevice {
-  readonly family: SimFamily;
+  /** The parser that reads it (the meter kinds of meters.ts add generic_json). */
+  readonly family: ParserType;
   readonly id: string;
   readonly topic: string;
   /** Topics the device listens on for polls/commands. */
   readonly commandTopics: string[];
   /** The availability message a broker publishes as last will when the device drops. */
   readonly will: SimMessage;
+  /** Metering channels (meters.ts kinds); the simulator then passes one power per channel. */
+  readonly channels?: number;
   /** Advance to `t_s` with the given draw; returns what the device publishes now. */
-  tick(t_s: number, power_w: number, online: boolean): SimMessage[];
+  tick(t_s: number, power_w: number, online: boolean, channelPowers?: number[]): SimMessage[];
   /** One reading message regardless of change (load mode `--rate`). */
   reading(): SimMessage;
   /** Answer a command/poll, or nothing (offline devices answer nothing). */
   command(topic: string, payload: string): SimMessage[];
+  /** The worker configs of its machines (one per channel); default: `deviceConfigFor`. */
+  configs?(session: SessionConfig): DeviceConfig[];
+  /** Its entry in the one `zigbee2mqtt/bridge/devices` list the simulator publishes. */
+  bridgeEntry?(): Record<string, unknown>;
 }
 
 /** Energy integration and online transitions shared by all families. */
@@ -345,13 +352,18 @@ export function deviceConfigFor(device: SimDevice, thresholds: [number, number])
     name: `Simulated ${device.family} ${device.id}`,
     parser_type: device.family,
     topic: device.topic,
-    session_config: {
-      standby_threshold_w: thresholds[0],
-      working_threshold_w: thresholds[1],
-      start_debounce_s: 10,
-      stop_debounce_s: 30,
-      message_timeout_s: 360,
-      heartbeat_interval_s: 300,
-    },
+    session_config: simSessionConfig(thresholds),
+  };
+}
+
+/** The session settings of every simulated machine. */
+export function simSessionConfig(thresholds: [number, number]): SessionConfig {
+  return {
+    standby_threshold_w: thresholds[0],
+    working_threshold_w: thresholds[1],
+    start_debounce_s: 10,
+    stop_debounce_s: 30,
+    message_timeout_s: 360,
+    heartbeat_interval_s: 300,
   };
 }
