@@ -124,6 +124,22 @@ export class ShellyGen2Device extends BaseDevice implements SimDevice {
     const answer: Record<string, unknown> = { id: frame.id, src: this.id, dst: frame.src };
     if (frame.method === 'Shelly.GetStatus') {
       answer.result = { [this.component]: this.#status(), sys: { uptime: 1000 } };
+    } else if (frame.method === 'Shelly.GetDeviceInfo') {
+      // https://shelly-api-docs.shelly.cloud/gen2/ComponentsAndServices/Shelly#shellygetdeviceinfo
+      const plus = this.component === 'switch:0';
+      answer.result = {
+        name: null,
+        id: this.id,
+        mac: 'A8032AB1C2D3',
+        slot: 0,
+        model: plus ? 'SNSW-001P16EU' : 'S3PM-001PCEU16',
+        gen: plus ? 2 : 3,
+        fw_id: '20241011-114455/1.4.4-g6d2a586',
+        ver: '1.4.4',
+        app: plus ? 'Plus1PM' : 'MiniPMG3',
+        auth_en: false,
+        auth_domain: null,
+      };
     } else {
       answer.error = { code: 404, message: `No handler for ${String(frame.method)}` };
     }
@@ -181,8 +197,9 @@ export class ShellyGen1Device extends BaseDevice implements SimDevice {
   get base() {
     return `shellies/${this.topic}`;
   }
+  /** Its own command topic and `shellies/command`, which every Gen1 device listens to. */
   get commandTopics() {
-    return [`${this.base}/command`];
+    return [`${this.base}/command`, 'shellies/command'];
   }
   get will() {
     return { topic: `${this.base}/online`, payload: 'false', retain: true };
@@ -213,7 +230,8 @@ export class ShellyGen1Device extends BaseDevice implements SimDevice {
   }
 
   command(topic: string, payload: string): SimMessage[] {
-    if (!this.online || topic !== `${this.base}/command`) return [];
+    if (!this.online || (topic !== `${this.base}/command` && topic !== 'shellies/command'))
+      return [];
     if (payload === 'update') return [...this.#state(), this.#info()];
     if (payload === 'announce') {
       const announce = JSON.stringify({

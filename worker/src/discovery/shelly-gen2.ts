@@ -67,6 +67,8 @@ export function parseShellyGen2(topic: string, payload: Buffer): AnnounceResult 
 }
 
 function fromNotification(prefix: string, payload: Buffer): AnnounceResult {
+  // Configured meters send NotifyStatus on every change: skip those without parsing them twice.
+  if (!payload.includes('"NotifyFullStatus"')) return IGNORED;
   const frame = jsonObject(payload);
   if (typeof frame === 'string') return invalid(frame);
   if (frame.method !== 'NotifyFullStatus') return IGNORED; // NotifyStatus / NotifyEvent: deltas

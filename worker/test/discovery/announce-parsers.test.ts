@@ -164,7 +164,8 @@ describe('Shelly Gen2+', () => {
       kind: 'invalid',
       reason: 'the device answered an error: Unauthorized',
     });
-    expect(parseShellyGen2('p/events/rpc', buf('{"src"'))).toEqual({
+    const cut = '{"src":"shellyplus1pm-4417939341dc","method":"NotifyFullStatus","params":{"ts"';
+    expect(parseShellyGen2('p/events/rpc', buf(cut))).toEqual({
       kind: 'invalid',
       reason: 'payload is not JSON',
     });
