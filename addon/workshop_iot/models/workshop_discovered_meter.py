@@ -61,7 +61,7 @@ class WorkshopDiscoveredMeter(models.Model):
                              readonly=True, index=True)
     first_seen_at = fields.Datetime(string="First seen", readonly=True)
     last_seen_at = fields.Datetime(string="Last seen", readonly=True)
-    display_label = fields.Char(compute="_compute_display_label", string="Meter")
+    display_label = fields.Char(compute="_compute_display_label", string="Meter", store=True)
 
     @api.depends("model_name", "device_name", "device_key")
     def _compute_display_label(self):
