@@ -397,6 +397,14 @@ export class App {
         over_cap: this.outbox.overCap(),
       }),
       configVersion: () => this.configs.version,
+      discovery: () =>
+        this.discovery && this.discoveryStore && this.discoveryReporter
+          ? {
+              meters: this.discoveryStore.size,
+              invalid: this.discovery.stats().invalid,
+              reported: this.discoveryReporter.stats().sent,
+            }
+          : null,
     };
   }
 

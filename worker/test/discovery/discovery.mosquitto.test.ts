@@ -69,7 +69,7 @@ async function stack(discovery = true) {
 
 describe('discovery on a real mosquitto', () => {
   it('reports every announcing meter kind with its parser, topic and channels', async () => {
-    const { odoo, sim } = await stack();
+    const { odoo, sim, app } = await stack();
     const id = (name: string) => sim.devices.find((d) => d.id.includes(name))?.id ?? name;
     const pro4pm = id('shellypro4pm');
     const key = (family: string, k: string) => `${family}/${k}`;
@@ -138,6 +138,9 @@ describe('discovery on a real mosquitto', () => {
     expect([...odoo.discovered.keys()].some((k) => k.includes('esphome'))).toBe(false);
     // The dashboard's machines are untouched: nothing is configured until Odoo creates a machine.
     expect(odoo.callsOf('events.ingest')).toEqual([]);
+    const metrics = await app.metrics.text();
+    expect(metrics).toMatch(/^workshop_iot_discovery_meters 7$/m);
+    expect(metrics).toMatch(/^workshop_iot_discovery_invalid_total 0$/m);
   });
 
   it('stays off with discovery.enabled false: no announcement filter is subscribed', async () => {
