@@ -20,6 +20,7 @@
         "views/workshop_event_views.xml",
         "views/workshop_worker_secret_views.xml",
         "views/res_config_settings_views.xml",
+        "views/workshop_discovered_meter_views.xml",
         "views/workshop_iot_menus.xml",
         "views/dashboard_action.xml",
     ],

@@ -157,7 +157,9 @@ check_mosquitto_acl() {
 
   local telemetry=(shellies/d1/relay/0 shellies/d1/relay/0/power shellies/d1/relay/0/energy shellies/d1/online
     shellies/d1/info d2/status/switch:0 d2/events/rpc d2/online d2/poll/rpc tele/d3/SENSOR tele/d3/LWT
-    stat/d3/STATUS8 meters/d4)
+    stat/d3/STATUS8 meters/d4 shellies/announce d2/discovery/rpc tasmota/discovery/AABBCCDDEEFF/config
+    tasmota/discovery/AABBCCDDEEFF/sensors zigbee2mqtt/bridge/devices zigbee2mqtt/Office\ plug
+    d5/sensor/power/state d5/status)
   local commands=(shellies/d1/command shellies/d1/relay/0/command d2/rpc d2/command cmnd/d3/POWER cmnd/d3/STATUS)
   local got items=() t
   for t in "${telemetry[@]}" "${commands[@]}"; do items+=("devices=$t"); done
@@ -165,7 +167,7 @@ check_mosquitto_acl() {
   expect_topics "mosquitto: meters publish telemetry (Shelly Gen1/Gen2, Tasmota, JSON), never a command" \
     "$got" "${telemetry[@]}"
 
-  local polls=(shellies/d1/command d2/rpc cmnd/d3/STATUS)
+  local polls=(shellies/d1/command shellies/command d2/rpc cmnd/d3/STATUS)
   got=$(exchange devices worker cmnd/check/STATUS "${polls[@]/#/worker=}" \
     worker=cmnd/d3/POWER worker=shellies/d1/relay/0/command worker=d2/command)
   expect_topics "mosquitto: the worker sends polls to the meters and cannot switch a relay" "$got" "${polls[@]}"

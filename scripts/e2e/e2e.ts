@@ -4,7 +4,8 @@
  *
  *   node --import tsx scripts/e2e/e2e.ts [--keep]      # --keep: leave database and state dir
  *
- * Phases: stack up -> machine lifecycle (phase-lifecycle.ts) -> SIGKILL + Odoo outage
+ * Phases: stack up -> machine lifecycle (phase-lifecycle.ts) -> discovered meters become machines
+ * (phase-discovery.ts) -> SIGKILL + Odoo outage
  * (phase-recovery.ts) -> integrity (integrity.ts). Every wait polls a condition with a deadline.
  * The last line printed is `N passed, N failed`; the exit code is 1 when anything failed.
  */
@@ -18,11 +19,12 @@ import { Checks } from './checks.ts';
 import type { Ctx } from './context.ts';
 import { integrityChecks } from './integrity.ts';
 import { OdooTap } from './odoo-tap.ts';
+import { discoveryPhase } from './phase-discovery.ts';
 import { lifecyclePhase } from './phase-lifecycle.ts';
 import { type RecoveryFacts, recoveryPhase } from './phase-recovery.ts';
 
-/** Hard stop for a hung run (the scenario itself takes about 3 minutes). */
-const GLOBAL_DEADLINE_MS = 8 * 60_000;
+/** Hard stop for a hung run (the scenario itself takes about 5 minutes). */
+const GLOBAL_DEADLINE_MS = 10 * 60_000;
 
 // Over 50 lines on purpose: setup, the phases, and a teardown that must run on every exit path.
 async function main(): Promise<number> {
@@ -102,6 +104,8 @@ async function main(): Promise<number> {
         devices: new Set(),
       };
       await lifecyclePhase(ctx);
+      checks.unblock();
+      await discoveryPhase(ctx);
       checks.unblock();
       const facts: RecoveryFacts = await recoveryPhase(ctx);
       checks.unblock();

@@ -1,6 +1,7 @@
 /** Command line of `npm run simulate`: parsing and usage text, kept apart from the simulator. */
 import { parseArgs } from 'node:util';
 import { SIM_FAMILIES, type SimFamily } from './devices.ts';
+import { SIM_KINDS, type SimKind } from './meters.ts';
 import { SCENARIOS, type ScenarioName } from './scenarios.ts';
 import type { SimulatorOptions } from './simulator.ts';
 
@@ -15,6 +16,11 @@ Options:
   --scenario <name>     ${SCENARIOS.join(' | ')} (default full-session)
   --devices <n>         number of devices (default 3 = one per family; many-devices: 100)
   --families <list>     comma-separated subset of ${SIM_FAMILIES.join(',')}
+  --kinds <list>        add one meter of each kind: ${SIM_KINDS.join(',')}
+                        (Shelly Pro 4PM, Plus 2PM, Pro 3EM, EM Gen3, Gen1 3EM, Tasmota Sonoff
+                        Dual R3, Zigbee2MQTT plug, ESPHome sensor); alone, only these run. Each
+                        announces itself (Shelly online/NotifyFullStatus/shellies/announce, Tasmota
+                        and Zigbee2MQTT discovery) so the worker's discovery lists it
   --prefix <text>       device id/topic prefix (default sim)
   --speed <factor>      simulated seconds per real second (default 1; 60 = one hour per minute)
   --rate <msgs/s>       load mode: readings per real second in total, round-robin over devices
@@ -57,6 +63,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         scenario: { type: 'string' },
         devices: { type: 'string' },
         families: { type: 'string' },
+        kinds: { type: 'string' },
         prefix: { type: 'string' },
         speed: { type: 'string' },
         rate: { type: 'string' },
@@ -80,6 +87,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const families = values.families ? String(values.families).split(',') : [...SIM_FAMILIES];
   const unknown = families.filter((f) => !(SIM_FAMILIES as readonly string[]).includes(f));
   if (unknown.length > 0) return { kind: 'error', message: `unknown family '${unknown[0]}'` };
+  const kinds = values.kinds ? String(values.kinds).split(',') : [];
+  const unknownKind = kinds.filter((k) => !(SIM_KINDS as readonly string[]).includes(k));
+  if (unknownKind.length > 0) return { kind: 'error', message: `unknown kind '${unknownKind[0]}'` };
   const prefix = (values.prefix ?? 'sim') as string;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,30}$/.test(prefix)) {
     return { kind: 'error', message: 'prefix: letters, digits, _ . : - (max 31)' };
@@ -107,7 +117,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const options: SimulatorOptions = {
     brokerUrl: (values.broker as string | undefined) ?? 'mqtt://127.0.0.1:1884',
     scenario: scenario as ScenarioName,
-    families: families as SimFamily[],
+    ...(values.families || kinds.length === 0 ? { families: families as SimFamily[] } : {}),
+    ...(kinds.length > 0 ? { kinds: kinds as SimKind[] } : {}),
     prefix,
     speed: numbers.speed ?? 1,
     rate: numbers.rate ?? null,

@@ -3,7 +3,7 @@
  * counterpart publishes, and answers the worker's polls the way the real firmware does.
  * Payload shapes follow the Shelly Gen1/Gen2 and Tasmota documentation.
  */
-import type { DeviceConfig } from '@workshop-iot/shared';
+import type { DeviceConfig, ParserType, SessionConfig } from '@workshop-iot/shared';
 
 export const SIM_FAMILIES = ['shelly_gen2', 'shelly_gen1', 'tasmota'] as const;
 export type SimFamily = (typeof SIM_FAMILIES)[number];
@@ -15,19 +15,26 @@ export interface SimMessage {
 }
 
 export interface SimDevice {
-  readonly family: SimFamily;
+  /** The parser that reads it (the meter kinds of meters.ts add generic_json). */
+  readonly family: ParserType;
   readonly id: string;
   readonly topic: string;
   /** Topics the device listens on for polls/commands. */
   readonly commandTopics: string[];
   /** The availability message a broker publishes as last will when the device drops. */
   readonly will: SimMessage;
+  /** Metering channels (meters.ts kinds); the simulator then passes one power per channel. */
+  readonly channels?: number;
   /** Advance to `t_s` with the given draw; returns what the device publishes now. */
-  tick(t_s: number, power_w: number, online: boolean): SimMessage[];
+  tick(t_s: number, power_w: number, online: boolean, channelPowers?: number[]): SimMessage[];
   /** One reading message regardless of change (load mode `--rate`). */
   reading(): SimMessage;
   /** Answer a command/poll, or nothing (offline devices answer nothing). */
   command(topic: string, payload: string): SimMessage[];
+  /** The worker configs of its machines (one per channel); default: `deviceConfigFor`. */
+  configs?(session: SessionConfig): DeviceConfig[];
+  /** Its entry in the one `zigbee2mqtt/bridge/devices` list the simulator publishes. */
+  bridgeEntry?(): Record<string, unknown>;
 }
 
 /** Energy integration and online transitions shared by all families. */
@@ -117,6 +124,22 @@ export class ShellyGen2Device extends BaseDevice implements SimDevice {
     const answer: Record<string, unknown> = { id: frame.id, src: this.id, dst: frame.src };
     if (frame.method === 'Shelly.GetStatus') {
       answer.result = { [this.component]: this.#status(), sys: { uptime: 1000 } };
+    } else if (frame.method === 'Shelly.GetDeviceInfo') {
+      // https://shelly-api-docs.shelly.cloud/gen2/ComponentsAndServices/Shelly#shellygetdeviceinfo
+      const plus = this.component === 'switch:0';
+      answer.result = {
+        name: null,
+        id: this.id,
+        mac: 'A8032AB1C2D3',
+        slot: 0,
+        model: plus ? 'SNSW-001P16EU' : 'S3PM-001PCEU16',
+        gen: plus ? 2 : 3,
+        fw_id: '20241011-114455/1.4.4-g6d2a586',
+        ver: '1.4.4',
+        app: plus ? 'Plus1PM' : 'MiniPMG3',
+        auth_en: false,
+        auth_domain: null,
+      };
     } else {
       answer.error = { code: 404, message: `No handler for ${String(frame.method)}` };
     }
@@ -174,8 +197,9 @@ export class ShellyGen1Device extends BaseDevice implements SimDevice {
   get base() {
     return `shellies/${this.topic}`;
   }
+  /** Its own command topic and `shellies/command`, which every Gen1 device listens to. */
   get commandTopics() {
-    return [`${this.base}/command`];
+    return [`${this.base}/command`, 'shellies/command'];
   }
   get will() {
     return { topic: `${this.base}/online`, payload: 'false', retain: true };
@@ -206,7 +230,8 @@ export class ShellyGen1Device extends BaseDevice implements SimDevice {
   }
 
   command(topic: string, payload: string): SimMessage[] {
-    if (!this.online || topic !== `${this.base}/command`) return [];
+    if (!this.online || (topic !== `${this.base}/command` && topic !== 'shellies/command'))
+      return [];
     if (payload === 'update') return [...this.#state(), this.#info()];
     if (payload === 'announce') {
       const announce = JSON.stringify({
@@ -345,13 +370,18 @@ export function deviceConfigFor(device: SimDevice, thresholds: [number, number])
     name: `Simulated ${device.family} ${device.id}`,
     parser_type: device.family,
     topic: device.topic,
-    session_config: {
-      standby_threshold_w: thresholds[0],
-      working_threshold_w: thresholds[1],
-      start_debounce_s: 10,
-      stop_debounce_s: 30,
-      message_timeout_s: 360,
-      heartbeat_interval_s: 300,
-    },
+    session_config: simSessionConfig(thresholds),
+  };
+}
+
+/** The session settings of every simulated machine. */
+export function simSessionConfig(thresholds: [number, number]): SessionConfig {
+  return {
+    standby_threshold_w: thresholds[0],
+    working_threshold_w: thresholds[1],
+    start_debounce_s: 10,
+    stop_debounce_s: 30,
+    message_timeout_s: 360,
+    heartbeat_interval_s: 300,
   };
 }

@@ -19,8 +19,18 @@ import {
   type SimDevice,
   type SimFamily,
   type SimMessage,
+  simSessionConfig,
   TasmotaDevice,
 } from './devices.ts';
+import {
+  EsphomeSensor,
+  GEN2_MODELS,
+  ShellyGen1ThreeEm,
+  ShellyGen2Meter,
+  type SimKind,
+  TasmotaDualR3,
+  Zigbee2mqttPlug,
+} from './meters.ts';
 import { seededRandom } from './random.ts';
 import {
   type Profile,
@@ -38,6 +48,12 @@ export interface SimulatorOptions {
   /** Default: one per family (3), or 100 for many-devices. */
   devices?: number;
   families?: readonly SimFamily[];
+  /**
+   * Meter kinds of meters.ts (Pro 4PM, Plus 2PM, Pro 3EM, EM Gen3, Gen1 3EM, Dual R3, Zigbee plug,
+   * ESPHome sensor), one device each, after the family devices. Given alone (no `families`, no
+   * `devices`), only these run.
+   */
+  kinds?: readonly SimKind[];
   /** Prefix of every simulated device id/topic (default `sim`). */
   prefix?: string;
   /** Simulated seconds per real second (default 1). */
@@ -83,7 +99,8 @@ export class Simulator {
   readonly finished: Promise<void>;
   readonly #options: SimulatorOptions;
   readonly #slots: Slot[] = [];
-  readonly #byCommandTopic = new Map<string, Slot>();
+  /** Several devices may listen on one topic (every Gen1 hears `shellies/command`). */
+  readonly #byCommandTopic = new Map<string, Slot[]>();
   readonly #clients: MqttClient[] = [];
   readonly #profiles: Profile[];
   #resolveFinished!: () => void;
@@ -100,7 +117,12 @@ export class Simulator {
     this.#options = options;
     const random = seededRandom(options.seed ?? 1);
     const families = options.families?.length ? options.families : SIM_FAMILIES;
-    const count = options.devices ?? (options.scenario === 'many-devices' ? 100 : families.length);
+    const kinds = options.kinds ?? [];
+    const onlyKinds =
+      kinds.length > 0 && !options.families?.length && options.devices === undefined;
+    const count = onlyKinds
+      ? 0
+      : (options.devices ?? (options.scenario === 'many-devices' ? 100 : families.length));
     const prefix = options.prefix ?? 'sim';
     this.devices = [];
     this.#profiles = [];
@@ -109,6 +131,11 @@ export class Simulator {
       this.devices.push(makeDevice(family, prefix, i, options.telePeriodS ?? 300));
       this.#profiles.push(profileFor(options.scenario, i, random));
     }
+    kinds.forEach((kind, k) => {
+      const i = count + k;
+      this.devices.push(makeKindDevice(kind, prefix, i, options.telePeriodS ?? 300));
+      this.#profiles.push(profileFor(options.scenario, i, random));
+    });
     this.finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
@@ -116,8 +143,9 @@ export class Simulator {
 
   /** Device configs a worker needs to follow these devices. */
   deviceConfigs(): DeviceConfig[] {
-    return this.devices.map((d) =>
-      deviceConfigFor(d, [SIM_STANDBY_THRESHOLD_W, SIM_WORKING_THRESHOLD_W]),
+    const thresholds: [number, number] = [SIM_STANDBY_THRESHOLD_W, SIM_WORKING_THRESHOLD_W];
+    return this.devices.flatMap(
+      (d) => d.configs?.(simSessionConfig(thresholds)) ?? [deviceConfigFor(d, thresholds)],
     );
   }
 
@@ -144,14 +172,17 @@ export class Simulator {
     this.devices.forEach((device, i) => {
       const slot = { device, profile: this.#profiles[i]!, client: this.#clients[i % connections]! };
       this.#slots.push(slot);
-      for (const topic of device.commandTopics) this.#byCommandTopic.set(topic, slot);
+      for (const topic of device.commandTopics)
+        this.#byCommandTopic.set(topic, [...(this.#byCommandTopic.get(topic) ?? []), slot]);
     });
     await Promise.all(
       this.#clients.map((client, c) => {
         const topics = this.#slots.filter((_, i) => i % connections === c);
-        return client.subscribeAsync(topics.flatMap((s) => s.device.commandTopics));
+        const filters = [...new Set(topics.flatMap((s) => s.device.commandTopics))];
+        return filters.length > 0 ? client.subscribeAsync(filters) : Promise.resolve();
       }),
     );
+    await this.#publishBridgeDevices();
     this.#log(
       `simulating ${this.devices.length} device(s), scenario ${this.#options.scenario}, ` +
         `${connections} connection(s), speed x${this.#options.speed ?? 1}`,
@@ -255,7 +286,7 @@ export class Simulator {
     const rate = this.#options.rate ?? null;
     for (const slot of this.#slots) {
       const { power_w, online } = slot.profile.sample(t_s);
-      const messages = slot.device.tick(t_s, power_w, online);
+      const messages = slot.device.tick(t_s, power_w, online, channelPowers(slot, t_s, power_w));
       // In load mode the rate decides how often readings go out; keep only availability changes.
       const keep = rate === null ? messages : messages.filter((m) => m.retain);
       for (const message of keep) sends.push(this.#publish(slot.client, message));
@@ -272,11 +303,35 @@ export class Simulator {
   }
 
   #onCommand(topic: string, payload: string): void {
-    const slot = this.#byCommandTopic.get(topic);
-    if (!slot || this.#state !== 'running') return;
-    const answers = slot.device.command(topic, payload);
-    if (answers.length > 0) this.#pollsAnswered++;
-    for (const answer of answers) void this.#publish(slot.client, answer);
+    if (this.#state !== 'running') return;
+    for (const slot of this.#byCommandTopic.get(topic) ?? []) {
+      const answers = slot.device.command(topic, payload);
+      if (answers.length > 0) this.#pollsAnswered++;
+      for (const answer of answers) void this.#publish(slot.client, answer);
+    }
+  }
+
+  /** Zigbee2MQTT publishes one retained list of all its devices; the simulated plugs share one. */
+  async #publishBridgeDevices(): Promise<void> {
+    const entries = this.devices.flatMap((d) => (d.bridgeEntry ? [d.bridgeEntry()] : []));
+    const client = this.#clients[0];
+    if (entries.length === 0 || !client) return;
+    const coordinator = {
+      ieee_address: '0x00124b0024c2a0f1',
+      type: 'Coordinator',
+      network_address: 0,
+      supported: false,
+      friendly_name: 'Coordinator',
+      definition: null,
+      power_source: null,
+      interview_completed: true,
+      interviewing: false,
+    };
+    await this.#publish(client, {
+      topic: 'zigbee2mqtt/bridge/devices',
+      payload: JSON.stringify([coordinator, ...entries]),
+      retain: true,
+    });
   }
 
   async #publish(client: MqttClient, message: SimMessage): Promise<void> {
@@ -313,6 +368,52 @@ function makeDevice(family: SimFamily, prefix: string, i: number, telePeriod_s: 
       const id = `${prefix}-tasmota-${n}`;
       return new TasmotaDevice(id, id, telePeriod_s);
     }
+  }
+}
+
+/**
+ * One power per channel of a multi-channel meter: channel 0 follows the device's profile, channel c
+ * the same profile c x 97 s earlier, so the machines on one meter differ and can be told apart.
+ */
+function channelPowers(slot: Slot, t_s: number, power_w: number): number[] | undefined {
+  const channels = slot.device.channels ?? 1;
+  if (channels <= 1) return undefined;
+  return Array.from({ length: channels }, (_, c) =>
+    c === 0 ? power_w : slot.profile.sample(Math.max(0, t_s - c * 97)).power_w,
+  );
+}
+
+function makeKindDevice(kind: SimKind, prefix: string, i: number, telePeriod_s: number): SimDevice {
+  const n = String(i + 1).padStart(4, '0');
+  const hex = (i + 1).toString(16).toUpperCase().padStart(6, '0');
+  switch (kind) {
+    case 'pro4pm':
+    case 'plus2pm':
+    case 'pro3em':
+    case 'emg3': {
+      const names = {
+        pro4pm: 'shellypro4pm',
+        plus2pm: 'shellyplus2pm',
+        pro3em: 'shellypro3em',
+        emg3: 'shellyemg3',
+      };
+      return new ShellyGen2Meter(
+        `${prefix}-${names[kind]}-a8032a${hex.toLowerCase()}`,
+        GEN2_MODELS[kind],
+      );
+    }
+    case 'gen1-3em':
+      return new ShellyGen1ThreeEm(`${prefix}-shellyem3-${n}`);
+    case 'dualr3':
+      return new TasmotaDualR3(`${prefix}-dualr3-${n}`, `94B97E${hex}`, telePeriod_s);
+    case 'z2m-plug':
+      return new Zigbee2mqttPlug(
+        `${prefix}-z2m-plug-${n}`,
+        `${prefix} Plug ${n}`,
+        `0x00158d0001${hex.toLowerCase()}`,
+      );
+    case 'esphome':
+      return new EsphomeSensor(`${prefix}-esphome-${n}`, `${prefix}-esphome-${n}`);
   }
 }
 

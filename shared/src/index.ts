@@ -1,6 +1,7 @@
 /** Public API of the schema package: contracts, their static types and the validator. */
 export * from './contracts/common.ts';
 export * from './contracts/dashboard.ts';
+export * from './contracts/discovery.ts';
 export * from './contracts/events.ts';
 export { CONTRACT_NAMES, CONTRACTS, type Contract, type ContractName } from './contracts/index.ts';
 export * from './contracts/rpc-odoo.ts';

@@ -25,6 +25,9 @@ import {
 import { ConfigStore, writeFileAtomic } from './config/store.ts';
 import { DeviceRegistry } from './devices/registry.ts';
 import type { LiveStateListener } from './devices/types.ts';
+import { Discovery } from './discovery/discovery.ts';
+import { DiscoveryReporter } from './discovery/reporter.ts';
+import { DiscoveryStore } from './discovery/store.ts';
 import { resolveAdminToken, TokenAuth } from './http/auth.ts';
 import { buildHealth, registerHealthRoute } from './http/health.ts';
 import { registerMetricsRoute, WorkerMetrics } from './http/metrics.ts';
@@ -69,6 +72,10 @@ export class App {
   /** The Odoo client as the sender and link use it: one call at a time (see odoo/serial.ts). */
   private readonly odooLane: OdooApi | null;
   readonly sender: Sender;
+  /** Meters announcing themselves (null when `discovery.enabled` is false). */
+  readonly discovery: Discovery | null;
+  readonly discoveryStore: DiscoveryStore | null;
+  private readonly discoveryReporter: DiscoveryReporter | null;
   private link: OdooLink | null = null;
   private embedded: EmbeddedBroker | null = null;
   private readonly liveListeners = new Set<LiveStateListener>();
@@ -141,17 +148,20 @@ export class App {
       logger: log,
     });
     const filters = this.ingest.setDevices(config.devices);
+    const toRegistry = brokerEventsTo(this.registry);
     this.mqtt = new MqttConnection({
       broker: this.resolveBroker(config.broker, this.embeddedUrl()),
-      onMessage: (topic, payload, retained) => this.ingest.handle(topic, payload, retained),
+      onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
       devicesFor: (topic) => this.ingest.devicesFor(topic),
       // Stable per worker: the broker keeps the session (and the meters' readings) across restarts.
       defaultClientId: clientIdFor(this.workerUid),
       // Liveness pauses while the broker is unreachable; every meter is polled once connected.
-      onEvent: brokerEventsTo(this.registry),
+      onEvent: (event) => {
+        toRegistry(event);
+        if (event.type === 'ready') this.discovery?.connected();
+      },
       logger: log,
     });
-    this.mqtt.setSubscriptions(filters);
     this.metrics = new WorkerMetrics(this.metricsSources());
     this.http = this.buildHttp();
     this.odoo = settings.odoo.url
@@ -162,6 +172,28 @@ export class App {
         })
       : null;
     this.odooLane = this.odoo ? serializeOdooCalls(this.odoo) : null;
+    if (settings.discovery.enabled) {
+      const lane = this.odooLane;
+      this.discoveryStore = new DiscoveryStore();
+      this.discoveryReporter = new DiscoveryReporter({
+        store: this.discoveryStore,
+        report: lane
+          ? (meters) => lane.discoveryReport({ worker_uid: this.workerUid, meters })
+          : null,
+        log: log.child({ module: 'discovery' }),
+      });
+      this.discovery = new Discovery({
+        store: this.discoveryStore,
+        reporter: this.discoveryReporter,
+        publish: (topic, payload) => this.mqtt.publish(topic, payload),
+        log: log.child({ module: 'discovery' }),
+      });
+    } else {
+      this.discoveryStore = null;
+      this.discoveryReporter = null;
+      this.discovery = null;
+    }
+    this.mqtt.setSubscriptions(this.wantedFilters(filters));
     this.sender = new Sender({
       outbox: this.outbox,
       odoo: this.odooLane,
@@ -179,7 +211,8 @@ export class App {
     });
     this.configs.addTarget({
       name: 'subscriptions',
-      apply: (next) => this.mqtt.setSubscriptions(this.ingest.setDevices(next.devices)),
+      apply: (next) =>
+        this.mqtt.setSubscriptions(this.wantedFilters(this.ingest.setDevices(next.devices))),
     });
     this.configs.addTarget({
       name: 'dashboard',
@@ -251,6 +284,7 @@ export class App {
     };
     await step('mqtt', () => this.mqtt.stop());
     await step('odoo link', () => this.link?.stop());
+    await step('discovery', () => this.discoveryReporter?.stop());
     const closeSessions = this.configs.current().config.close_sessions_on_shutdown === true;
     await step('devices', () => this.registry.stop({ closeSessions }));
     await step('outbox flush', () => this.outbox.flush());
@@ -363,6 +397,14 @@ export class App {
         over_cap: this.outbox.overCap(),
       }),
       configVersion: () => this.configs.version,
+      discovery: () =>
+        this.discovery && this.discoveryStore && this.discoveryReporter
+          ? {
+              meters: this.discoveryStore.size,
+              invalid: this.discovery.stats().invalid,
+              reported: this.discoveryReporter.stats().sent,
+            }
+          : null,
     };
   }
 
@@ -376,6 +418,24 @@ export class App {
         this.log.error({ err }, 'Live state listener failed');
       }
     }
+  }
+
+  /** The meters' exact topics plus, with discovery on, its announcement filters. */
+  private wantedFilters(deviceTopics: Set<string>): Set<string> {
+    if (!this.discovery) return deviceTopics;
+    return new Set([...deviceTopics, ...this.discovery.filters()]);
+  }
+
+  /**
+   * One MQTT message: to discovery when it is an announcement, to the meters' intake when a
+   * configured device uses the topic (a configured Shelly's `<t>/online` goes to both). A topic
+   * neither knows is counted by intake as before.
+   */
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    const announcement = this.discovery?.matches(topic) === true;
+    if (announcement) this.discovery?.handle(topic, payload);
+    if (!announcement || this.ingest.devicesFor(topic).length > 0)
+      this.ingest.handle(topic, payload, retained);
   }
 
   /** Returns false when the device's parser cannot poll: the registry then goes offline on silence. */

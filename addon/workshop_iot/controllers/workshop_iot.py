@@ -37,6 +37,7 @@ METHODS = {
     "worker.hello": ("worker_hello_params", "_rpc_hello"),
     "events.ingest": ("events_ingest_params", "_rpc_ingest"),
     "worker.status": ("worker_status_params", "_rpc_status"),
+    "discovery.report": ("discovery_report_params", "_rpc_discovery_report"),
 }
 
 

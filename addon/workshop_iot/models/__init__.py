@@ -14,3 +14,4 @@ from . import workshop_event
 from . import workshop_event_fold
 from . import res_config_settings
 from . import workshop_worker_connect
+from . import workshop_discovered_meter

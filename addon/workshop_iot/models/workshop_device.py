@@ -33,9 +33,16 @@ PARSER_TYPES = [
 TOPIC_IS_DEVICE_ID = {"shelly_gen2", "shelly_gen1", "tasmota"}
 
 
+# A machine on one channel of a multi-channel meter has the id "<meter id>:<channel>" (what "Add as
+# machine" proposes, so each machine on the meter is unique); the meter publishes under its own id.
+_CHANNEL_SUFFIX_RE = re.compile(r":\d{1,2}$")
+
+
 def derived_topic(parser_type, device_id):
     """The topic a meter of ``parser_type`` with ``device_id`` publishes under, or False."""
-    return device_id if parser_type in TOPIC_IS_DEVICE_ID and device_id else False
+    if parser_type not in TOPIC_IS_DEVICE_ID or not device_id:
+        return False
+    return _CHANNEL_SUFFIX_RE.sub("", device_id) or device_id
 
 
 LIVE_STATES = [

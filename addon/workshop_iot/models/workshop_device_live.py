@@ -26,6 +26,12 @@ def _capped(value_s, span_s):
 class WorkshopDevice(models.Model):
     _inherit = "workshop.device"
 
+    live_expected_interval_s = fields.Float(
+        string="Usual report interval", readonly=True,
+        help="The meter's usual time between messages (seconds), as its worker observed it. The dashboard "
+        "shows \"no data since …\" on a meter silent well past it, before the message timeout takes it "
+        "offline. Empty until the worker reports one: the dashboard then uses the message timeout.")
+
     # ------------------------------------------------------------------ dashboard read API
     @api.model
     def dashboard_machines(self):
@@ -36,25 +42,28 @@ class WorkshopDevice(models.Model):
             {"id": 7, "name": "Laser", "device_id": "shelly-1", "area": "Hall A", "state": "working",
              "power_w": 812.0, "session_id": "0190…", "session_started_at": "2026-11-25T08:00:00.000Z",
              "session_working_s": 1200.0, "session_standby_s": 60.0, "today_working_s": 5400.0,
-             "today_standby_s": 300.0, "last_seen_at": "…Z", "changed_at": "…Z"}
+             "today_standby_s": 300.0, "last_seen_at": "…Z", "changed_at": "…Z", "expected_interval_s": 60.0}
         """
         self.check_access("read")
         return self.search([])._dashboard_payload()
 
     def _dashboard_payload(self):
         """Tile dicts for these machines, in recordset order. ``today_*`` counts from the workshop's
-        local midnight (``_workshop_midnight_utc``)."""
+        local midnight (``_workshop_midnight_utc``). ``power_w`` is None ("—" on the tile) for a meter
+        never heard from, or unknown or offline: the stored 0.0 is no reading. ``expected_interval_s``
+        is the worker's observed interval, else the machine's message timeout."""
         today = self._today_totals()
         out = []
         for device in self:
             working, standby = today.get(device.id, (0.0, 0.0))
+            has_power = device.live_last_seen_at and device.live_state not in ("unknown", "offline")
             out.append({
                 "id": device.id,
                 "name": device.name,
                 "device_id": device.device_id,
                 "area": device.area or None,
                 "state": device.live_state,
-                "power_w": device.live_power_w,
+                "power_w": device.live_power_w if has_power else None,
                 "session_id": device.live_session_id or None,
                 "session_started_at": to_wire_ts(device.live_session_started_at),
                 "session_working_s": device.live_session_working_s,
@@ -63,6 +72,7 @@ class WorkshopDevice(models.Model):
                 "today_standby_s": round(standby, 3),
                 "last_seen_at": to_wire_ts(device.live_last_seen_at),
                 "changed_at": to_wire_ts(device.live_changed_at),
+                "expected_interval_s": device.live_expected_interval_s or float(device.message_timeout_s),
             })
         return out
 
@@ -168,6 +178,8 @@ class WorkshopDevice(models.Model):
                 "live_last_seen_at": parse_wire_ts(item["last_seen_at"]) or False,
                 "live_changed_at": parse_wire_ts(item["changed_at"]),
             }
+            if item.get("expected_interval_s"):  # optional: older workers do not send it
+                vals["live_expected_interval_s"] = item["expected_interval_s"]
             if device._set_live_unless_concurrent(vals):
                 changed |= device
         changed._notify_live_state()

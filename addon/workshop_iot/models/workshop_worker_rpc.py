@@ -1,5 +1,5 @@
 """Handlers of the worker -> Odoo JSON-RPC methods (``worker.hello``, ``worker.status``,
-``events.ingest``). The controller checks the caller's group and validates params against the
+``events.ingest``, ``discovery.report``). The controller checks the caller's group and validates params against the
 shared schema before calling them, with ``sudo()`` at that single boundary."""
 
 import logging
@@ -133,3 +133,11 @@ class WorkshopWorker(models.Model):
         worker = self._rpc_worker_for(params["worker_uid"])
         worker._touch(fields.Datetime.now())
         return self.env["workshop.event"]._ingest(worker, params["events"])
+
+    @api.model
+    def _rpc_discovery_report(self, params):
+        """discovery.report: upsert the meters this worker heard announcing themselves. Only rows of
+        the caller's own worker are read or written; machines and the dashboard are not touched."""
+        worker = self._rpc_worker_for(params["worker_uid"])
+        ignored = self.env["workshop.discovered.meter"]._report(worker, params["meters"])
+        return {"ok": True, "ignored": ignored}

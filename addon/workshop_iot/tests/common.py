@@ -225,6 +225,8 @@ class WorkshopIotCase(TransactionCase):
         cls.worker = cls.env["workshop.worker"].create({
             "name": "Workshop PC", "worker_uid": "wk-test", "url": "http://worker.test:8787",
             "token": "t" * 32, "broker_id": cls.broker.id, "user_id": cls.worker_user.id,
+            # A running worker: config is pushed only to a worker that said hello once.
+            "last_hello_at": fields.Datetime.now(),
         })
         cls.device = cls.env["workshop.device"].create({
             "name": "Laser", "device_id": "shelly-laser", "topic": "shellyplus1pm-laser",

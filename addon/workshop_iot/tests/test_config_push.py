@@ -102,10 +102,26 @@ class TestConfigPushHooks(WorkshopIotCase):
         self.assertEqual(self.worker.config_version, version)
 
     def test_moving_a_device_pushes_both_workers(self):
-        other = self.env["workshop.worker"].create({"name": "Other", "worker_uid": "wk-other", "url": "http://o:1"})
+        other = self.env["workshop.worker"].create({"name": "Other", "worker_uid": "wk-other", "url": "http://o:1",
+                                                    "last_hello_at": fields.Datetime.now()})
         self.env.cr.postcommit.clear()
         self.device.worker_id = other
         self.assertEqual(config_push.pending(self.env), {self.worker.id, other.id})
+
+    def test_a_worker_that_never_said_hello_is_not_pushed_to(self):
+        # Just created in "Connect a worker", not running yet: it pulls its config on hello.
+        new = self.env["workshop.worker"].create({"name": "New", "worker_uid": "wk-new", "url": "http://n:1"})
+        self.env.cr.postcommit.clear()
+        version = new.config_version
+        self.device.worker_id = new
+        self.assertEqual(config_push.pending(self.env), {self.worker.id})
+        self.assertEqual(new.config_version, version + 1, "the version still moves: hello pulls the new one")
+        self.assertEqual(new.push_state, "none")
+        new.last_hello_at = fields.Datetime.now()  # its first hello
+        self.env.cr.postcommit.clear()
+        self.device.write({"standby_threshold_w": 7.0})
+        self.assertEqual(config_push.pending(self.env), {new.id})
+        self.assertEqual(new.push_state, "pending")
 
     def test_broker_change_archive_and_unlink_push(self):
         self.broker.url = "mqtts://broker.test:8883"

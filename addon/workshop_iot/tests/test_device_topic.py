@@ -27,6 +27,14 @@ class TestDeviceTopicFromId(WorkshopIotCase):
                 device = form.save()
                 self.assertEqual(device.topic, "bench-%s" % parser_type)
 
+    def test_a_channel_machine_id_gives_the_meters_topic(self):
+        # Machine on channel 2 of a Pro 4PM: the id names the channel, the meter publishes under its id.
+        form = self.new_form("shelly_gen2")
+        form.device_id = "shellypro4pm-30c6f78400e8:2"
+        self.assertEqual(form.topic, "shellypro4pm-30c6f78400e8")
+        form.channel = 2
+        self.assertEqual(form.save().topic, "shellypro4pm-30c6f78400e8")
+
     def test_a_topic_typed_by_hand_is_kept(self):
         form = self.new_form("shelly_gen2")
         form.device_id = "shellyplus1pm-a8032ab1"

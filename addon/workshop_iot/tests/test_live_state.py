@@ -10,6 +10,7 @@ from .common import WorkshopIotCase, capture_bus, wire_ts
 DASHBOARD_KEYS = {
     "id", "name", "device_id", "area", "state", "power_w", "session_id", "session_started_at",
     "session_working_s", "session_standby_s", "today_working_s", "today_standby_s", "last_seen_at", "changed_at",
+    "expected_interval_s",
 }
 
 
@@ -85,6 +86,33 @@ class TestLiveState(WorkshopIotCase):
         self.assertEqual(laser["area"], "Hall A")
         self.assertIsNone(by_id["tasmota-lathe"]["area"])
         self.assertEqual(laser["state"], "idle")
+
+    def test_worker_status_stores_the_usual_interval_and_the_payload_carries_it(self):
+        """Issue 14 finding 7: the meter's usual interval, observed by the worker, reaches the tile."""
+        now = fields.Datetime.now().replace(microsecond=0)
+        with capture_bus(self.env) as sent:
+            self._status([self._live(self.device, "standby", now, expected_interval_s=60.0)])
+        self.assertEqual(self.device.live_expected_interval_s, 60.0)
+        payload = [s[2] for s in sent if s[1] == BUS_TYPE][-1]
+        self.assertEqual(payload["expected_interval_s"], 60.0)
+        # A worker that does not send it (older version) keeps what was learnt.
+        self._status([self._live(self.device, "idle", now + timedelta(seconds=1))])
+        self.assertEqual(self.device.live_expected_interval_s, 60.0)
+        # Never reported: the machine's message timeout stands in for it.
+        machines = {m["device_id"]: m for m in self.env["workshop.device"].with_user(self.staff).dashboard_machines()}
+        self.assertEqual(machines["tasmota-lathe"]["expected_interval_s"], float(self.device2.message_timeout_s))
+
+    def test_dashboard_has_no_power_for_a_meter_never_heard_from_or_offline(self):
+        """Issue 14 finding 5: "—" on the tile, not "0 W" (the stored 0.0 is no reading)."""
+        now = fields.Datetime.now().replace(microsecond=0)
+        self._status([self._live(self.device, "offline", now, power_w=None)])
+        machines = {m["device_id"]: m for m in self.env["workshop.device"].with_user(self.staff).dashboard_machines()}
+        never = machines["tasmota-lathe"]
+        self.assertEqual((never["state"], never["power_w"], never["last_seen_at"]), ("unknown", None, None))
+        self.assertIsNone(machines["shelly-laser"]["power_w"])
+        self._status([self._live(self.device, "idle", now + timedelta(seconds=1), power_w=0.0)])
+        machines = {m["device_id"]: m for m in self.env["workshop.device"].with_user(self.staff).dashboard_machines()}
+        self.assertEqual(machines["shelly-laser"]["power_w"], 0.0)  # a real reading of 0 W stays
 
     def test_session_before_midnight_counts_pro_rata(self):
         uid = self.new_session()

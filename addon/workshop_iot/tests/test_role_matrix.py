@@ -56,6 +56,10 @@ METHODS = {
     ("workshop.session", "action_mark_billed"): MANAGERS,
     ("workshop.session", "action_reset_billing"): ADMINS,
     ("workshop.event", "action_reprocess"): MANAGERS,  # folds with sudo
+    ("workshop.discovered.meter", "action_ignore"): MANAGERS,
+    ("workshop.discovered.meter", "action_restore"): MANAGERS,
+    ("workshop.discovered.meter", "action_forget"): MANAGERS,
+    ("workshop.discovered.meter.channel", "action_add_machine"): MANAGERS,
     ("workshop.event", "init"): NO_ONE,  # Odoo's dispatcher refuses it (check_method_name)
 }
 
@@ -70,6 +74,10 @@ CRUD_RIGHTS = {
     "workshop.event": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE, "unlink": ADMINS},
     "workshop.worker.secret": {"read": ADMINS, "write": NO_ONE, "create": ADMINS, "unlink": NO_ONE},
     "workshop.worker.connect": {"read": ADMINS, "write": ADMINS, "create": ADMINS, "unlink": NO_ONE},
+    # Created only by discovery.report (sudo after the worker key check); managers act on them.
+    "workshop.discovered.meter": {"read": MANAGERS, "write": MANAGERS, "create": NO_ONE, "unlink": MANAGERS},
+    "workshop.discovered.meter.channel": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE,
+                                          "unlink": NO_ONE},
 }
 
 MODULE = "odoo.addons.workshop_iot"
@@ -114,6 +122,11 @@ class TestRoleMatrix(WorkshopIotCase):
         ])
         billed = self.session(billed_uid)
         billed.action_mark_billed()
+        meter = self.env["workshop.discovered.meter"].sudo().create({
+            "worker_id": self.worker.id, "family": "shelly_gen2", "device_key": "shellypro4pm-matrix",
+            "parser_type": "shelly_gen2", "topic": "shellypro4pm-matrix",
+            "channel_ids": [(0, 0, {"channel": 0, "component": "switch:0", "measures": "power"})],
+        }).sudo(False)
         self.records = {
             "workshop.broker": self.broker, "workshop.worker": self.worker, "workshop.device": self.device,
             "workshop.session": self.session(uid), "workshop.session (billed)": billed,
@@ -122,6 +135,8 @@ class TestRoleMatrix(WorkshopIotCase):
             # A transient record is its creator's only: the administrator's, as in the wizard.
             "workshop.worker.connect": self.env["workshop.worker.connect"].with_user(self.admin).create(
                 {"name": "Matrix bench"}),
+            "workshop.discovered.meter": meter,
+            "workshop.discovered.meter.channel": meter.channel_ids,
         }
         self.env.cr.postcommit.clear()
 

@@ -68,6 +68,13 @@ class TestViewsDebug(HttpCase):
         events = [factory.started(device, 1, session), factory.stopped(device, 2, session, 120, 90.0, 30.0)]
         env["workshop.worker"].with_user(worker_user).sudo()._rpc_ingest({"worker_uid": worker.worker_uid, "events": events})
         fold_pending(env)
+        # A discovered meter, as discovery.report stores one (the Discovered meters list and form).
+        env["workshop.discovered.meter"].sudo()._report(worker, [{
+            "family": "shelly_gen2", "device_key": "shellypro4pm-views", "model": "Pro4PM", "name": None,
+            "parser_type": "shelly_gen2", "topic": "shellypro4pm-views",
+            "channels": [{"channel": 0, "component": "switch:0", "measures": "power", "energy": True},
+                         {"channel": 1, "component": "switch:1", "measures": "power", "energy": True}],
+        }])
 
     def _steps(self):
         """One step per window action of this module: its id, model and a record of that model."""

@@ -11,6 +11,7 @@ import {
 } from '../rules.ts';
 import { DeviceTopic } from './common.ts';
 import { DashboardMachineList } from './dashboard.ts';
+import { DiscoveryReportParams, DiscoveryReportResult } from './discovery.ts';
 import { WorkshopEvent } from './events.ts';
 import {
   EventsIngestParams,
@@ -78,6 +79,16 @@ export const CONTRACTS = {
     schema: WorkerStatusResult,
     rules: [],
     description: 'worker.status result',
+  },
+  discovery_report_params: {
+    schema: DiscoveryReportParams,
+    rules: [],
+    description: 'discovery.report params (meters that announced themselves on the broker)',
+  },
+  discovery_report_result: {
+    schema: DiscoveryReportResult,
+    rules: [],
+    description: 'discovery.report result: the reported meters an administrator ignored',
   },
   config_apply_params: {
     schema: ConfigApplyParams,

@@ -85,6 +85,13 @@ export const DeviceLiveState = Type.Object(
     session_standby_s: Seconds,
     last_seen_at: Nullable(Timestamp),
     changed_at: Timestamp,
+    /**
+     * The meter's usual time between messages as the worker observed it (a high bound over recent
+     * gaps, at most the device's `message_timeout_s`; that timeout until enough messages were
+     * seen). The dashboard flags a meter silent for well past it ("no data since …") before the
+     * timeout takes it offline. Optional: older workers do not send it.
+     */
+    expected_interval_s: Type.Optional(Nullable(Seconds)),
   },
   { additionalProperties: false },
 );

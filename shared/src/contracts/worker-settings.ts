@@ -68,6 +68,18 @@ export const WorkerSettings = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    discovery: Type.Optional(
+      Type.Object(
+        {
+          /**
+           * Listen for meters announcing themselves (Shelly, Tasmota, Zigbee2MQTT) and report them
+           * to Odoo's "Discovered meters" (default true).
+           */
+          enabled: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Initial config used until Odoo pushes one (lets a worker run without Odoo). */
     config: Type.Optional(WorkerConfig),
   },

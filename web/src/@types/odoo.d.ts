@@ -36,5 +36,5 @@ declare module '@web/core/l10n/translation' {
 }
 
 declare module '@web/core/user' {
-  export const user: { lang: string; userId: number };
+  export const user: { lang: string; userId: number; hasGroup(group: string): Promise<boolean> };
 }

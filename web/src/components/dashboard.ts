@@ -24,6 +24,8 @@ export interface DashboardProps {
   locale?: string;
   kiosk?: boolean;
   onOpenMachine?: (view: MachineView) => void;
+  /** Where the viewer may create machines: opens a new machine (the empty state's button). */
+  onAddMachine?: () => void;
   clock?: Clock;
   /** Extra root classes (Odoo's action container passes `o_action`). */
   className?: string;
@@ -37,6 +39,7 @@ export class Dashboard extends Component<DashboardProps> {
     locale: { type: String, optional: true },
     kiosk: { type: Boolean, optional: true },
     onOpenMachine: { type: Function, optional: true },
+    onAddMachine: { type: Function, optional: true },
     clock: { type: Object, optional: true },
     className: { type: String, optional: true },
   };
@@ -79,7 +82,17 @@ export class Dashboard extends Component<DashboardProps> {
            role="alert" t-esc="labels.loadFailed"/>
         <t t-else="">
           <t t-set="groups" t-value="model.groups()"/>
-          <p t-if="!groups.length" class="o_workshop_iot_message" t-esc="labels.noMachines"/>
+          <t t-set="empty" t-value="model.emptyState()"/>
+          <section t-if="empty === 'no-machines'" class="o_workshop_iot_empty"
+                   data-empty="no-machines" t-att-aria-label="labels.noMachinesYet">
+            <h3 class="o_workshop_iot_empty_title" t-esc="labels.noMachinesYet"/>
+            <p class="o_workshop_iot_empty_help" t-esc="labels.firstMachineHelp"/>
+            <button t-if="props.onAddMachine" type="button"
+                    class="btn btn-primary o_workshop_iot_add_machine"
+                    t-on-click="() => props.onAddMachine()" t-esc="labels.addMachine"/>
+          </section>
+          <p t-elif="empty === 'no-match'" class="o_workshop_iot_message"
+             data-empty="no-match" t-esc="labels.noMachinesMatch"/>
           <section t-foreach="groups" t-as="group" t-key="group.key" class="o_workshop_iot_area"
                    t-att-aria-label="areaLabel(group)">
             <h3 t-if="showAreaTitles" class="o_workshop_iot_area_title">

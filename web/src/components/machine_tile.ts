@@ -5,7 +5,13 @@
  */
 import { Component, xml } from '@odoo/owl';
 import type { MachineView } from '../model/dashboard-model.ts';
-import { formatDuration, formatPower, formatRelative, shownParts } from '../model/format.ts';
+import {
+  formatClockTime,
+  formatDuration,
+  formatPower,
+  formatRelative,
+  shownParts,
+} from '../model/format.ts';
 import type { DashboardLabels } from '../model/labels.ts';
 import { StateIcon } from './state_icon.ts';
 
@@ -27,8 +33,9 @@ export class MachineTile extends Component<MachineTileProps> {
     onOpen: { type: Function, optional: true },
   };
   static override template = xml`
-    <article t-attf-class="o_workshop_iot_tile o_workshop_iot_state_{{props.view.state}}"
+    <article t-attf-class="o_workshop_iot_tile o_workshop_iot_state_{{props.view.state}} {{props.view.silent ? 'o_workshop_iot_tile_silent' : ''}}"
              t-att-data-device-id="props.view.key" t-att-data-state="props.view.state"
+             t-att-data-silent="props.view.silent ? 'true' : 'false'"
              t-att-aria-label="props.view.name + ': ' + stateLabel">
       <div class="o_workshop_iot_tile_header">
         <h4 class="o_workshop_iot_tile_name">
@@ -64,6 +71,12 @@ export class MachineTile extends Component<MachineTileProps> {
           <dd class="o_workshop_iot_today_standby" t-esc="todayStandby"/>
         </div>
       </dl>
+      <p t-if="props.view.silent" class="o_workshop_iot_silent" role="status">
+        <span t-esc="props.labels.noDataSince"/>
+        <t t-out="' '"/>
+        <time class="o_workshop_iot_silent_since" t-att-datetime="props.view.lastSeenAt"
+              t-esc="silentSince"/>
+      </p>
       <p class="o_workshop_iot_seen">
         <span t-esc="props.labels.lastSeen"/>
         <time class="o_workshop_iot_last_seen" t-att-datetime="props.view.lastSeenAt" t-esc="lastSeen"/>
@@ -104,6 +117,11 @@ export class MachineTile extends Component<MachineTileProps> {
   get lastSeen(): string {
     const { lastSeenAt } = this.props.view;
     return formatRelative(lastSeenAt, this.props.nowMs, this.props.labels.never, this.props.locale);
+  }
+
+  /** When the silent meter last spoke: `14:05`, with the date when not today. */
+  get silentSince(): string {
+    return formatClockTime(this.props.view.lastSeenAt, this.props.nowMs, this.props.locale);
   }
 
   open(): void {

@@ -7,6 +7,29 @@ import { type DashboardMachine, DEVICE_STATES, type DeviceState } from '../data/
 
 export type StateFilter = DeviceState | 'all';
 export type LoadStatus = 'loading' | 'ready' | 'error';
+/** Why no tile shows: no machine at all (say how to add one) or the filter hides them all. */
+export type EmptyState = 'no-machines' | 'no-match';
+
+/**
+ * A meter is silent once it has said nothing for SILENCE_FACTOR times its usual interval plus
+ * SILENCE_SLACK_S. The usual interval (`expected_interval_s`, worker/src/devices/report-interval.ts)
+ * is already the LONGEST normal gap, not an average: at 1x a meter whose periodic report is a
+ * second late would flicker. 2x means at least one whole report went missing; a meter that misses
+ * one report (QoS 0 messages can be lost on Wi-Fi) is far more often alive than dead, one that
+ * misses two is worth a look. The slack absorbs delivery delays (worker -> Odoo -> bus) and a small
+ * clock difference between the browser and the worker, whose clock dates `last_seen_at`.
+ */
+export const SILENCE_FACTOR = 2;
+export const SILENCE_SLACK_S = 10;
+
+/** States in which the meter is expected to keep reporting (not offline, not never heard from). */
+const REPORTING_STATES: ReadonlySet<DeviceState> = new Set([
+  'idle',
+  'starting',
+  'standby',
+  'working',
+  'stopping',
+]);
 
 interface MachineEntry {
   machine: DashboardMachine;
@@ -21,12 +44,18 @@ export interface MachineView {
   name: string;
   area: string | null;
   state: DeviceState;
+  /** Null ("—") while no reading exists: never heard from, or the sender has none. */
   powerW: number | null;
-  /** Seconds since the session started, null without a running session. */
+  /**
+   * Seconds since the session started, null without a running session. Stops at the meter's last
+   * message while it is silent: time after it will not be billed.
+   */
   sessionS: number | null;
   todayWorkingS: number;
   todayStandbyS: number;
   lastSeenAt: string | null;
+  /** The meter said nothing for well past its usual interval (SILENCE_FACTOR): "no data since". */
+  silent: boolean;
 }
 
 export interface AreaGroup {
@@ -144,6 +173,13 @@ export class DashboardModel {
       }));
   }
 
+  /** Why nothing shows once loaded (null when tiles show, or while loading or failed). */
+  emptyState(): EmptyState | null {
+    if (this.status !== 'ready') return null;
+    if (Object.keys(this.entries).length === 0) return 'no-machines';
+    return this.groups().length === 0 ? 'no-match' : null;
+  }
+
   /** True when no machine has an area: the grouping toggle and headers are pointless then. */
   hasAreas(): boolean {
     return Object.values(this.entries).some(({ machine }) => machine.area !== null);
@@ -154,30 +190,62 @@ function compareText(a: string, b: string): number {
   return a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' });
 }
 
+/**
+ * Whether the meter has been quiet too long at `nowMs` (see SILENCE_FACTOR). Without an expected
+ * interval (a sender that predates it) nothing is ever called silent: the tile then behaves as
+ * before, and the worker's message timeout takes the device offline.
+ */
+export function isSilent(machine: DashboardMachine, nowMs: number): boolean {
+  if (!REPORTING_STATES.has(machine.state) || !machine.last_seen_at) return false;
+  const expectedS = machine.expected_interval_s;
+  if (expectedS === null || expectedS === undefined || !(expectedS > 0)) return false;
+  const seenMs = Date.parse(machine.last_seen_at);
+  if (Number.isNaN(seenMs)) return false;
+  return nowMs - seenMs > (SILENCE_FACTOR * expectedS + SILENCE_SLACK_S) * 1000;
+}
+
 /** Live counters for one machine at `nowMs`. */
 export function machineView({ machine, receivedMs }: MachineEntry, nowMs: number): MachineView {
   const sinceReceivedS = Math.max(0, (nowMs - receivedMs) / 1000);
+  const silent = isSilent(machine, nowMs);
+  // While silent nothing counts past the last message: a meter that stays dead ends its session
+  // there (message timeout), so time after it would vanish from the tile later.
+  const seenMs = silent ? Date.parse(machine.last_seen_at as string) : Number.NaN;
+  const startedMs = machine.session_started_at
+    ? Date.parse(machine.session_started_at)
+    : Number.NaN;
   let sessionS: number | null = null;
+  /** Seconds the dict's counters already hold past the last message (silent meters only). */
+  let pastLastMessageS = 0;
   if (SESSION_STATES.has(machine.state) && machine.session_id !== null) {
+    const accountedS = machine.session_working_s + machine.session_standby_s;
     // Wall clock from the start time is exact whatever the sender's accounting cadence; without a
     // start time fall back to the accounted seconds plus the time since the dict arrived.
-    const startedMs = machine.session_started_at
-      ? Date.parse(machine.session_started_at)
-      : Number.NaN;
-    sessionS = Number.isNaN(startedMs)
-      ? machine.session_working_s + machine.session_standby_s + sinceReceivedS
-      : Math.max(0, (nowMs - startedMs) / 1000);
+    if (Number.isNaN(startedMs)) sessionS = accountedS + (silent ? 0 : sinceReceivedS);
+    else sessionS = Math.max(0, ((silent ? Math.min(nowMs, seenMs) : nowMs) - startedMs) / 1000);
+    // The sender accounted the session up to about start + accounted seconds, maybe past the last
+    // message while the meter was already quiet: that part of today's counter comes off too.
+    if (silent && !Number.isNaN(startedMs))
+      pastLastMessageS = Math.max(0, (startedMs + accountedS * 1000 - seenMs) / 1000);
   }
+  const accrual = (state: DeviceState, todayS: number) =>
+    machine.state !== state
+      ? todayS
+      : silent
+        ? Math.max(0, todayS - pastLastMessageS)
+        : todayS + sinceReceivedS;
   return {
     key: machine.device_id,
     id: machine.id,
     name: machine.name || machine.device_id,
     area: machine.area,
     state: machine.state,
-    powerW: machine.power_w,
+    // A machine never heard from has no reading, whatever number the sender put there.
+    powerW: machine.last_seen_at ? machine.power_w : null,
     sessionS,
-    todayWorkingS: machine.today_working_s + (machine.state === 'working' ? sinceReceivedS : 0),
-    todayStandbyS: machine.today_standby_s + (machine.state === 'standby' ? sinceReceivedS : 0),
+    todayWorkingS: accrual('working', machine.today_working_s),
+    todayStandbyS: accrual('standby', machine.today_standby_s),
     lastSeenAt: machine.last_seen_at,
+    silent,
   };
 }

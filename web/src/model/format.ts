@@ -98,3 +98,37 @@ export function formatRelative(
 export function toBcp47(lang: string | null | undefined): string | undefined {
   return lang ? lang.replace('_', '-') : undefined;
 }
+
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+function clockFormat(locale: string | undefined, timeZone: string | undefined, withDate: boolean) {
+  const key = `${locale ?? ''}|${timeZone ?? ''}|${withDate}`;
+  let format = clockFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, {
+      ...(withDate ? { month: 'short', day: 'numeric' } : {}),
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone,
+    });
+    clockFormats.set(key, format);
+  }
+  return format;
+}
+
+/**
+ * The time of day `iso` was, for "no data since 14:05": hours and minutes in the viewer's time
+ * zone, with the date in front when it was not today (`Nov 24, 22:10`). `timeZone` is for tests.
+ * `null` or an unparsable time -> the em dash.
+ */
+export function formatClockTime(
+  iso: string | null,
+  nowMs: number,
+  locale?: string,
+  timeZone?: string,
+): string {
+  const thenMs = iso ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(thenMs)) return '—';
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone, dateStyle: 'short' });
+  const sameDay = day.format(thenMs) === day.format(nowMs);
+  return clockFormat(locale, timeZone, !sameDay).format(thenMs);
+}

@@ -25,7 +25,15 @@ export interface DashboardLabels {
   offline: string;
   loading: string;
   loadFailed: string;
-  noMachines: string;
+  /** Machines exist, the selected state filter hides them all. */
+  noMachinesMatch: string;
+  /** No machine at all: a title, then how to get the first one on the wall (per audience). */
+  noMachinesYet: string;
+  firstMachineHelp: string;
+  /** Button that opens a new machine form (only where the viewer may create machines). */
+  addMachine: string;
+  /** Shown on a tile whose meter is silent, before the time of its last message. */
+  noDataSince: string;
   openSessions: string;
 }
 
@@ -57,6 +65,15 @@ export const DEFAULT_LABELS: DashboardLabels = {
   offline: 'Connection lost, reconnecting…',
   loading: 'Loading machines…',
   loadFailed: 'Could not load the machines',
-  noMachines: 'No machines match this filter.',
+  noMachinesMatch: 'No machines match this filter.',
+  noMachinesYet: 'No machines yet',
+  // The defaults are the worker's own page: a worker with Odoo, or standalone with its config file.
+  firstMachineHelp:
+    'This worker has no machines. With Odoo, add them in Workshop > Configuration > Machines ' +
+    '(worker: this one): Odoo sends them here. Without Odoo, list them under "devices" in the ' +
+    "worker's settings file (see workshop-iot.example.json) and restart the worker. A tile " +
+    'comes alive when its meter sends its first message.',
+  addMachine: 'Add a machine',
+  noDataSince: 'No data since',
   openSessions: 'Open the sessions of',
 };

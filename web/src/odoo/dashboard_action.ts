@@ -3,7 +3,7 @@
  * the `workshop_iot.dashboard` service and the client action of the same tag. A click on a tile
  * opens the machine's sessions; `context.kiosk` in the action starts in kiosk mode.
  */
-import { Component, xml } from '@odoo/owl';
+import { Component, onWillStart, xml } from '@odoo/owl';
 import { registry } from '@web/core/registry';
 import { user } from '@web/core/user';
 import { useService } from '@web/core/utils/hooks';
@@ -19,6 +19,7 @@ import './duration_field.ts';
 import { odooLabels, sessionsOfLabel } from './labels.ts';
 
 export const DASHBOARD_ACTION_TAG = 'workshop_iot.dashboard';
+const MANAGER_GROUP = 'workshop_iot.workshop_iot_group_manager';
 
 interface ClientActionProps {
   action: { context?: Record<string, unknown> };
@@ -30,21 +31,40 @@ export class WorkshopDashboardAction extends Component<ClientActionProps> {
   static override props = { ...standardActionServiceProps };
   static override template = xml`
     <Dashboard dataSource="dataSource" labels="labels" locale="locale" kiosk="kiosk"
-               onOpenMachine.bind="openMachine" className="props.className"/>`;
+               onOpenMachine.bind="openMachine"
+               onAddMachine="canAddMachines ? addMachine : undefined"
+               className="props.className"/>`;
 
   dataSource!: DataSource;
   labels!: DashboardLabels;
   locale: string | undefined;
   kiosk = false;
+  /** A workshop manager: the empty dashboard offers to add the first machine. */
+  canAddMachines = false;
   private actionService!: ActionService;
 
   override setup(): void {
     this.dataSource = useService<DashboardService>('workshop_iot.dashboard').createDataSource();
     this.actionService = useService<ActionService>('action');
-    this.labels = odooLabels();
+    this.labels = odooLabels(false);
     this.locale = toBcp47(user.lang);
     this.kiosk = Boolean(this.props.action?.context?.kiosk);
+    onWillStart(async () => {
+      // Only what to offer; creating a machine is checked by the server's access rules.
+      this.canAddMachines = await user.hasGroup(MANAGER_GROUP);
+      this.labels = odooLabels(this.canAddMachines);
+    });
   }
+
+  /** A new machine in the standard form of `workshop.device`; back to the dashboard after it. */
+  readonly addMachine = (): void => {
+    void this.actionService.doAction({
+      type: 'ir.actions.act_window',
+      res_model: 'workshop.device',
+      views: [[false, 'form']],
+      target: 'current',
+    });
+  };
 
   /** The machine's sessions, newest first, in the standard list/form views of `workshop.session`. */
   openMachine(view: MachineView): void {

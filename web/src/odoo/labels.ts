@@ -5,7 +5,11 @@
 import { _t } from '@web/core/l10n/translation';
 import type { DashboardLabels } from '../model/labels.ts';
 
-export function odooLabels(): DashboardLabels {
+/**
+ * `canAddMachines`: the viewer is a workshop manager, who gets the steps to add the first machine
+ * (and a button); a plain workshop user is asked to turn to a manager.
+ */
+export function odooLabels(canAddMachines: boolean): DashboardLabels {
   return {
     title: _t('Machines'),
     states: {
@@ -34,7 +38,17 @@ export function odooLabels(): DashboardLabels {
     offline: _t('Connection lost, reconnecting…'),
     loading: _t('Loading machines…'),
     loadFailed: _t('Could not load the machines'),
-    noMachines: _t('No machines match this filter.'),
+    noMachinesMatch: _t('No machines match this filter.'),
+    noMachinesYet: _t('No machines yet'),
+    firstMachineHelp: canAddMachines
+      ? _t(
+          'Add your first machine in Workshop > Configuration > Machines > New: its name, the device id and MQTT topic of its meter, and the worker that listens to it. Its tile shows here at once and comes alive when that worker is connected to Odoo and hears from the meter.',
+        )
+      : _t(
+          'No machines are set up yet. Ask a Workshop manager to add them (Workshop > Configuration > Machines) and to connect a worker: their tiles then show here.',
+        ),
+    addMachine: _t('Add a machine'),
+    noDataSince: _t('No data since'),
     openSessions: _t('Open the sessions of'),
   };
 }

@@ -59,6 +59,7 @@ function machine(deviceId, name, area, state, extra = {}) {
     today_standby_s: 900,
     last_seen_at: state === 'unknown' ? null : iso(T0 - 5000),
     changed_at: iso(T0 - 60_000),
+    expected_interval_s: 60,
     ...extra,
   };
 }
@@ -338,6 +339,63 @@ try {
     assertEqual(await page.locator('.o_workshop_iot_tile').count(), 7, 'tiles after click');
   });
 
+  await test('a machine never heard from shows no power and "never"', async () => {
+    assertEqual(await text(page, `${tile('kiln')} .o_workshop_iot_power`), '—', 'power');
+    assertEqual(await text(page, `${tile('kiln')} .o_workshop_iot_last_seen`), 'never', 'seen');
+    assertEqual(await page.locator(`${tile('kiln')} .o_workshop_iot_silent`).count(), 0, 'silent');
+  });
+
+  await test('a meter silent past twice its usual interval shows "no data since" and stops counting', async () => {
+    // The page clock has been running since the earlier tests: work from its current time.
+    const now = await page.evaluate(() => Date.now());
+    const since = new Intl.DateTimeFormat('en-US', {
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: 'UTC',
+    }).format(now);
+    push('saw', {
+      state: 'standby',
+      power_w: 3,
+      session_id: `${SESSION}99`,
+      session_started_at: iso(now - 600_000),
+      session_working_s: 0,
+      session_standby_s: 600,
+      today_working_s: 0,
+      today_standby_s: 900,
+      last_seen_at: iso(now),
+      expected_interval_s: 60,
+    });
+    const saw = tile('saw');
+    await page.locator(`${saw}[data-state="standby"]`).waitFor({ timeout: 3000 });
+    await page.clock.pauseAt(now + 100_000); // 100 s < 2 x 60 s + 10 s: still counting
+    await page.clock.runFor(1000);
+    assertEqual(await page.locator(`${saw}[data-silent="true"]`).count(), 0, 'silent at 101 s');
+    // The one-second tick lands somewhere in the last second: 100 or 101 s past the message.
+    const counting = await text(page, `${saw} .o_workshop_iot_session`);
+    assert(['0:11:40', '0:11:41'].includes(counting), `session at ~101 s: ${counting}`);
+    await page.clock.runFor(35_000); // 136 s: silent
+    await page.locator(`${saw}[data-silent="true"]`).waitFor({ timeout: 3000 });
+    assertEqual(
+      await text(page, `${saw} .o_workshop_iot_silent`),
+      `No data since ${since}`,
+      'line',
+    );
+    assertEqual(await text(page, `${saw} .o_workshop_iot_session`), '0:10:00', 'frozen session');
+    assertEqual(
+      await text(page, `${saw} .o_workshop_iot_today_standby`),
+      '0:15:00',
+      'frozen today',
+    );
+    await page.screenshot({ path: path.join(SHOTS, 'desktop-silent-meter.png') });
+    await page.clock.runFor(120_000);
+    assertEqual(await text(page, `${saw} .o_workshop_iot_session`), '0:10:00', 'still frozen');
+    // The meter speaks again (the clock runs again: OWL renders on animation frames).
+    push('saw', { last_seen_at: iso(now + 251_000), session_standby_s: 851 });
+    await page.clock.resume();
+    await page.locator(`${saw}[data-silent="false"]`).waitFor({ timeout: 3000 });
+    assertEqual(await page.locator(`${saw} .o_workshop_iot_silent`).count(), 0, 'line gone');
+  });
+
   await test('no console errors on the desktop page', async () => {
     assertEqual(errors, [], 'page errors');
   });
@@ -381,6 +439,27 @@ try {
     );
     assertEqual(await bad.page.locator('.o_workshop_iot_tile').count(), 0, 'tiles');
     await bad.context.close();
+  });
+
+  await test('a worker without machines says how to add the first one', async () => {
+    machines.clear();
+    const empty = await openPage(browser, { width: 1280, height: 720 });
+    await empty.page.locator('.o_workshop_iot_empty[data-empty="no-machines"]').waitFor();
+    const help = await text(empty.page, '.o_workshop_iot_empty');
+    for (const part of ['No machines yet', 'Workshop > Configuration > Machines', 'settings file'])
+      assert(help.includes(part), `empty state lacks "${part}": ${help}`);
+    assertEqual(await empty.page.locator('[data-empty="no-match"]').count(), 0, 'no-match text');
+    assertEqual(await empty.page.locator('.o_workshop_iot_add_machine').count(), 0, 'add button');
+    await empty.page.screenshot({ path: path.join(SHOTS, 'desktop-no-machines.png') });
+    // The first machine arrives over the live stream: its tile replaces the help.
+    const first = machine('saw', 'Table saw', null, 'idle');
+    machines.set('saw', first);
+    push('saw', {});
+    await empty.page.locator(tile('saw')).waitFor({ timeout: 3000 });
+    assertEqual(await empty.page.locator('.o_workshop_iot_empty').count(), 0, 'help gone');
+    assertEqual(empty.errors, [], 'page errors');
+    await empty.context.close();
+    resetMachines();
   });
 } finally {
   await browser.close();

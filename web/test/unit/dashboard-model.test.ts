@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DashboardModel } from '../../src/model/dashboard-model.ts';
+import {
+  DashboardModel,
+  SILENCE_FACTOR,
+  SILENCE_SLACK_S,
+} from '../../src/model/dashboard-model.ts';
 import { iso, machine, SESSION, T0 } from '../helpers/machines.ts';
 
 describe('DashboardModel', () => {
@@ -97,5 +101,93 @@ describe('DashboardModel', () => {
     model.replaceAll([machine()], T0);
     model.setLoadFailed();
     expect(model.status).toBe('ready');
+  });
+
+  it('tells "no machine at all" from "the filter hides them"', () => {
+    const model = new DashboardModel(T0);
+    expect(model.emptyState()).toBeNull(); // still loading
+    model.replaceAll([], T0);
+    expect(model.emptyState()).toBe('no-machines');
+    model.setFilter('working');
+    expect(model.emptyState()).toBe('no-machines'); // a filter never hides the first-machine help
+    model.replaceAll([machine({ state: 'idle' })], T0);
+    expect(model.emptyState()).toBe('no-match');
+    model.setFilter('all');
+    expect(model.emptyState()).toBeNull();
+  });
+
+  it('shows no power for a machine never heard from, whatever the sender put there', () => {
+    const model = new DashboardModel(T0);
+    model.replaceAll([machine({ state: 'unknown', power_w: 0, last_seen_at: null })], T0);
+    const view = model.groups()[0]?.machines[0];
+    expect(view?.powerW).toBeNull();
+    expect(view?.lastSeenAt).toBeNull();
+    expect(view?.silent).toBe(false);
+  });
+});
+
+describe('DashboardModel: a meter that goes silent (issue 14, finding 7)', () => {
+  // A standby session started 10 min before T0; the meter's last message at T0; usual interval
+  // 60 s. The sender accounted the session up to T0 + 30 s (a report built 30 s after the last
+  // message) and today's standby holds the same 30 s past it.
+  const silentAfterS = SILENCE_FACTOR * 60 + SILENCE_SLACK_S;
+  const standby = () =>
+    machine({
+      state: 'standby',
+      session_id: SESSION,
+      session_started_at: iso(T0 - 600_000),
+      session_working_s: 0,
+      session_standby_s: 630,
+      today_standby_s: 1000,
+      last_seen_at: iso(T0),
+      changed_at: iso(T0 - 600_000),
+      expected_interval_s: 60,
+    });
+
+  it('keeps counting while the meter is within its usual interval', () => {
+    const model = new DashboardModel(T0);
+    model.replaceAll([standby()], T0 + 30_000);
+    model.tick(T0 + (silentAfterS - 1) * 1000);
+    const view = model.groups()[0]?.machines[0];
+    expect(view?.silent).toBe(false);
+    expect(view?.sessionS).toBe(600 + silentAfterS - 1);
+    expect(view?.todayStandbyS).toBe(1000 + silentAfterS - 1 - 30);
+  });
+
+  it('stops session and today time at the last message once silent, and resumes on news', () => {
+    const model = new DashboardModel(T0);
+    model.replaceAll([standby()], T0 + 30_000);
+    model.tick(T0 + (silentAfterS + 1) * 1000);
+    let view = model.groups()[0]?.machines[0];
+    expect(view?.silent).toBe(true);
+    expect(view?.sessionS).toBe(600); // start -> last message
+    expect(view?.todayStandbyS).toBe(970); // the 30 s accounted past the last message come off
+    model.tick(T0 + 3600_000);
+    view = model.groups()[0]?.machines[0];
+    expect([view?.sessionS, view?.todayStandbyS]).toEqual([600, 970]); // nothing grows
+    // The meter speaks again: counting resumes from the fresh dict.
+    const fresh = { ...standby(), last_seen_at: iso(T0 + 3600_000), changed_at: iso(T0) };
+    model.applyUpdate(fresh, T0 + 3600_000);
+    model.tick(T0 + 3605_000);
+    view = model.groups()[0]?.machines[0];
+    expect(view?.silent).toBe(false);
+    expect(view?.sessionS).toBe(4205);
+  });
+
+  it('flags an idle meter too, but never an offline one or a sender without the interval', () => {
+    const model = new DashboardModel(T0);
+    model.replaceAll(
+      [
+        machine({ device_id: 'idle', state: 'idle', expected_interval_s: 300 }),
+        machine({ device_id: 'offline', state: 'offline', expected_interval_s: 300 }),
+        machine({ device_id: 'old-sender', state: 'idle' }),
+      ],
+      T0,
+    );
+    model.tick(T0 + (SILENCE_FACTOR * 300 + SILENCE_SLACK_S + 1) * 1000);
+    const silent = Object.fromEntries(
+      (model.groups()[0]?.machines ?? []).map((m) => [m.key, m.silent]),
+    );
+    expect(silent).toEqual({ idle: true, offline: false, 'old-sender': false });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatClockTime,
   formatDuration,
   formatPower,
   formatRelative,
@@ -76,5 +77,22 @@ describe('formatRelative', () => {
   it('maps Odoo language codes to BCP 47', () => {
     expect(toBcp47('fr_BE')).toBe('fr-BE');
     expect(toBcp47(undefined)).toBeUndefined();
+  });
+});
+
+describe('formatClockTime', () => {
+  const now = Date.parse('2026-11-25T10:00:00.000Z');
+  it('gives the time of day of a moment today, with the date for an earlier day', () => {
+    expect(formatClockTime('2026-11-25T09:54:30.000Z', now, 'en-GB', 'UTC')).toBe('09:54');
+    expect(formatClockTime('2026-11-24T22:10:00.000Z', now, 'en-GB', 'UTC')).toBe('24 Nov, 22:10');
+    // "Today" is the viewer's day: 23:10 in Berlin is still the 24th there.
+    expect(formatClockTime('2026-11-24T22:10:00.000Z', now, 'de-DE', 'Europe/Berlin')).toBe(
+      '24. Nov., 23:10',
+    );
+  });
+
+  it('gives the em dash without a time', () => {
+    expect(formatClockTime(null, now)).toBe('—');
+    expect(formatClockTime('not a time', now)).toBe('—');
   });
 });

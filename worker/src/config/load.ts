@@ -51,6 +51,8 @@ export interface ResolvedSettings {
   };
   outbox: { max_events: number };
   embedded_broker: { host: string; port: number; username: string | null; password: string | null };
+  /** Listening for meters that announce themselves (worker/src/discovery). */
+  discovery: { enabled: boolean };
   /** The config used until Odoo pushes one (or from the file when running standalone). */
   config: WorkerConfig;
   /** Where the settings came from, for the start-up log. */
@@ -230,6 +232,7 @@ function resolve(
       status_interval_s: s.odoo?.status_interval_s ?? 30,
     },
     outbox: { max_events: s.outbox?.max_events ?? 1_000_000 },
+    discovery: { enabled: s.discovery?.enabled ?? true },
     embedded_broker: {
       host: s.embedded_broker?.host ?? '127.0.0.1',
       port: s.embedded_broker?.port ?? 1884,

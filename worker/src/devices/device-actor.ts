@@ -22,6 +22,7 @@ import { nextStep } from './catch-up.ts';
 import { buildEvent } from './event-builder.ts';
 import { bookReading, type Lane, laneOf, shadowOf, syncOf } from './fast-lane.ts';
 import { IsoMemo, liveStateOf, powerChanged, stateLabel } from './live-state.ts';
+import { ReportInterval } from './report-interval.ts';
 import type { DeviceContext, DeviceEvent, EventDraft, ReadingEvent } from './session.context.ts';
 import { type SessionMachine, sessionMachine } from './session.machine.ts';
 import type { DeviceStore } from './stores.ts';
@@ -78,6 +79,8 @@ export class DeviceActor {
   /** Held (catch-up.ts): waiting at its snapshot's time for the backlog; no timer is armed. */
   #held: boolean;
   readonly #iso = new IsoMemo().format;
+  /** The meter's usual interval between messages, learnt in memory (relearnt after a restart). */
+  readonly #interval = new ReportInterval();
 
   constructor(
     env: DeviceEnv,
@@ -212,7 +215,23 @@ export class DeviceActor {
 
   liveState(now: number): DeviceLiveState {
     const context = this.#shadow ?? this.#actor.getSnapshot().context;
-    return liveStateOf(context, this.#label, this.#changedAt, now, this.#iso);
+    return this.#liveStateOf(context, now);
+  }
+
+  /** A live message from the meter arrived at `at` (wall clock): feeds its usual interval. */
+  heard(at: number): void {
+    this.#interval.observe(at, this.config.session_config.message_timeout_s);
+  }
+
+  /** The next gap would span time nobody listened (broker outage, replayed backlog). */
+  notListening(): void {
+    this.#interval.restart();
+  }
+
+  #liveStateOf(context: DeviceContext, now: number): DeviceLiveState {
+    const timeoutS = context.config.message_timeout_s;
+    const expected = this.#interval.estimateS(timeoutS, this.#env.now());
+    return liveStateOf(context, this.#label, this.#changedAt, now, this.#iso, expected);
   }
 
   /** Writes the latest snapshot if anything changed since the last commit, then stops the actor. */
@@ -256,9 +275,7 @@ export class DeviceActor {
     }
     if (powerChanged(this.#power, shadow.power_w)) {
       this.#power = shadow.power_w;
-      this.#env.onLiveState?.(
-        liveStateOf(shadow, this.#label, this.#changedAt, event.at, this.#iso),
-      );
+      this.#env.onLiveState?.(this.#liveStateOf(shadow, event.at));
     }
     return true;
   }
@@ -309,7 +326,7 @@ export class DeviceActor {
         this.#label = label;
         this.#power = ctx.power_w;
         this.#sessionId = sessionId;
-        this.#env.onLiveState?.(liveStateOf(ctx, label, this.#changedAt, ctx.now, this.#iso));
+        this.#env.onLiveState?.(this.#liveStateOf(ctx, ctx.now));
       }
     } catch (err) {
       this.#log().error({ err }, 'Live state listener failed');

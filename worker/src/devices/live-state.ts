@@ -31,7 +31,8 @@ export function stateLabel(snapshot: Snapshot): DeviceState {
 /**
  * Live state at instant `now` (session seconds include the open segment up to `now`). `stable`
  * formats the instants that stay put (state change, session start); a device passes its own
- * `IsoMemo`.
+ * `IsoMemo`. `expectedIntervalS` is the meter's usual interval (report-interval.ts); without one,
+ * the device's message timeout.
  */
 export function liveStateOf(
   context: DeviceContext,
@@ -39,6 +40,7 @@ export function liveStateOf(
   changedAt: number,
   now: number,
   stable: (ms: number) => string = iso,
+  expectedIntervalS: number = context.config.message_timeout_s,
 ): DeviceLiveState {
   const s = context.session;
   const open = s?.id ? s : null;
@@ -53,6 +55,7 @@ export function liveStateOf(
     session_standby_s: sums ? seconds(sums.standbyMs) : 0,
     last_seen_at: context.lastMessageAt === null ? null : iso(context.lastMessageAt),
     changed_at: stable(changedAt),
+    expected_interval_s: expectedIntervalS,
   };
 }
 

@@ -141,6 +141,9 @@ export class DeviceRegistry {
       if (!device) return;
     }
     const retained = meta?.retained === true;
+    // Only a message the meter sends now shows its usual interval: not a retained replay, not the
+    // broker's queued backlog.
+    if (!retained && !this.#replaying && !device.held) device.heard(now);
     // A held device's own clock is the backlog's: see `#heldTime`.
     let at = now;
     if (device.held) at = this.#heldTime(device, input, now);
@@ -207,8 +210,10 @@ export class DeviceRegistry {
     if (this.#listening === connected || this.#stopped) return;
     this.#listening = connected;
     const at = this.#env.now();
-    for (const device of this.#devices.values())
+    for (const device of this.#devices.values()) {
+      device.notListening();
       if (!device.held) device.send({ type: 'LISTEN', at, listening: connected }, false);
+    }
   }
 
   /**
@@ -220,6 +225,7 @@ export class DeviceRegistry {
    */
   setReplaying(on: boolean): void {
     this.#replaying = on;
+    if (on) for (const device of this.#devices.values()) device.notListening();
   }
 
   /**

@@ -110,6 +110,7 @@ export function machineOf(
     session_standby_s: live?.session_standby_s ?? 0,
     last_seen_at: live?.last_seen_at ?? null,
     changed_at: live?.changed_at ?? nowIso,
+    expected_interval_s: live?.expected_interval_s ?? device.session_config.message_timeout_s,
     today_working_s: today.working,
     today_standby_s: today.standby,
   };

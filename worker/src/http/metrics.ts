@@ -16,6 +16,8 @@ export interface MetricsSources {
     over_cap: boolean;
   };
   configVersion(): number;
+  /** Discovery's counts; null when discovery is off (the metrics then read 0). */
+  discovery?(): { meters: number; invalid: number; reported: number } | null;
 }
 
 export class WorkerMetrics {
@@ -83,6 +85,21 @@ export class WorkerMetrics {
       () => sources.outbox().dead_letters,
     );
     gauge('workshop_iot_config_version', 'Applied config version', () => sources.configVersion());
+    gauge(
+      'workshop_iot_discovery_meters',
+      'Meters discovery knows of (announced themselves)',
+      () => sources.discovery?.()?.meters ?? 0,
+    );
+    mirrored(
+      'workshop_iot_discovery_invalid_total',
+      'Announcements discovery could not read',
+      () => sources.discovery?.()?.invalid ?? 0,
+    );
+    mirrored(
+      'workshop_iot_discovery_reported_total',
+      'Discovered meters reported to Odoo',
+      () => sources.discovery?.()?.reported ?? 0,
+    );
     this.events = new Counter({
       name: 'workshop_iot_events_total',
       help: 'Events committed to the outbox',

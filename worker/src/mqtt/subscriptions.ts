@@ -36,7 +36,7 @@ export interface SubscriptionTrackerOptions {
 export class SubscriptionTracker {
   readonly #options: SubscriptionTrackerOptions;
   readonly #wanted = new Set<string>();
-  /** Wanted filters holding a wildcard (none with the built-in parsers). */
+  /** Wanted filters holding a wildcard: only discovery's announcement filters (discovery/). */
   #wildcards: string[] = [];
   /** Granted on the current connection. */
   #granted = new Set<string>();
@@ -62,7 +62,7 @@ export class SubscriptionTracker {
 
   /**
    * Whether a message on `topic` is wanted (some wanted filter matches it). One Set lookup: every
-   * built-in filter is an exact topic; wildcard filters, if any, are matched one by one.
+   * meter's filter is an exact topic; wildcard filters (discovery's seven) are matched one by one.
    */
   matches(topic: string): boolean {
     if (this.#wanted.has(topic)) return true;

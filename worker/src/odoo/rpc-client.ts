@@ -8,6 +8,8 @@
  * errors) are transport trouble. Results are validated with the shared validators before use.
  */
 import {
+  type DiscoveryReportParams,
+  type DiscoveryReportResult,
   type EventsIngestParams,
   type EventsIngestResult,
   type FieldError,
@@ -42,6 +44,10 @@ export interface OdooApi {
   hello(params: WorkerHelloParams, signal?: AbortSignal): Promise<WorkerHelloResult>;
   ingest(params: EventsIngestParams, signal?: AbortSignal): Promise<EventsIngestResult>;
   status(params: WorkerStatusParams, signal?: AbortSignal): Promise<WorkerStatusResult>;
+  discoveryReport(
+    params: DiscoveryReportParams,
+    signal?: AbortSignal,
+  ): Promise<DiscoveryReportResult>;
 }
 
 export class OdooRpcClient implements OdooApi {
@@ -73,10 +79,21 @@ export class OdooRpcClient implements OdooApi {
     return this.call('worker.status', params, 'worker_status_result', signal);
   }
 
+  discoveryReport(
+    params: DiscoveryReportParams,
+    signal?: AbortSignal,
+  ): Promise<DiscoveryReportResult> {
+    return this.call('discovery.report', params, 'discovery_report_result', signal);
+  }
+
   private async call<T>(
     method: string,
     params: object,
-    resultContract: 'worker_hello_result' | 'events_ingest_result' | 'worker_status_result',
+    resultContract:
+      | 'worker_hello_result'
+      | 'events_ingest_result'
+      | 'worker_status_result'
+      | 'discovery_report_result',
     outer?: AbortSignal,
   ): Promise<T> {
     const controller = new AbortController();

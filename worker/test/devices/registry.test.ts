@@ -294,3 +294,32 @@ describe('DeviceRegistry.input with the device time (a reading the broker queued
     expect(polled).toEqual([DEVICE_ID, 'm2']);
   });
 });
+
+describe('DeviceRegistry: the usual interval of a meter in its live state', () => {
+  it('publishes the learnt interval; retained replays and broker outages do not count', () => {
+    const { registry, at, live } = setup();
+    registry.apply([deviceConfig()]); // message_timeout_s 300
+    const alive = (ms: number, meta?: { retained: boolean }) => {
+      at(ms);
+      registry.input(DEVICE_ID, { kind: 'alive' }, meta);
+    };
+    alive(0);
+    expect(registry.liveState(DEVICE_ID)?.expected_interval_s).toBe(300); // nothing learnt yet
+    for (let t = 90_000; t <= 900_000; t += 90_000) alive(t);
+    expect(registry.liveState(DEVICE_ID)?.expected_interval_s).toBe(90);
+    // A retained message at 200 s after the last one, then 250 s across a broker outage.
+    alive(1_100_000, { retained: true });
+    registry.setBrokerConnected(false);
+    at(1_300_000);
+    registry.setBrokerConnected(true);
+    alive(1_350_000);
+    alive(1_440_000);
+    expect(registry.liveState(DEVICE_ID)?.expected_interval_s).toBe(90);
+    // Pushed with every live-state notification too (here: the device's first state change).
+    registry.input(DEVICE_ID, { kind: 'reading', power_w: 500, energy_wh: null });
+    expect(live.at(-1)?.expected_interval_s).toBe(90);
+    const errors: unknown[] = [];
+    validateSchema(DeviceLiveState, live.at(-1), '', errors as never);
+    expect(errors).toEqual([]);
+  });
+});

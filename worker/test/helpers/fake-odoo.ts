@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WorkerConfig, WorkshopEvent } from '@workshop-iot/shared';
+import type { DiscoveredMeter, WorkerConfig, WorkshopEvent } from '@workshop-iot/shared';
 
 export type FakeOdooMode = 'ok' | 'http500' | 'rpc_error' | 'hang' | 'unauthorized';
 
@@ -17,6 +17,8 @@ export class FakeOdoo {
   readonly duplicates: string[] = [];
   readonly rejected: string[] = [];
   readonly calls: { method: string; at: number; auth: string | undefined; params: unknown }[] = [];
+  /** Meters received by discovery.report, `<family>/<device_key>` -> the last report of it. */
+  readonly discovered = new Map<string, DiscoveredMeter>();
   mode: FakeOdooMode = 'ok';
   /** Events for which this returns a reason are rejected (code 'invalid_event'). */
   rejectIf: (e: WorkshopEvent) => string | null = () => null;
@@ -128,6 +130,11 @@ export class FakeOdoo {
       };
     }
     if (method === 'worker.status') return { ok: true, config_version: this.config?.version ?? 0 };
+    if (method === 'discovery.report') {
+      for (const meter of params.meters as DiscoveredMeter[])
+        this.discovered.set(`${meter.family}/${meter.device_key}`, meter);
+      return { ok: true, ignored: [] };
+    }
     return null;
   }
 

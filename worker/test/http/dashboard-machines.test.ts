@@ -37,6 +37,7 @@ function live(workingS: number, standbyS: number): DeviceLiveState {
     session_standby_s: standbyS,
     last_seen_at: new Date(T0).toISOString(),
     changed_at: new Date(T0).toISOString(),
+    expected_interval_s: 60,
   };
 }
 
@@ -80,12 +81,16 @@ describe('machineOf', () => {
       area: 'Wood shop',
       state: 'working',
       today_working_s: 70,
+      expected_interval_s: 60,
     });
+    // Never heard from: no power, never seen, and the timeout as the interval until one is learnt.
     expect(unknown).toMatchObject({
       state: 'unknown',
       area: null,
       power_w: null,
       session_id: null,
+      last_seen_at: null,
+      expected_interval_s: device('m2').session_config.message_timeout_s,
     });
   });
 });
