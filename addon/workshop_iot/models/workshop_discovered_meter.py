@@ -55,7 +55,7 @@ class WorkshopDiscoveredMeter(models.Model):
     tasmota_full_topic = fields.Char(string="Tasmota FullTopic", readonly=True)
     channel_ids = fields.One2many("workshop.discovered.meter.channel", "meter_id", string="Channels",
                                   readonly=True)
-    channel_count = fields.Integer(compute="_compute_channel_stats", string="Channels")
+    channel_count = fields.Integer(compute="_compute_channel_stats", string="Number of channels")
     added_count = fields.Integer(compute="_compute_channel_stats", string="Added as machines")
     state = fields.Selection([("new", "New"), ("ignored", "Ignored")], default="new", required=True,
                              readonly=True, index=True)
