@@ -185,6 +185,32 @@ export class OdooUi {
     };
   }
 
+  /** Configuration > Discovered meters: waits until the meter announced under `topic` is listed. */
+  async discoveredMeterListed(topic: string, timeoutMs: number): Promise<void> {
+    const row = this.page.locator('.o_list_view .o_data_row', { hasText: topic });
+    await waitFor(
+      async () =>
+        (await row.count()) > 0 ||
+        (await this.openMenu('workshop_iot.workshop_discovered_meter_menu').then(() => false)),
+      `the meter ${topic} under Discovered meters`,
+      timeoutMs,
+      1000,
+    );
+  }
+
+  /**
+   * Opens the listed meter and clicks "Add as machine" on its first channel; returns the topic of
+   * the pre-filled machine form (left unsaved: discarded).
+   */
+  async addDiscoveredMeter(topic: string): Promise<string> {
+    await this.page.locator('.o_list_view .o_data_row', { hasText: topic }).first().click();
+    await this.page.click('.o_field_widget[name=channel_ids] button[name=action_add_machine]');
+    await this.page.waitForSelector('.o_form_view .o_field_widget[name=device_id] input');
+    const prefilled = await this.field('topic').locator('input').inputValue();
+    await this.page.click('.o_form_button_cancel');
+    return prefilled;
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   field(name: string, scope: Locator | Page = this.page): Locator {

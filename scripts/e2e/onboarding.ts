@@ -165,7 +165,6 @@ async function main(): Promise<number> {
       });
       assert(settings.odoo?.api_key && settings.odoo.api_key.length >= 40, 'no API key shown');
       assert(settings.http?.token && settings.http.token.length >= 32, 'no worker token shown');
-      await shot(ui!.page, 'connect_worker');
     },
   );
 
@@ -182,7 +181,6 @@ async function main(): Promise<number> {
         url: `http://127.0.0.1:${workerPort}`,
       });
       await ui!.connectWorkerWaitOnline();
-      await shot(ui!.page, 'connect_worker_waiting');
       await worker.start();
       await ui!.connectWorkerOnline(60_000);
       await shot(ui!.page, 'connect_worker_online');
@@ -203,6 +201,8 @@ async function main(): Promise<number> {
     scenario: 'full-session',
     families: ['shelly_gen2'],
     devices: 1,
+    // A three-phase meter beside it, for discovery (no machine reads it).
+    kinds: ['pro3em'],
     prefix: 'onboarding',
     speed: SPEED,
     log: () => undefined,
@@ -235,6 +235,17 @@ async function main(): Promise<number> {
       await sim.stop();
     }
   });
+
+  await checks.step(
+    'Discovered meters lists the Pro 3EM; "Add as machine" pre-fills the form',
+    async () => {
+      const pro3em = sim.devices[1]!;
+      await ui!.discoveredMeterListed(pro3em.topic, 30_000);
+      await shot(ui!.page, 'discovered_meters');
+      const topic = await ui!.addDiscoveredMeter(pro3em.topic);
+      assert(topic === pro3em.topic, `pre-filled topic ${topic} (expected ${pro3em.topic})`);
+    },
+  );
 
   checks.unblock();
   await checks.check('no console error or uncaught exception in the browser', async () => {
