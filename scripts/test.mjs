@@ -163,7 +163,7 @@ step('browser', () => {
 });
 
 const odooTree = existsSync(join(ODOO_SRC, 'odoo-bin'));
-function odooStep(name, script) {
+function odooStep(name, script, args = []) {
   step(name, () => {
     if (!odooTree) {
       console.log(
@@ -171,11 +171,12 @@ function odooStep(name, script) {
       );
       return { passed: 0, failed: 0, skipped: 1, note: `SKIPPED: no Odoo tree at ${ODOO_SRC}` };
     }
-    return totals(run('bash', [script], { capture: true, env: { ODOO_SRC } }));
+    return totals(run('bash', [script, ...args], { capture: true, env: { ODOO_SRC } }));
   });
 }
 odooStep('odoo', 'scripts/run-odoo-tests.sh');
 odooStep('e2e', 'scripts/e2e/run.sh');
+odooStep('onboarding', 'scripts/e2e/run.sh', ['--onboarding']);
 
 // ------------------------------------------------------------------------------------------------
 console.log('\n\x1b[1m=== summary ===\x1b[0m');

@@ -60,17 +60,22 @@ export async function dropDatabase(db: string): Promise<void> {
   await run('dropdb', ['--if-exists', '--force', db]);
 }
 
-/** `-i workshop_iot` on a new database, or `-u workshop_iot` on an existing one; then exits. */
+/**
+ * `-i workshop_iot` on a new database, or `-u workshop_iot` on an existing one; then exits.
+ * `module` = 'base' creates a bare Odoo database (the onboarding walk-through installs the addon
+ * from Apps in the browser, as an admin does).
+ */
 export async function installModule(
   tree: OdooTree,
   db: string,
   mode: 'install' | 'update',
   logFile: string,
+  module = 'workshop_iot',
 ): Promise<void> {
   const args = [
     ...baseArgs(tree, db),
     mode === 'install' ? '-i' : '-u',
-    'workshop_iot',
+    module,
     '--stop-after-init',
     '--no-http',
     '--max-cron-threads=0',
@@ -81,7 +86,7 @@ export async function installModule(
     fs.appendFileSync(logFile, stdout + stderr);
   } catch (err) {
     fs.appendFileSync(logFile, String((err as Error).message));
-    throw new Error(`Odoo ${mode} of workshop_iot on ${db} failed (log: ${logFile})`);
+    throw new Error(`Odoo ${mode} of ${module} on ${db} failed (log: ${logFile})`);
   }
 }
 
@@ -94,8 +99,9 @@ export async function runSetup<T>(
   db: string,
   input: object,
   logFile: string,
+  scriptPath = 'scripts/dev/setup_odoo.py',
 ): Promise<T> {
-  const script = fs.readFileSync(path.join(REPO_ROOT, 'scripts/dev/setup_odoo.py'), 'utf8');
+  const script = fs.readFileSync(path.join(REPO_ROOT, scriptPath), 'utf8');
   const args = [
     path.join(tree.src, 'odoo-bin'),
     'shell',

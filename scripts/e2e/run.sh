@@ -3,6 +3,7 @@
 #
 #   scripts/e2e/run.sh            # ODOO_SRC defaults to /opt/odoo18
 #   scripts/e2e/run.sh --keep     # keep the database and the state dir (logs, worker data)
+#   scripts/e2e/run.sh --onboarding [--screenshots <dir>]   # the admin's first hour in Chromium
 #
 # Without an Odoo tree it prints a loud SKIP and exits 0 (the caller decides whether a skip is
 # acceptable). Otherwise the last line is "N passed, N failed" and the exit code 1 on any failure.
@@ -36,4 +37,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cd "$repo"
+if [ "${1:-}" = "--onboarding" ]; then
+  shift
+  exec node --import tsx scripts/e2e/onboarding.ts "$@"
+fi
 exec node --import tsx scripts/e2e/e2e.ts "$@"

@@ -2,10 +2,22 @@
 the dashboard's own formatter), with shown working + standby adding up to the shown sum, and the
 worker's uptime and oldest pending event as durations instead of raw seconds."""
 
+import importlib.util
+import os
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..tools import durations
 from .common import browser_script
+
+
+def _load_migration(version, name):
+    """A migration script as a module (its file name is not a Python identifier)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations", version, name)
+    spec = importlib.util.spec_from_file_location(f"workshop_iot_migration_{version.replace('.', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 # Each field of EXPECT (from the test) shows its expected text on the open form.
 BROWSER_BODY = """
@@ -55,6 +67,19 @@ class TestDurationDisplay(HttpCase):
         self.assertEqual(round(session.working_hours * 3600, 6), 54)
         self.assertEqual(round(session.standby_hours * 3600, 6), 7)
         self.assertEqual(round(session.total_hours * 3600, 6), 61)
+
+    def test_upgrade_recomputes_hours_stored_by_an_earlier_version(self):
+        # 18.0.1.0.0 stored the float seconds: 53.6 s working, 7.4 s standby.
+        self.env.cr.execute(
+            "UPDATE workshop_session SET working_hours = %s, standby_hours = %s, total_hours = %s WHERE id = %s",
+            (53.6 / 3600, 7.4 / 3600, 61.0 / 3600, self.usage.id))
+        self.env.invalidate_all()
+        self.assertAlmostEqual(self.usage.working_hours * 3600, 53.6, places=6)
+        migration = _load_migration("18.0.1.1.0", "post-migrate.py")
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(round(self.usage.working_hours * 3600, 6), 54)
+        self.assertEqual(round(self.usage.standby_hours * 3600, 6), 7)
 
     def test_session_form_shows_seconds_that_add_up(self):
         expect = {"total_hours": "0:01:01", "working_hours": "0:00:54", "standby_hours": "0:00:07"}
