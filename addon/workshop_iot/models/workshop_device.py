@@ -107,6 +107,10 @@ class WorkshopDevice(models.Model):
         help="Form helper: while the topic is empty or what the device ID gives, changing the ID or "
         "the meter type fills it in; once the topic is typed by hand it is left alone.",
     )
+    default_member_id = fields.Many2one(
+        "res.partner", string="Default member", tracking=True, ondelete="restrict",
+        help="A machine rented to one customer: its sessions go to this member unless a badge, a claim "
+        "on the dashboard or a manager says otherwise.")
     area = fields.Char(tracking=True, help="Location or area, used to group machines on the dashboard.")
     worker_id = fields.Many2one(
         "workshop.worker", string="Worker", tracking=True, ondelete="restrict", index=True,

@@ -35,6 +35,16 @@ class WorkshopSession(models.Model):
     # ------------------------------------------------------------------ fields
     session_uid = fields.Char(string="Session UUID", required=True, readonly=True, index=True,
                               help="Session id assigned by the worker (payload session_id).")
+    # Who used the machine (issue 16). Set by, in this order of precedence: a badge presented at the
+    # machine, a claim from the dashboard, a manager's assignment, the machine's default member.
+    member_id = fields.Many2one(
+        "res.partner", string="Member", index=True, ondelete="restrict",
+        help="Who used the machine: from a badge, a claim on the dashboard, a manager, or the machine's "
+        "default member, in that order of precedence.")
+    member_source = fields.Selection(
+        [("machine", "Machine's default member"), ("manual", "Assigned by a manager"),
+         ("claim", "Claimed on the dashboard"), ("badge", "Badge")],
+        string="Member from", readonly=True, help="What set the member (the precedence order, lowest first).")
     device_id = fields.Many2one("workshop.device", string="Machine", required=True, readonly=True,
                                 ondelete="restrict", index=True)
     area = fields.Char(related="device_id.area", store=True, help="Area of the machine, for reporting.")

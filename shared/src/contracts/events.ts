@@ -15,6 +15,7 @@ import {
   Uuid,
   WorkerUid,
 } from './common.ts';
+import { CardId } from './worker-config.ts';
 
 export const StopReason = Type.Union([
   Type.Literal('power_off'),
@@ -100,6 +101,19 @@ export const DeviceOfflinePayload = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A card presented at a badge reader (issue 16). The envelope's `device_id` is the READER's id (the
+ * reader has its own seq); the machine it is paired with travels in the payload, as configured when
+ * the card was read. `occurred_at` is when the reader's message arrived (the card's time).
+ */
+export const BadgePresentedPayload = Type.Object(
+  {
+    card_id: CardId,
+    machine_device_id: DeviceId,
+  },
+  { additionalProperties: false },
+);
+
 /** Common envelope + a literal `type` + its payload. */
 const eventOf = <K extends string, P extends TObject>(type: K, payload: P) =>
   Type.Object(
@@ -120,6 +134,7 @@ export const SessionHeartbeatEvent = eventOf('session_heartbeat', SessionHeartbe
 export const SessionStoppedEvent = eventOf('session_stopped', SessionStoppedPayload);
 export const DeviceOnlineEvent = eventOf('device_online', DeviceOnlinePayload);
 export const DeviceOfflineEvent = eventOf('device_offline', DeviceOfflinePayload);
+export const BadgePresentedEvent = eventOf('badge_presented', BadgePresentedPayload);
 
 /** Any event. `discriminator: 'type'` tells both validators to select the member by `type`. */
 export const WorkshopEvent = Type.Union(
@@ -129,6 +144,7 @@ export const WorkshopEvent = Type.Union(
     SessionStoppedEvent,
     DeviceOnlineEvent,
     DeviceOfflineEvent,
+    BadgePresentedEvent,
   ],
   { discriminator: 'type' },
 );
@@ -139,6 +155,7 @@ export const EVENT_TYPES = [
   'session_stopped',
   'device_online',
   'device_offline',
+  'badge_presented',
 ] as const;
 
 export type StopReason = Static<typeof StopReason>;
@@ -148,5 +165,6 @@ export type SessionHeartbeatEvent = Static<typeof SessionHeartbeatEvent>;
 export type SessionStoppedEvent = Static<typeof SessionStoppedEvent>;
 export type DeviceOnlineEvent = Static<typeof DeviceOnlineEvent>;
 export type DeviceOfflineEvent = Static<typeof DeviceOfflineEvent>;
+export type BadgePresentedEvent = Static<typeof BadgePresentedEvent>;
 export type WorkshopEvent = Static<typeof WorkshopEvent>;
 export type EventType = WorkshopEvent['type'];

@@ -125,6 +125,46 @@ export const DeviceConfig = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A card id as both sides compare it: the reader's text with whitespace, ':' and '-' removed, a
+ * leading 0x dropped, upper-cased (PN532 "04 A1 B2 C3" and "04a1b2c3" are the same card). The
+ * worker normalizes what a reader sends; Odoo normalizes what an admin types on the member's card.
+ */
+export const CardId = Type.String({
+  pattern: '^[0-9A-Z]{1,64}$',
+  maxLength: 64,
+  description: 'Normalized card id: 1-64 upper-case letters and digits',
+});
+
+/**
+ * A badge reader paired with one machine (issue 16): read with the same parsers as meters —
+ * Tasmota (`tele/<t>/SENSOR` with `{"PN532":{"UID":"…"}}`, `RDM6300`, `Wiegand`, under the FullTopic)
+ * or generic (a JSON field `card_path`, or a bare value when absent: ESPHome, any reader). Each card
+ * read becomes one `badge_presented` event of the reader (its own seq), durable like every event.
+ */
+export const BadgeReaderConfig = Type.Object(
+  {
+    reader_id: DeviceId,
+    name: Label(128, 'Reader name shown to staff'),
+    parser_type: Type.Union([Type.Literal('tasmota'), Type.Literal('generic_json')], {
+      description: 'Payload family of the reader',
+    }),
+    topic: DeviceTopic,
+    tasmota_full_topic: Type.Optional(
+      Type.String({ maxLength: 256, description: "Tasmota FullTopic (default '%prefix%/%topic%/')" }),
+    ),
+    card_path: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$',
+        maxLength: 256,
+        description: 'Generic: dotted path to the card id in a JSON payload; absent = bare value',
+      }),
+    ),
+    machine_device_id: DeviceId,
+  },
+  { additionalProperties: false },
+);
+
 export const WorkerConfig = Type.Object(
   {
     version: Type.Integer({
@@ -138,6 +178,7 @@ export const WorkerConfig = Type.Object(
       Type.Boolean({ description: 'Close open sessions with reason shutdown on SIGTERM' }),
     ),
     devices: Type.Array(DeviceConfig, { maxItems: 20_000 }),
+    badge_readers: Type.Optional(Type.Array(BadgeReaderConfig, { maxItems: 20_000 })),
   },
   { additionalProperties: false },
 );
@@ -148,3 +189,5 @@ export type SessionConfig = Static<typeof SessionConfig>;
 export type GenericJsonSettings = Static<typeof GenericJsonSettings>;
 export type DeviceConfig = Static<typeof DeviceConfig>;
 export type WorkerConfig = Static<typeof WorkerConfig>;
+export type BadgeReaderConfig = Static<typeof BadgeReaderConfig>;
+export type CardId = Static<typeof CardId>;
