@@ -1,5 +1,5 @@
 /**
- * The per-device session machine (DESIGN.md "Session state machine"), one XState v5 actor per device.
+ * The per-device session machine (docs/architecture.md "The session state machine"), one XState v5 actor per device.
  *
  *   online (parallel)
  *     power:    idle -> starting -> session(activity: standby <-> working -> stopping; heartbeat: ticking)
