@@ -7,8 +7,11 @@
 import type { DiscoveredMeter, DiscoveryReportResult } from '@workshop-iot/shared';
 import { isWorkerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { backoffDelay } from '../outbox/backoff.ts';
+import { backoff, backoffDelay } from '../util/backoff.ts';
 import type { DiscoveryStore } from './store.ts';
+
+/** discovery.report retries: 5 s doubling to 5 min (nothing waits on it). */
+const REPORT_BACKOFF_DEFAULTS = { min_ms: 5_000, max_ms: 300_000 };
 
 export const REPORT_BATCH = 200;
 
@@ -72,8 +75,9 @@ export class DiscoveryReporter {
       }
     } catch (err) {
       this.#failures++;
-      const retry = this.#options.retry ?? { baseMs: 5000, maxMs: 300_000 };
-      const delay = backoffDelay(this.#failures, { ...retry, random: this.#options.random });
+      const retry = this.#options.retry;
+      const policy = backoff(retry?.baseMs, retry?.maxMs, 'full', REPORT_BACKOFF_DEFAULTS);
+      const delay = backoffDelay(this.#failures - 1, policy, this.#options.random);
       const level = isWorkerError(err) && err.retryable ? 'warn' : 'error';
       this.#options.log?.[level](
         { err, attempt: this.#failures, retry_in_ms: delay },

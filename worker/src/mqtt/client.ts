@@ -27,7 +27,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { type BackoffBounds, backoffBounds, backoffDelay } from './backoff.ts';
+import { type Backoff, backoff, backoffDelay } from '../util/backoff.ts';
 import { connectionKey, endClient, safeUrl, sessionKey } from './client-helpers.ts';
 import type {
   ConnectionEvent,
@@ -51,7 +51,7 @@ const noop = () => {};
 
 export class MqttConnection {
   #broker: ResolvedBrokerConfig;
-  #bounds: BackoffBounds;
+  #bounds: Backoff;
   readonly #onMessage: MessageHandler;
   readonly #onEvent: (event: ConnectionEvent) => void;
   readonly #log: Logger | undefined;
@@ -80,7 +80,11 @@ export class MqttConnection {
 
   constructor(options: MqttConnectionOptions) {
     this.#broker = options.broker;
-    this.#bounds = backoffBounds(options.broker.reconnect_min_ms, options.broker.reconnect_max_ms);
+    this.#bounds = backoff(
+      options.broker.reconnect_min_ms,
+      options.broker.reconnect_max_ms,
+      'spread',
+    );
     this.#onMessage = options.onMessage;
     this.#onEvent = options.onEvent ?? noop;
     this.#log = options.logger?.child({ module: 'mqtt.client' });
@@ -91,7 +95,7 @@ export class MqttConnection {
     const retry = options.subscriptionRetry ?? DEFAULT_SUBSCRIPTION_RETRY;
     this.#subs = new SubscriptionTracker({
       chunk: SUBSCRIBE_CHUNK,
-      retry: backoffBounds(retry.min_ms, retry.max_ms),
+      retry: backoff(retry.min_ms, retry.max_ms, 'spread'),
       now: Date.now,
       random: this.#random,
     });
@@ -158,7 +162,7 @@ export class MqttConnection {
     const otherSession =
       sessionKey(broker, this.#defaultClientId) !== sessionKey(this.#broker, this.#defaultClientId);
     this.#broker = broker;
-    this.#bounds = backoffBounds(broker.reconnect_min_ms, broker.reconnect_max_ms);
+    this.#bounds = backoff(broker.reconnect_min_ms, broker.reconnect_max_ms, 'spread');
     if (!reconnect) return;
     this.#log?.info({ url: safeUrl(broker.url) }, 'Broker settings changed; reconnecting');
     this.#attempt = 0;

@@ -12,7 +12,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { MAX_TIMEOUT_MS } from './backoff.ts';
+import { MAX_TIMEOUT_MS } from '../util/backoff.ts';
 import type { FailedSubscription, SubscriptionTracker } from './subscriptions.ts';
 
 export interface SubscriberOptions {

@@ -15,7 +15,7 @@
  * A failed filter is retried after its own backoff (`retry`, doubling per failure), never on every
  * connect: a broker that closes on it would otherwise be reconnected in a loop.
  */
-import { type BackoffBounds, backoffDelay } from './backoff.ts';
+import { type Backoff, backoffDelay } from '../util/backoff.ts';
 
 export interface FailedSubscription {
   filter: string;
@@ -28,7 +28,7 @@ export interface SubscriptionTrackerOptions {
   /** Filters per SUBSCRIBE packet for filters not under suspicion. */
   chunk: number;
   /** Backoff of one failed filter's retries. */
-  retry: BackoffBounds;
+  retry: Backoff;
   now: () => number;
   random: () => number;
 }

@@ -15,8 +15,11 @@ import type {
 } from '@workshop-iot/shared';
 import { isWorkerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { backoffDelay } from '../outbox/backoff.ts';
+import { backoff, backoffDelay } from '../util/backoff.ts';
 import type { OdooApi } from './rpc-client.ts';
+
+/** worker.hello retries: 1 s doubling to 60 s, full jitter (many workers, one Odoo). */
+const HELLO_BACKOFF = backoff(1_000, 60_000, 'full');
 
 export interface OdooLinkOptions {
   odoo: OdooApi;
@@ -101,13 +104,7 @@ export class OdooLink {
           this.helloAttempt++;
           const level = isWorkerError(err) && err.retryable ? 'warn' : 'error';
           this.options.log[level]({ err, attempt: this.helloAttempt }, 'worker.hello failed');
-          await this.delay(
-            backoffDelay(this.helloAttempt, {
-              baseMs: 1000,
-              maxMs: 60_000,
-              random: this.options.random,
-            }),
-          );
+          await this.delay(backoffDelay(this.helloAttempt - 1, HELLO_BACKOFF, this.options.random));
         }
       }
     } finally {

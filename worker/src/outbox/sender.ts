@@ -17,7 +17,7 @@ import type { IngestItemResult, WorkshopEvent } from '@workshop-iot/shared';
 import { isWorkerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { OdooApi } from '../odoo/rpc-client.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { type Backoff, backoff, backoffDelay } from '../util/backoff.ts';
 import type { Outbox, PendingEvent } from './outbox.ts';
 
 export interface SenderOptions {
@@ -27,7 +27,8 @@ export interface SenderOptions {
   workerUid: string;
   log: Logger;
   batchSize?: number;
-  backoff?: Partial<BackoffOptions>;
+  /** Retry delays: from `baseMs` (default 500) doubling to `maxMs` (default 60 s), full jitter. */
+  backoff?: { baseMs?: number; maxMs?: number; random?: () => number };
   /** Observers for metrics: one call per batch round trip and per settled batch. */
   onBatch?: (info: { size: number; seconds: number; ok: boolean }) => void;
   onSettled?: (info: { acked: number; rejected: number; events: WorkshopEvent[] }) => void;
@@ -43,7 +44,8 @@ export class Sender {
   private attempt = 0;
   private batchLimit: number;
   private readonly batchSize: number;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: Backoff;
+  private readonly random: () => number;
   private backingOff: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   private drainDeadline: number | null = null;
   /** Delays chosen so far (exposed for tests and /health; reset on success). */
@@ -52,11 +54,12 @@ export class Sender {
   constructor(private readonly options: SenderOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.batchLimit = this.batchSize;
-    this.backoff = {
-      baseMs: options.backoff?.baseMs ?? 500,
-      maxMs: options.backoff?.maxMs ?? 60_000,
-      random: options.backoff?.random ?? Math.random,
-    };
+    this.backoff = backoff(
+      options.backoff?.baseMs ?? 500,
+      options.backoff?.maxMs ?? 60_000,
+      'full',
+    );
+    this.random = options.backoff?.random ?? Math.random;
   }
 
   start(): void {
@@ -110,7 +113,7 @@ export class Sender {
       const ok = await this.sendBatch(batch);
       if (ok) continue;
       if (this.stopped) return;
-      await this.sleep(backoffDelay(this.attempt, this.backoff));
+      await this.sleep(backoffDelay(this.attempt - 1, this.backoff, this.random));
     }
   }
 

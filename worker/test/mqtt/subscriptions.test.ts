@@ -6,7 +6,7 @@ function tracker(chunk = 3) {
   let now = 0;
   const t = new SubscriptionTracker({
     chunk,
-    retry: { min_ms: 1000, max_ms: 8000 },
+    retry: { min_ms: 1000, max_ms: 8000, jitter: 'spread' },
     now: () => now,
     random: () => 0.5,
   });

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WorkerError } from '../../src/errors.ts';
 import { OdooRpcClient } from '../../src/odoo/rpc-client.ts';
-import { backoffDelay, MAX_TIMEOUT_MS } from '../../src/outbox/backoff.ts';
 import { Outbox } from '../../src/outbox/outbox.ts';
 import { Sender } from '../../src/outbox/sender.ts';
 import { onlineEvent } from '../helpers/events.ts';
@@ -162,17 +161,6 @@ describe('Sender', () => {
 describe('Sender backoff', () => {
   afterEach(() => {
     vi.useRealTimers();
-  });
-
-  it('grows exponentially with full jitter, clamped below the 32-bit setTimeout limit', () => {
-    const top = (attempt: number) =>
-      backoffDelay(attempt, { baseMs: 500, maxMs: 60_000, random: () => 0.999999 });
-    expect([1, 2, 3, 4].map(top)).toEqual([499, 999, 1999, 3999]);
-    expect(top(50)).toBe(59_999);
-    expect(
-      backoffDelay(10_000, { baseMs: 1000, maxMs: Number.MAX_SAFE_INTEGER, random: () => 1 }),
-    ).toBe(MAX_TIMEOUT_MS);
-    expect(backoffDelay(3, { baseMs: 500, maxMs: 60_000, random: () => 0 })).toBe(0);
   });
 
   it('retries forever with growing jittered delays (fake timers)', async () => {
