@@ -22,7 +22,7 @@ import {
   type ResolvedSettings,
   unknownEnv,
 } from './config/load.ts';
-import { ConfigStore, writeFileAtomic } from './config/store.ts';
+import { ConfigStore } from './config/store.ts';
 import { DeviceRegistry } from './devices/registry.ts';
 import type { LiveStateListener } from './devices/types.ts';
 import { Discovery } from './discovery/discovery.ts';
@@ -45,6 +45,7 @@ import { type OdooApi, OdooRpcClient } from './odoo/rpc-client.ts';
 import { serializeOdooCalls } from './odoo/serial.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { Sender } from './outbox/sender.ts';
+import { writeFileAtomic } from './util/atomic-file.ts';
 import { VERSION } from './version.ts';
 
 export interface AppOptions extends LoadOptions {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validate, type WorkerConfig } from '@workshop-iot/shared';
 import type { Logger } from '../log.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 
 export interface StoredConfig {
   config: WorkerConfig;
@@ -60,25 +61,5 @@ export class ConfigStore {
       { ...details, file: this.file, moved_to: aside },
       'Stored config is unreadable; moved aside, starting from the settings config',
     );
-  }
-}
-
-/** temp + fsync + rename + fsync(dir). The temp name is unique per process so writers never clash. */
-export function writeFileAtomic(file: string, data: string, mode: number): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', mode);
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dirFd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
   }
 }

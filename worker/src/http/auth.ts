@@ -11,7 +11,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../config/store.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 
 export type Scope = 'admin' | 'read';
 
