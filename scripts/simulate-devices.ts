@@ -17,7 +17,11 @@ async function main(): Promise<number> {
   }
   const sim = new Simulator(cli.options);
   if (cli.printConfig) {
-    process.stdout.write(`${JSON.stringify(sim.deviceConfigs(), null, 2)}\n`);
+    const configs =
+      sim.readers.length > 0
+        ? { devices: sim.deviceConfigs(), badge_readers: sim.readerConfigs() }
+        : sim.deviceConfigs();
+    process.stdout.write(`${JSON.stringify(configs, null, 2)}\n`);
     return 0;
   }
   // Not `once`: under npm/tsx one Ctrl-C arrives twice (process group + relay), and the default

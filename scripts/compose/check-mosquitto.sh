@@ -159,7 +159,7 @@ check_mosquitto_acl() {
     shellies/d1/info d2/status/switch:0 d2/events/rpc d2/online d2/poll/rpc tele/d3/SENSOR tele/d3/LWT
     stat/d3/STATUS8 meters/d4 shellies/announce d2/discovery/rpc tasmota/discovery/AABBCCDDEEFF/config
     tasmota/discovery/AABBCCDDEEFF/sensors zigbee2mqtt/bridge/devices zigbee2mqtt/Office\ plug
-    d5/sensor/power/state d5/status)
+    d5/sensor/power/state d5/text_sensor/badge/state d5/status)
   local commands=(shellies/d1/command shellies/d1/relay/0/command d2/rpc d2/command cmnd/d3/POWER cmnd/d3/STATUS)
   local got items=() t
   for t in "${telemetry[@]}" "${commands[@]}"; do items+=("devices=$t"); done

@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { SIM_FAMILIES, type SimFamily } from './devices.ts';
 import { SIM_KINDS, type SimKind } from './meters.ts';
+import { SIM_READER_KINDS, type SimReaderKind } from './readers.ts';
 import { SCENARIOS, type ScenarioName } from './scenarios.ts';
-import type { SimulatorOptions } from './simulator.ts';
+import type { SimPresentation, SimulatorOptions } from './simulator.ts';
 
 export const USAGE = `Usage: npm run simulate -- [options]
 
@@ -21,6 +22,10 @@ Options:
                         Dual R3, Zigbee2MQTT plug, ESPHome sensor); alone, only these run. Each
                         announces itself (Shelly online/NotifyFullStatus/shellies/announce, Tasmota
                         and Zigbee2MQTT discovery) so the worker's discovery lists it
+  --readers <list>      add badge readers: ${SIM_READER_KINDS.join(',')} (a PN532 on a
+                        Tasmota plug's topic, an ESPHome text sensor), each paired with a machine
+  --present <r>:<uid>@<s>  reader r (0-based) reads card <uid> at simulated second s; repeatable
+                        (e.g. --present 0:E9F35959@30 --present 0:E9F35959@31)
   --prefix <text>       device id/topic prefix (default sim)
   --speed <factor>      simulated seconds per real second (default 1; 60 = one hour per minute)
   --rate <msgs/s>       load mode: readings per real second in total, round-robin over devices
@@ -31,6 +36,7 @@ Options:
                         with one per device the broker publishes each device's last will
   --seed <n>            noise seed (default 1)
   --print-config        print the worker device configs for these devices as JSON and exit
+                        (with --readers: {"devices": [...], "badge_readers": [...]})
   -h, --help            this text
 
 However the simulation ends (scenario over, --duration reached, Ctrl-C or SIGTERM), every simulated
@@ -52,7 +58,7 @@ export type CliResult =
 
 // Over 50 lines on purpose: the option table and its checks belong together, next to USAGE.
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliResult {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -64,6 +70,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         devices: { type: 'string' },
         families: { type: 'string' },
         kinds: { type: 'string' },
+        readers: { type: 'string' },
+        present: { type: 'string', multiple: true },
         prefix: { type: 'string' },
         speed: { type: 'string' },
         rate: { type: 'string' },
@@ -90,6 +98,20 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const kinds = values.kinds ? String(values.kinds).split(',') : [];
   const unknownKind = kinds.filter((k) => !(SIM_KINDS as readonly string[]).includes(k));
   if (unknownKind.length > 0) return { kind: 'error', message: `unknown kind '${unknownKind[0]}'` };
+  const readers = values.readers ? String(values.readers).split(',') : [];
+  const unknownReader = readers.filter((k) => !(SIM_READER_KINDS as readonly string[]).includes(k));
+  if (unknownReader.length > 0)
+    return { kind: 'error', message: `unknown reader kind '${unknownReader[0]}'` };
+  const presentations: SimPresentation[] = [];
+  for (const raw of (values.present as string[] | undefined) ?? []) {
+    const m = /^(\d+):([^@\s]+)@(\d+(?:\.\d+)?)$/.exec(raw);
+    if (!m)
+      return { kind: 'error', message: `--present '${raw}': expected <reader>:<uid>@<second>` };
+    const reader = Number(m[1]);
+    if (reader >= readers.length)
+      return { kind: 'error', message: `--present '${raw}': no reader ${reader} (--readers)` };
+    presentations.push({ reader, uid: m[2] as string, at_s: Number(m[3]) });
+  }
   const prefix = (values.prefix ?? 'sim') as string;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,30}$/.test(prefix)) {
     return { kind: 'error', message: 'prefix: letters, digits, _ . : - (max 31)' };
@@ -119,6 +141,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     scenario: scenario as ScenarioName,
     ...(values.families || kinds.length === 0 ? { families: families as SimFamily[] } : {}),
     ...(kinds.length > 0 ? { kinds: kinds as SimKind[] } : {}),
+    ...(readers.length > 0 ? { readers: readers as SimReaderKind[], presentations } : {}),
     prefix,
     speed: numbers.speed ?? 1,
     rate: numbers.rate ?? null,

@@ -359,7 +359,7 @@ export class TasmotaDevice extends BaseDevice implements SimDevice {
 }
 
 /** Tasmota prints local time without zone; the simulator starts its clock at a fixed instant. */
-function isoLocal(t_s: number): string {
+export function isoLocal(t_s: number): string {
   return new Date(Date.UTC(2024, 0, 1) + t_s * 1000).toISOString().slice(0, 19);
 }
 

@@ -8,8 +8,11 @@
  *
  * However it ends (scenario over, `stop()` on Ctrl-C/SIGTERM), every meter first reports 0 W in its
  * own format, so the worker closes the open sessions at once instead of waiting for a timeout.
+ *
+ * Badge readers (readers.ts) present cards on demand (`presentCard(readerIndex, uid)`) or at
+ * simulated times (`presentations`).
  */
-import type { DeviceConfig } from '@workshop-iot/shared';
+import type { BadgeReaderConfig, DeviceConfig } from '@workshop-iot/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   deviceConfigFor,
@@ -32,6 +35,7 @@ import {
   Zigbee2mqttPlug,
 } from './meters.ts';
 import { seededRandom } from './random.ts';
+import { makeReaders, type SimBadgeReader, type SimReaderKind } from './readers.ts';
 import {
   type Profile,
   profileFor,
@@ -54,6 +58,10 @@ export interface SimulatorOptions {
    * `devices`), only these run.
    */
   kinds?: readonly SimKind[];
+  /** Badge readers, one per entry, each paired with a simulated machine (readers.ts). */
+  readers?: readonly SimReaderKind[];
+  /** Cards presented at simulated times: reader index, card UID as the reader reports it. */
+  presentations?: readonly SimPresentation[];
   /** Prefix of every simulated device id/topic (default `sim`). */
   prefix?: string;
   /** Simulated seconds per real second (default 1). */
@@ -74,9 +82,16 @@ export interface SimulatorOptions {
   log?: (line: string) => void;
 }
 
+export interface SimPresentation {
+  reader: number;
+  uid: string;
+  at_s: number;
+}
+
 export interface SimStats {
   sim_time_s: number;
   published: number;
+  cards_presented: number;
   polls_answered: number;
   devices: number;
   /** Scenario runs started (more than 1 only when looping). */
@@ -96,6 +111,7 @@ interface Slot {
 
 export class Simulator {
   readonly devices: SimDevice[];
+  readonly readers: SimBadgeReader[];
   readonly finished: Promise<void>;
   readonly #options: SimulatorOptions;
   readonly #slots: Slot[] = [];
@@ -108,6 +124,7 @@ export class Simulator {
   #t_s = 0;
   #published = 0;
   #pollsAnswered = 0;
+  #cardsPresented = 0;
   #rateBudget = 0;
   #rateCursor = 0;
   #runs = 0;
@@ -136,9 +153,32 @@ export class Simulator {
       this.devices.push(makeKindDevice(kind, prefix, i, options.telePeriodS ?? 300));
       this.#profiles.push(profileFor(options.scenario, i, random));
     });
+    const machines = this.deviceConfigs().map((c) => c.device_id);
+    this.readers = makeReaders(options.readers ?? [], this.devices, machines, prefix);
+    for (const p of options.presentations ?? []) {
+      if (!this.readers[p.reader]) throw new Error(`presentation: no reader ${p.reader}`);
+    }
     this.finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
+  }
+
+  /** Badge reader configs a worker needs to follow the simulated readers. */
+  readerConfigs(): BadgeReaderConfig[] {
+    return this.readers.map((r) => r.config());
+  }
+
+  /**
+   * Hold card `uid` to reader `readerIndex` now (the simulation must be running): the reader
+   * publishes its read, as the real one does; resolves when the broker has it.
+   */
+  async presentCard(readerIndex: number, uid: string): Promise<void> {
+    const reader = this.readers[readerIndex];
+    if (!reader) throw new Error(`no reader ${readerIndex} (${this.readers.length} simulated)`);
+    const client = this.#clients[0];
+    if (this.#state !== 'running' || !client) throw new Error('the simulator is not running');
+    this.#cardsPresented++;
+    await this.#publish(client, reader.present(uid, this.#t_s));
   }
 
   /** Device configs a worker needs to follow these devices. */
@@ -220,6 +260,7 @@ export class Simulator {
       sim_time_s: this.#t_s,
       published: this.#published,
       polls_answered: this.#pollsAnswered,
+      cards_presented: this.#cardsPresented,
       devices: this.devices.length,
       runs: this.#runs,
     };
@@ -281,6 +322,7 @@ export class Simulator {
   }
 
   async #tickAll(t_s: number, realDt_s = 0): Promise<void> {
+    const from_s = this.#t_s;
     this.#t_s = t_s;
     const sends: Promise<unknown>[] = [];
     const rate = this.#options.rate ?? null;
@@ -298,6 +340,11 @@ export class Simulator {
         const slot = this.#slots[this.#rateCursor++ % this.#slots.length]!;
         sends.push(this.#publish(slot.client, slot.device.reading()));
       }
+    }
+    // Cards due in (from, t]; the very first tick (t = 0) also takes those at 0.
+    for (const p of this.#options.presentations ?? []) {
+      const due = p.at_s <= t_s && (p.at_s > from_s || (t_s === 0 && p.at_s === 0));
+      if (due) sends.push(this.presentCard(p.reader, p.uid));
     }
     await Promise.all(sends);
   }

@@ -35,6 +35,10 @@ export function ruleCall(rule: Rule): string {
     case 'required_when':
     case 'forbidden_unless':
       return `_rule_${rule.kind}(${args(rule.at, rule.field, rule.when_field, rule.equals)})`;
+    case 'distinct_from':
+      return `_rule_distinct_from(${args(rule.array, rule.key, rule.other, rule.other_key)})`;
+    case 'references':
+      return `_rule_references(${args(rule.array, rule.key, rule.target, rule.target_key)})`;
   }
 }
 
@@ -42,6 +46,25 @@ export function ruleCall(rule: Rule): string {
 export function checkRuleTargets(name: string, contract: Contract): void {
   for (const rule of contract.rules) {
     const fail = (reason: string) => new InvalidRuleError(name, rule, reason);
+    if (rule.kind === 'distinct_from' || rule.kind === 'references') {
+      const [other, otherKey] =
+        rule.kind === 'distinct_from'
+          ? [rule.other, rule.other_key]
+          : [rule.target, rule.target_key];
+      // Both sides must be required strings: JS and Python compare those the same way.
+      for (const [array, key] of [
+        [rule.array, rule.key],
+        [other, otherKey],
+      ] as const) {
+        const node = walk(contract.schema, array);
+        if (!node) throw fail(`path '${array}' does not exist in the schema`);
+        if (node[Kind] !== 'Array') throw fail(`'${array}' is not an array`);
+        const found = field(unwrap(node.items), key);
+        if (!found?.required || found.schema[Kind] !== 'String')
+          throw fail(`'${key}' must be a required string of every item of '${array}'`);
+      }
+      continue;
+    }
     const path = rule.kind === 'unique' ? rule.array : rule.at;
     let node = contract.schema;
     for (const segment of path.split('/').slice(1)) {
@@ -80,6 +103,15 @@ export function checkRuleTargets(name: string, contract: Contract): void {
       if (rule.kind === 'greater_than' && !found.required) throw fail(`'${f}' must be required`);
     }
   }
+}
+
+function walk(schema: TSchema, path: string): TSchema | undefined {
+  let node: TSchema | undefined = schema;
+  for (const segment of path.split('/').slice(1)) {
+    node = node && step(node, segment);
+    if (!node) return undefined;
+  }
+  return node;
 }
 
 /** The nullable wrapper is transparent for rules: `resolve` skips null values. */

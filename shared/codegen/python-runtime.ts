@@ -210,6 +210,34 @@ def _rule_unique(value, errors, array: str, key: str, also: tuple = (), defaults
                 _fail(errors, _ptr(_ptr(path, index), key), message)
 
 
+def _key_values(value, array: str, key: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path, items in _resolve(value, array):
+        for index, item in enumerate(items):
+            found.setdefault(_js_string(item[key]), _ptr(_ptr(path, index), key))
+    return found
+
+
+def _rule_distinct_from(value, errors, array: str, key: str, other: str, other_key: str) -> None:
+    known = _key_values(value, other, other_key)
+    for path, items in _resolve(value, array):
+        for index, item in enumerate(items):
+            own = _js_string(item[key])
+            if own in known:
+                message = f"{key} {_quote(own)} is also a {other_key} (at {known[own]})"
+                _fail(errors, _ptr(_ptr(path, index), key), message)
+
+
+def _rule_references(value, errors, array: str, key: str, target: str, target_key: str) -> None:
+    known = _key_values(value, target, target_key)
+    for path, items in _resolve(value, array):
+        for index, item in enumerate(items):
+            own = _js_string(item[key])
+            if own not in known:
+                message = f"must name a {target_key} of {target}: {_quote(own)} is none"
+                _fail(errors, _ptr(_ptr(path, index), key), message)
+
+
 def _rule_required_when(value, errors, at: str, field: str, when_field: str, equals: str) -> None:
     for path, node in _resolve(value, at):
         if _same(node.get(when_field), equals) and field not in node:

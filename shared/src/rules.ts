@@ -48,6 +48,26 @@ export type Rule =
       at: string;
       field: string;
       than: string;
+    }
+  | {
+      /**
+       * No `<key>` of an item of `<array>` equals an `<other_key>` of an item of `<other>` (two ids that
+       * share one namespace elsewhere, e.g. a reader's id and a device's id are both an event's
+       * `device_id`). The error is reported on `<key>`.
+       */
+      kind: 'distinct_from';
+      array: string;
+      key: string;
+      other: string;
+      other_key: string;
+    }
+  | {
+      /** Every `<key>` of an item of `<array>` equals the `<target_key>` of some item of `<target>`. */
+      kind: 'references';
+      array: string;
+      key: string;
+      target: string;
+      target_key: string;
     };
 
 const deviceRules = (devices: string): Rule[] => [
@@ -85,16 +105,44 @@ const deviceRules = (devices: string): Rule[] => [
   },
 ];
 
+/**
+ * Badge readers (issue 16): a reader's id is the `device_id` of its events, so it may clash neither
+ * with another reader nor with a device; its machine must be one of the configured devices.
+ */
+const readerRules = (root: string): Rule[] => [
+  { kind: 'unique', array: `${root}/badge_readers`, key: 'reader_id' },
+  {
+    kind: 'distinct_from',
+    array: `${root}/badge_readers`,
+    key: 'reader_id',
+    other: `${root}/devices`,
+    other_key: 'device_id',
+  },
+  {
+    kind: 'references',
+    array: `${root}/badge_readers`,
+    key: 'machine_device_id',
+    target: `${root}/devices`,
+    target_key: 'device_id',
+  },
+];
+
 const brokerRules = (broker: string): Rule[] => [
   { kind: 'greater_or_equal', at: broker, field: 'reconnect_max_ms', than: 'reconnect_min_ms' },
 ];
 
-export const WORKER_CONFIG_RULES: Rule[] = [...deviceRules('/devices'), ...brokerRules('/broker')];
+export const WORKER_CONFIG_RULES: Rule[] = [
+  ...deviceRules('/devices'),
+  ...readerRules(''),
+  ...brokerRules('/broker'),
+];
 export const CONFIG_APPLY_RULES: Rule[] = [
   ...deviceRules('/config/devices'),
+  ...readerRules('/config'),
   ...brokerRules('/config/broker'),
 ];
 export const WORKER_SETTINGS_RULES: Rule[] = [
   ...deviceRules('/config/devices'),
+  ...readerRules('/config'),
   ...brokerRules('/config/broker'),
 ];

@@ -310,7 +310,49 @@ export function resolve(value: unknown, path: string): [string, unknown][] {
   return current;
 }
 
+/** The `<key>` of every item of `<array>` mapped to the pointer of its first occurrence. */
+function keyValues(value: unknown, array: string, key: string): Map<unknown, string> {
+  const found = new Map<unknown, string>();
+  for (const [p, items] of resolve(value, array))
+    (items as Record<string, unknown>[]).forEach((item, i) => {
+      if (!found.has(item[key])) found.set(item[key], pointer(pointer(p, i), key));
+    });
+  return found;
+}
+
+/** `distinct_from` and `references`: each key of `array` checked against the keys of another array. */
+function checkCrossArray(
+  rule: Extract<Rule, { kind: 'distinct_from' | 'references' }>,
+  value: unknown,
+  errors: FieldError[],
+) {
+  const [target, targetKey] =
+    rule.kind === 'distinct_from' ? [rule.other, rule.other_key] : [rule.target, rule.target_key];
+  const known = keyValues(value, target, targetKey);
+  for (const [p, items] of resolve(value, rule.array)) {
+    (items as Record<string, unknown>[]).forEach((item, i) => {
+      const own = item[rule.key];
+      const at = pointer(pointer(p, i), rule.key);
+      const clash = known.get(own);
+      if (rule.kind === 'distinct_from' && clash !== undefined)
+        errors.push({
+          path: at,
+          message: `${rule.key} ${quote(own)} is also a ${targetKey} (at ${clash})`,
+        });
+      else if (rule.kind === 'references' && clash === undefined)
+        errors.push({
+          path: at,
+          message: `must name a ${targetKey} of ${target}: ${quote(own)} is none`,
+        });
+    });
+  }
+}
+
 function checkRule(rule: Rule, value: unknown, errors: FieldError[]) {
+  if (rule.kind === 'distinct_from' || rule.kind === 'references') {
+    checkCrossArray(rule, value, errors);
+    return;
+  }
   if (rule.kind === 'unique') {
     const also = rule.also ?? [];
     const defaults = rule.defaults ?? {};

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrokerConfig, DeviceLiveState, Health } from '@workshop-iot/shared';
+import { BadgeReaders } from './badges/badge-readers.ts';
 import { ConfigManager } from './config/apply.ts';
 import {
   type LoadOptions,
@@ -65,6 +66,7 @@ export class App {
   readonly configs: ConfigManager;
   readonly outbox: Outbox;
   readonly registry: DeviceRegistry;
+  readonly badges: BadgeReaders;
   readonly ingest: Ingest;
   readonly mqtt: MqttConnection;
   readonly http: HttpServer;
@@ -144,11 +146,19 @@ export class App {
       backlog: true,
     });
     this.registry.apply(config.devices);
+    this.badges = new BadgeReaders({
+      workerUid: this.workerUid,
+      store: this.outbox,
+      log: log.child({ module: 'badges' }),
+    });
+    this.badges.apply(config.badge_readers ?? []);
     this.ingest = new Ingest({
       onInput: (deviceId, input, meta) => this.registry.input(deviceId, input, meta),
+      onCard: (readerId, card) => this.badges.present(readerId, card),
       logger: log,
     });
-    const filters = this.ingest.setDevices(config.devices);
+    this.ingest.setDevices(config.devices);
+    const filters = this.ingest.setBadgeReaders(config.badge_readers ?? []);
     const toRegistry = brokerEventsTo(this.registry);
     this.mqtt = new MqttConnection({
       broker: this.resolveBroker(config.broker, this.embeddedUrl()),
@@ -211,9 +221,20 @@ export class App {
       },
     });
     this.configs.addTarget({
+      name: 'badge readers',
+      apply: (next) => {
+        const changes = this.badges.apply(next.badge_readers ?? []);
+        if (changes.added.length + changes.updated.length + changes.removed.length > 0)
+          log.info({ version: next.version, ...changes }, 'Badge readers applied');
+      },
+    });
+    this.configs.addTarget({
       name: 'subscriptions',
-      apply: (next) =>
-        this.mqtt.setSubscriptions(this.wantedFilters(this.ingest.setDevices(next.devices))),
+      apply: (next) => {
+        this.ingest.setDevices(next.devices);
+        const topics = this.ingest.setBadgeReaders(next.badge_readers ?? []);
+        this.mqtt.setSubscriptions(this.wantedFilters(topics));
+      },
     });
     this.configs.addTarget({
       name: 'dashboard',
@@ -316,6 +337,7 @@ export class App {
         failed_subscriptions: broker.failed_subscriptions,
       }),
       devices: () => this.configs.current().config.devices.length,
+      badgeReaders: () => this.badges.size,
       subscriptions: () => broker.subscriptions,
       outbox: this.outbox,
       odoo: () => ({

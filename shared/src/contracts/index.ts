@@ -130,5 +130,9 @@ export const CONTRACT_NAMES = Object.keys(CONTRACTS) as ContractName[];
 
 function prefixRule(rule: Rule, prefix: string): Rule {
   if (rule.kind === 'unique') return { ...rule, array: prefix + rule.array };
+  if (rule.kind === 'distinct_from')
+    return { ...rule, array: prefix + rule.array, other: prefix + rule.other };
+  if (rule.kind === 'references')
+    return { ...rule, array: prefix + rule.array, target: prefix + rule.target };
   return { ...rule, at: prefix + rule.at };
 }

@@ -76,6 +76,8 @@ export const Health = Type.Object(
       { additionalProperties: false },
     ),
     devices: Count,
+    /** Configured badge readers (issue 16); optional so a health document of an older worker stays valid. */
+    badge_readers: Type.Optional(Count),
     subscriptions: Count,
     outbox: Type.Object(
       { depth: Count, oldest_pending_s: Nullable(Seconds), dead_letters: Count },

@@ -151,7 +151,10 @@ export const BadgeReaderConfig = Type.Object(
     }),
     topic: DeviceTopic,
     tasmota_full_topic: Type.Optional(
-      Type.String({ maxLength: 256, description: "Tasmota FullTopic (default '%prefix%/%topic%/')" }),
+      Type.String({
+        maxLength: 256,
+        description: "Tasmota FullTopic (default '%prefix%/%topic%/')",
+      }),
     ),
     card_path: Type.Optional(
       Type.String({

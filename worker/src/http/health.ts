@@ -27,6 +27,8 @@ export interface HealthSources {
     failed_subscriptions?: NonNullable<Health['broker']['failed_subscriptions']>;
   };
   devices(): number;
+  /** Configured badge readers (issue 16). */
+  badgeReaders?(): number;
   subscriptions(): number;
   outbox: {
     depth(): number;
@@ -75,6 +77,7 @@ export function buildHealth(s: HealthSources): Health {
       })),
     },
     devices: s.devices(),
+    ...(s.badgeReaders ? { badge_readers: s.badgeReaders() } : {}),
     subscriptions: s.subscriptions(),
     outbox: {
       depth: s.outbox.depth(),

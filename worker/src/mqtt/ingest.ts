@@ -9,13 +9,18 @@
  * `status/em:0`) share its topics; the topic is subscribed once and each machine's parser reads only
  * its own channel out of the message.
  *
+ * Badge readers (issue 16) route the same way, in their own index: a reader's topic may be a meter's
+ * too (a Tasmota plug with a PN532 attached publishes its energy and its cards on one `SENSOR`), so
+ * one message can feed a meter AND a reader; each reads only its own part of it (`cards.ts`).
+ *
  * Bad payloads are counted per device and logged at most once per device per `logIntervalMs`
  * (the log line carries how many were suppressed since the previous one). Nothing here throws into
  * the MQTT client: a throwing parser or `onInput` is caught, counted and logged.
  */
-import type { DeviceConfig } from '@workshop-iot/shared';
+import type { BadgeReaderConfig, DeviceConfig } from '@workshop-iot/shared';
 import type { Logger } from 'pino';
 import type { DeviceInput } from '../devices/types.ts';
+import { readCard, readerSubscriptions } from './parsers/cards.ts';
 import { createParserRegistry, type ParserRegistry } from './parsers/index.ts';
 import type { Parser, PollRequest } from './parsers/types.ts';
 
@@ -26,8 +31,13 @@ export interface InputMeta {
 
 export type InputHandler = (deviceId: string, input: DeviceInput, meta: InputMeta) => void;
 
+/** A card read on a reader (`at`: the reader's own time of the read, when the payload has one). */
+export type CardHandler = (readerId: string, card: { card_id: string; at?: number }) => void;
+
 export interface IngestOptions {
   onInput: InputHandler;
+  /** Card reads of the badge readers (`setBadgeReaders`); without it, readers are not read. */
+  onCard?: CardHandler;
   logger?: Logger;
   /** At most one bad-payload log line per device per interval (default 60 s). */
   logIntervalMs?: number;
@@ -57,16 +67,27 @@ export interface IngestStats {
   suppressed_logs: number;
   handler_errors: number;
   devices: Record<string, DeviceIngestStats>;
+  /** Per badge reader, the same counters (`inputs` = card reads handed on). */
+  readers: Record<string, DeviceIngestStats>;
 }
 
-interface Route {
-  device: DeviceConfig;
-  parser: Parser;
+/** What the bad-payload log rate limit keeps per device or reader. */
+interface LogState {
+  id: string;
   stats: DeviceIngestStats;
-  /** Epoch ms of the last bad-payload log line for this device (-Infinity = never). */
+  /** Epoch ms of the last bad-payload log line (-Infinity = never). */
   lastLogAt: number;
   /** Bad payloads not logged since the last log line (reported in the next one). */
   pendingSuppressed: number;
+}
+
+interface ReaderRoute extends LogState {
+  reader: BadgeReaderConfig;
+}
+
+interface Route extends LogState {
+  device: DeviceConfig;
+  parser: Parser;
 }
 
 const DEFAULT_LOG_INTERVAL_MS = 60_000;
@@ -104,6 +125,7 @@ const newDeviceStats = (): DeviceIngestStats => ({
 
 export class Ingest {
   readonly #onInput: InputHandler;
+  readonly #onCard: CardHandler | undefined;
   readonly #log: Logger | undefined;
   readonly #logIntervalMs: number;
   readonly #now: () => number;
@@ -111,6 +133,9 @@ export class Ingest {
   /** topic -> routes: one per device on that topic (several for a multi-channel meter). */
   #byTopic = new Map<string, Route[]>();
   #byDevice = new Map<string, Route>();
+  /** topic -> badge readers on that topic (several only if two readers share one, e.g. a bridge). */
+  #readersByTopic = new Map<string, ReaderRoute[]>();
+  #byReader = new Map<string, ReaderRoute>();
   readonly #totals = {
     messages: 0,
     inputs: 0,
@@ -123,6 +148,7 @@ export class Ingest {
 
   constructor(options: IngestOptions) {
     this.#onInput = options.onInput;
+    this.#onCard = options.onCard;
     this.#log = options.logger?.child({ module: 'mqtt.ingest' });
     this.#logIntervalMs = options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS;
     this.#now = options.now ?? Date.now;
@@ -130,8 +156,8 @@ export class Ingest {
   }
 
   /**
-   * Replace the device list. Rebuilds the routing index and returns every topic filter to subscribe
-   * (hand it to `MqttConnection.setSubscriptions`, which diffs). Counters of devices that stay are
+   * Replace the device list. Rebuilds the routing index and returns every topic filter to subscribe,
+   * the badge readers' included (hand it to `MqttConnection.setSubscriptions`, which diffs). Counters of devices that stay are
    * kept, so /metrics counters never go backwards for a device that was only edited.
    */
   setDevices(devices: readonly DeviceConfig[]): Set<string> {
@@ -146,6 +172,7 @@ export class Ingest {
         previous.parser.forget?.(device.device_id);
       }
       const route: Route = {
+        id: device.device_id,
         device,
         parser,
         stats: previous?.stats ?? newDeviceStats(),
@@ -164,23 +191,63 @@ export class Ingest {
     }
     this.#byTopic = byTopic;
     this.#byDevice = byDevice;
-    return new Set(byTopic.keys());
+    return this.#topics();
+  }
+
+  /**
+   * Replace the badge reader list (issue 16); returns every topic filter to subscribe, the meters'
+   * included. Counters of readers that stay are kept.
+   */
+  setBadgeReaders(readers: readonly BadgeReaderConfig[]): Set<string> {
+    const byTopic = new Map<string, ReaderRoute[]>();
+    const byReader = new Map<string, ReaderRoute>();
+    for (const reader of readers) {
+      const previous = this.#byReader.get(reader.reader_id);
+      const route: ReaderRoute = {
+        id: reader.reader_id,
+        reader,
+        stats: previous?.stats ?? newDeviceStats(),
+        lastLogAt: previous?.lastLogAt ?? Number.NEGATIVE_INFINITY,
+        pendingSuppressed: previous?.pendingSuppressed ?? 0,
+      };
+      byReader.set(reader.reader_id, route);
+      for (const topic of readerSubscriptions(reader)) {
+        const routes = byTopic.get(topic);
+        if (!routes) byTopic.set(topic, [route]);
+        else routes.push(route);
+      }
+    }
+    this.#readersByTopic = byTopic;
+    this.#byReader = byReader;
+    return this.#topics();
+  }
+
+  #topics(): Set<string> {
+    return new Set([...this.#byTopic.keys(), ...this.#readersByTopic.keys()]);
   }
 
   /** The hot path: called for every MQTT message. Never throws. */
   handle(topic: string, payload: Buffer, retained: boolean): void {
     this.#totals.messages++;
     const routes = this.#byTopic.get(topic);
-    if (routes === undefined) {
+    const readers = this.#readersByTopic.get(topic);
+    if (routes === undefined && readers === undefined) {
       this.#totals.unknown_topic++;
       return;
     }
-    for (const route of routes) this.#deliver(route, topic, payload, retained);
+    if (routes) for (const route of routes) this.#deliver(route, topic, payload, retained);
+    if (readers) for (const route of readers) this.#deliverCard(route, topic, payload, retained);
   }
 
-  /** The devices whose messages arrive on `topic` (for log lines about a refused subscription). */
+  /**
+   * The devices and badge readers whose messages arrive on `topic` (for log lines about a refused
+   * subscription).
+   */
   devicesFor(topic: string): string[] {
-    return (this.#byTopic.get(topic) ?? []).map((route) => route.device.device_id);
+    return [
+      ...(this.#byTopic.get(topic) ?? []).map((route) => route.id),
+      ...(this.#readersByTopic.get(topic) ?? []).map((route) => route.id),
+    ];
   }
 
   /** How to poll this device after silence; null for an unknown device or one that cannot be polled. */
@@ -193,7 +260,39 @@ export class Ingest {
   stats(): IngestStats {
     const devices: Record<string, DeviceIngestStats> = {};
     for (const [deviceId, route] of this.#byDevice) devices[deviceId] = { ...route.stats };
-    return { ...this.#totals, devices };
+    const readers: Record<string, DeviceIngestStats> = {};
+    for (const [readerId, route] of this.#byReader) readers[readerId] = { ...route.stats };
+    return { ...this.#totals, devices, readers };
+  }
+
+  /**
+   * One message on a reader's topic. A retained message is a replay of an old read, not a card
+   * presented now: ignored. A message without a card (the plug's energy, a state report) is
+   * ignored quietly; a bad one is a parse error of the reader.
+   */
+  #deliverCard(route: ReaderRoute, topic: string, payload: Buffer, retained: boolean): void {
+    const { stats } = route;
+    stats.messages++;
+    stats.last_message_at = this.#now();
+    const read = readCard(route.reader, topic, payload);
+    if (read.kind === 'invalid') {
+      this.#badPayload(route, topic, payload.length, read.reason);
+      return;
+    }
+    if (read.kind === 'none' || retained || !this.#onCard) {
+      stats.ignored++;
+      this.#totals.ignored++;
+      return;
+    }
+    stats.inputs++;
+    this.#totals.inputs++;
+    try {
+      const card = { card_id: read.card_id };
+      this.#onCard(route.id, read.at === undefined ? card : { ...card, at: read.at });
+    } catch (err) {
+      this.#totals.handler_errors++;
+      this.#log?.error({ err, reader_id: route.id, topic }, 'Badge reader handler threw');
+    }
   }
 
   #deliver(route: Route, topic: string, payload: Buffer, retained: boolean): void {
@@ -226,7 +325,7 @@ export class Ingest {
     }
   }
 
-  #badPayload(route: Route, topic: string, bytes: number, reason: string): void {
+  #badPayload(route: LogState, topic: string, bytes: number, reason: string): void {
     const { stats } = route;
     stats.parse_errors++;
     stats.last_error = reason;
@@ -242,8 +341,8 @@ export class Ingest {
     route.pendingSuppressed = 0;
     route.lastLogAt = now;
     this.#log?.warn(
-      { device_id: route.device.device_id, topic, bytes, reason, suppressed },
-      `Bad payload from '${route.device.device_id}' (${reason}); ${suppressed} suppressed since last report`,
+      { device_id: route.id, topic, bytes, reason, suppressed },
+      `Bad payload from '${route.id}' (${reason}); ${suppressed} suppressed since last report`,
     );
   }
 }

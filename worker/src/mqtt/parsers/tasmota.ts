@@ -43,7 +43,7 @@ export const DEFAULT_FULL_TOPIC = '%prefix%/%topic%/';
  * the same template.
  */
 export function tasmotaTopic(
-  device: DeviceConfig,
+  device: Pick<DeviceConfig, 'topic' | 'tasmota_full_topic'>,
   prefix: 'tele' | 'stat' | 'cmnd',
   suffix: string,
 ) {

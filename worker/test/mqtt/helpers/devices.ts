@@ -1,5 +1,10 @@
 /** Device configs for MQTT tests: one call per device, every field a test does not care about defaulted. */
-import type { DeviceConfig, GenericJsonSettings, ParserType } from '@workshop-iot/shared';
+import type {
+  BadgeReaderConfig,
+  DeviceConfig,
+  GenericJsonSettings,
+  ParserType,
+} from '@workshop-iot/shared';
 
 export function device(
   device_id: string,
@@ -26,3 +31,21 @@ export function device(
 
 export const buf = (value: string | object): Buffer =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+
+/** A badge reader config for MQTT tests (issue 16), paired with `machine`. */
+export function reader(
+  reader_id: string,
+  parser_type: 'tasmota' | 'generic_json',
+  topic: string,
+  machine: string,
+  extra: Partial<BadgeReaderConfig> = {},
+): BadgeReaderConfig {
+  return {
+    reader_id,
+    name: `Reader ${reader_id}`,
+    parser_type,
+    topic,
+    machine_device_id: machine,
+    ...extra,
+  };
+}
