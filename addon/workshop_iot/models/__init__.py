@@ -1,4 +1,5 @@
 from . import ir_http
+from . import ir_websocket
 from . import res_users_apikeys
 from . import workshop_broker
 from . import workshop_worker
