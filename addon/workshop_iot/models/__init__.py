@@ -1,5 +1,4 @@
 from . import ir_http
-from . import ir_websocket
 from . import res_users_apikeys
 from . import workshop_broker
 from . import workshop_worker
@@ -16,3 +15,4 @@ from . import workshop_event_fold
 from . import res_config_settings
 from . import workshop_worker_connect
 from . import workshop_discovered_meter
+from . import ir_websocket  # after workshop_device_live, whose constants it reads

@@ -3,12 +3,13 @@ user of company A sees nothing of company B; relations across companies are refu
 reaches only A's machines; the dashboard and its bus channel carry only the user's companies."""
 
 import importlib.util
+import json
 import pathlib
-from types import SimpleNamespace
-from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+
+from odoo.addons.bus.tests.common import WebsocketCase
 
 from ..models.workshop_device_live import BUS_TYPE, DASHBOARD_SUBCHANNEL
 from .common import EventFactory, WorkshopIotCase, capture_bus
@@ -136,19 +137,6 @@ class TestMultiCompany(WorkshopIotCase):
         tiles = [(target, message) for target, kind, message in sent if kind == BUS_TYPE]
         self.assertEqual([(t, m["device_id"]) for t, m in tiles], [((self.company_b, DASHBOARD_SUBCHANNEL), "shelly-mc-b")])
 
-    def test_dashboard_websocket_subscribes_to_the_users_companies(self):
-        def channels(user):
-            fake = SimpleNamespace(session=SimpleNamespace(uid=user.id))
-            with patch("odoo.addons.bus.models.ir_websocket.wsrequest", fake):
-                return self.env["ir.websocket"].with_user(user)._build_bus_channel_list([])
-
-        def dashboards(user):
-            return {c[0] for c in channels(user) if isinstance(c, tuple) and c[1] == DASHBOARD_SUBCHANNEL}
-
-        self.assertEqual(dashboards(self.staff_a), {self.company_a})
-        self.assertEqual(dashboards(self.staff_ab), {self.company_a, self.company_b})
-        self.assertEqual(dashboards(self.worker_user_b), set(), "the integration user gets no dashboard")
-
     # ------------------------------------------------------------------ relations across companies
     def test_cross_company_relations_are_refused(self):
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
@@ -213,3 +201,36 @@ class TestMultiCompany(WorkshopIotCase):
         self.ingest_b([self.events_b.started(self.device_b, 1, uid)])
         self.env["workshop.event"].with_company(self.company_a).sudo()._cron_fold_events()
         self.assertEqual(self.session(uid).company_id, self.company_b)
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardChannelPerCompany(WebsocketCase):
+    """Over a real websocket: a workshop user's dashboard receives the tiles of the machines of
+    their own companies only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.env.ref("base.main_company")
+        cls.company_b = cls.env["res.company"].create({"name": "Workshop B (bus)"})
+        cls.staff_a = new_test_user(cls.env, login="wiot-bus-staff-a", groups="workshop_iot.workshop_iot_group_user",
+                                    company_id=cls.company_a.id, company_ids=[cls.company_a.id])
+        Worker, Device = cls.env["workshop.worker"], cls.env["workshop.device"]
+        worker_a = Worker.create({"name": "A", "worker_uid": "wk-bus-a"})
+        worker_b = Worker.create({"name": "B", "worker_uid": "wk-bus-b", "company_id": cls.company_b.id})
+        cls.device_a = Device.create({"name": "A mill", "device_id": "shelly-bus-a", "topic": "shelly-bus-a",
+                                      "worker_id": worker_a.id})
+        cls.device_b = Device.create({"name": "B mill", "device_id": "shelly-bus-b", "topic": "shelly-bus-b",
+                                      "worker_id": worker_b.id, "company_id": cls.company_b.id})
+
+    def test_a_user_of_company_a_receives_no_tile_of_company_b(self):
+        self.authenticate("wiot-bus-staff-a", "wiot-bus-staff-a")
+        websocket = self.websocket_connect(cookie=f"session_id={self.session.sid}")
+        self.subscribe(websocket, [], self.env["bus.bus"]._bus_last_id())
+        self.device_b._notify_live_state()
+        self.device_a._notify_live_state()
+        self.trigger_notification_dispatching(
+            [(self.company_a, DASHBOARD_SUBCHANNEL), (self.company_b, DASHBOARD_SUBCHANNEL)])
+        notifications = json.loads(websocket.recv())
+        tiles = [n["message"]["payload"]["device_id"] for n in notifications if n["message"]["type"] == BUS_TYPE]
+        self.assertEqual(tiles, ["shelly-bus-a"])
