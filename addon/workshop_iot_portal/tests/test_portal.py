@@ -81,8 +81,8 @@ class TestMemberPortal(HttpCase):
         own = self.page("/my/machine-sessions/%d" % self.a_laser.id)
         self.assertEqual(own.status_code, 200)
         self.assertIn("Laser cutter", own.text)
-        self.assertEqual(html.fromstring(own.text).get_element_by_id("wiot_session_amount").text_content().strip()[:5],
-                         "15.00")
+        amount = html.fromstring(own.text).get_element_by_id("wiot_session_amount").text_content()
+        self.assertRegex(amount, r"\b15\.00\b")
         for session_id in (self.b_laser.id, self.b_laser.id + 10_000):  # someone else's; no such session
             response = self.page("/my/machine-sessions/%d" % session_id)
             self.assertEqual(response.status_code, 404, session_id)
