@@ -177,6 +177,20 @@ class WorkshopWorker(models.Model):
             if worker.url and (not _HTTP_URL_RE.match(worker.url) or len(worker.url) > 512):
                 raise ValidationError(_("Worker URL must look like http://host:port."))
 
+    @api.constrains("company_id")
+    def _check_company_of_machines(self):
+        """A worker moves to another company only without machines of its old one: its machines'
+        own check (``check_company`` on ``workshop.device.worker_id``) runs only when a machine
+        is saved."""
+        Device = self.env["workshop.device"].sudo().with_context(active_test=False)
+        for worker in self:
+            others = Device.search([("worker_id", "=", worker.id), ("company_id", "!=", worker.company_id.id)])
+            if others:
+                raise ValidationError(_(
+                    "Worker %(worker)s cannot move to %(company)s: its machines %(machines)s belong to another "
+                    "company. Assign them to another worker first.", worker=worker.name,
+                    company=worker.company_id.name, machines=", ".join(others.mapped("name"))))
+
     # ------------------------------------------------------------------ CRUD
     def write(self, vals):
         res = super().write(vals)

@@ -6,7 +6,7 @@ import importlib.util
 import json
 import pathlib
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.bus.tests.common import WebsocketCase
@@ -155,6 +155,14 @@ class TestMultiCompany(WorkshopIotCase):
         self.worker_b.broker_id = self.broker
         self.assertEqual(self.worker_b.broker_id, self.broker)
 
+    def test_a_worker_with_machines_cannot_move_to_another_company(self):
+        self.worker.broker_id = False  # only the machines hold it back
+        with self.assertRaisesRegex(ValidationError, "its machines Laser, Lathe belong to another company"):
+            self.worker.company_id = self.company_b
+        (self.device | self.device2).worker_id = False
+        self.worker.company_id = self.company_b
+        self.assertEqual(self.worker.company_id, self.company_b)
+
     def test_a_worker_of_company_a_cannot_ingest_for_company_bs_machine(self):
         uid = self.new_session()
         results = self.ingest([self.events.started(self.device_b, 1, uid, power_w=9999.0)])
@@ -172,6 +180,12 @@ class TestMultiCompany(WorkshopIotCase):
         self.assertTrue(key)
         self.assertEqual(worker.user_id.company_id, self.company_b)
         self.assertEqual(worker.user_id.company_ids, self.company_b)
+
+    def test_a_worker_registering_itself_lands_in_its_users_company(self):
+        user = new_test_user(self.env, login="wiot-mc-worker-b3", groups="workshop_iot.workshop_iot_group_worker",
+                             company_id=self.company_b.id, company_ids=[self.company_b.id])
+        worker = self.env["workshop.worker"].with_user(user).sudo()._rpc_worker_for("wk-mc-b3")
+        self.assertEqual(worker.company_id, self.company_b)
 
     # ------------------------------------------------------------------ migration
     def test_migration_gives_rows_without_company_the_main_company(self):
