@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Run the workshop_iot addon tests with Odoo's own test runner against a real Odoo 18 and PostgreSQL.
+# Run the tests of our Odoo addons (WIOT_MODULES) with Odoo's own test runner against a real Odoo 18
+# and PostgreSQL.
 #
 #   scripts/run-odoo-tests.sh                 # Odoo tree from ODOO_SRC (default /opt/odoo18)
 #   ODOO_SRC=~/src/odoo scripts/run-odoo-tests.sh
 #   WIOT_TEST_TAGS=/workshop_iot:TestRpcHttp scripts/run-odoo-tests.sh   # a subset
+#   WIOT_MODULES="workshop_iot" scripts/run-odoo-tests.sh                # install (and test) fewer modules
 #
 # Without an Odoo tree it prints a loud SKIP and exits 0 (the caller decides whether a skip is
 # acceptable). Otherwise: install missing Debian python3 packages (apt-get, as root), make sure the
@@ -16,7 +18,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 ODOO_SRC=${ODOO_SRC:-/opt/odoo18}
 PY=/usr/bin/python3   # Debian's python, which sees the python3-* packages (never a pyenv one)
-TAGS=${WIOT_TEST_TAGS:-/workshop_iot}
+# Our addons, installed together and tested (one per word; add a new module here).
+WIOT_MODULES=${WIOT_MODULES:-"workshop_iot workshop_iot_portal"}
+# Default tags: every test of each module (/workshop_iot,/workshop_iot_portal).
+TAGS=${WIOT_TEST_TAGS:-$(printf '/%s,' $WIOT_MODULES | sed 's/,$//')}
+MODULES_CSV=$(echo $WIOT_MODULES | tr ' ' ',')
+# Loggers of our modules, for the log check below: odoo.addons.(workshop_iot|workshop_iot_portal)
+MODULES_RE=$(echo $WIOT_MODULES | tr ' ' '|')
 
 if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
   cat >&2 <<MSG
@@ -60,7 +68,7 @@ trap cleanup EXIT
 
 echo "database $db, addons path $paths, log $log"
 set +e
-"$PY" "$ODOO_SRC/odoo-bin" -d "$db" --db_host= --addons-path="$paths" -i workshop_iot \
+"$PY" "$ODOO_SRC/odoo-bin" -d "$db" --db_host= --addons-path="$paths" -i "$MODULES_CSV" \
   --without-demo=all --test-enable --test-tags "$TAGS" --stop-after-init --log-level=test \
   --http-port="${WIOT_TEST_HTTP_PORT:-18069}" --max-cron-threads=0 >"$log" 2>&1
 rc=$?
@@ -79,13 +87,13 @@ if [ "$listed" -gt "$failed" ]; then failed=$listed; fi
 # expected one is captured by the test with assertLogs/mute_logger and never reaches the log), and
 # one that Odoo's core logs about them (e.g. ir_model's "Two fields ... have the same label ...
 # [Modules: workshop_iot]").
-fail_lines=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ ((ERROR|CRITICAL) |WARNING [^ ]+ (odoo\.addons\.workshop_iot|.*workshop[._]iot))' "$log" || true)
+fail_lines=$(grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ ((ERROR|CRITICAL) |WARNING [^ ]+ (odoo\\.addons\\.($MODULES_RE)\\b|.*workshop[._]iot))" "$log" || true)
 tracebacks=$(grep -c '^Traceback (most recent call last)' "$log" || true)
 passed=$(( total > failed ? total - failed : 0 ))
 
 if [ -n "$fail_lines" ]; then echo "$fail_lines" | head -40; fi
 echo "----------------------------------------------------------------------"
-echo "workshop_iot Odoo tests: $passed passed, $failed failed (of $total), $tracebacks traceback(s) in the log"
+echo "Odoo tests of $WIOT_MODULES: $passed passed, $failed failed (of $total), $tracebacks traceback(s) in the log"
 if [ "$rc" != 0 ] || [ -n "$fail_lines" ] || [ "$tracebacks" != 0 ] || [ "$failed" != 0 ] || [ "$total" = 0 ]; then
   echo "FAILED (odoo exit $rc) — full log: $log" >&2
   exit 1

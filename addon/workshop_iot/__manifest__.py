@@ -1,7 +1,7 @@
 {
     "name": "Workshop IoT",
     "summary": "Machine usage sessions from power meters (Shelly, Tasmota, MQTT) with a live dashboard",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Manufacturing",
     "license": "LGPL-3",
     "author": "Workshop IoT contributors",

@@ -15,3 +15,4 @@ from . import workshop_event_fold
 from . import res_config_settings
 from . import workshop_worker_connect
 from . import workshop_discovered_meter
+from . import ir_websocket  # after workshop_device_live, whose constants it reads

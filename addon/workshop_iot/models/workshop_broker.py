@@ -29,6 +29,9 @@ class WorkshopBroker(models.Model):
 
     name = fields.Char(required=True, help="Label shown to admins, e.g. 'Hall A mosquitto'.")
     active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", string="Company", index=True, default=lambda self: self.env.company,
+        help="Company whose workers use this broker. Empty: shared by the workers of every company.")
     embedded = fields.Boolean(
         help="Use the broker embedded in the worker (no external broker). The URL is then ignored.",
     )

@@ -71,6 +71,9 @@ class WorkshopDevice(models.Model):
     _description = "Workshop Machine"
     _inherit = ["mail.thread"]
     _order = "area, name, id"
+    # A machine's worker (and default member, when that partner belongs to a company) is of the
+    # machine's company: a worker's API key then reaches only its own company's machines.
+    _check_company_auto = True
     _sql_constraints = [
         # Partial uniqueness (archived devices free their id and topic) needs EXCLUDE: a UNIQUE
         # constraint cannot carry a WHERE clause. Declared here so Odoo shows the message.
@@ -89,6 +92,10 @@ class WorkshopDevice(models.Model):
     # ------------------------------------------------------------------ identity and meter
     name = fields.Char(required=True, tracking=True, help="Machine name shown to staff, e.g. 'Laser cutter'.")
     active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", string="Company", required=True, index=True, tracking=True,
+        default=lambda self: self.env.company,
+        help="Company that owns the machine: only its users see the machine, its sessions and events.")
     device_id = fields.Char(
         string="Device ID", required=True, tracking=True, copy=False,
         help="Id of the meter as in its MQTT topics (Shelly id, Tasmota topic). Unique among active machines.",
@@ -108,12 +115,12 @@ class WorkshopDevice(models.Model):
         "the meter type fills it in; once the topic is typed by hand it is left alone.",
     )
     default_member_id = fields.Many2one(
-        "res.partner", string="Default member", tracking=True, ondelete="restrict",
+        "res.partner", string="Default member", tracking=True, ondelete="restrict", check_company=True,
         help="A machine rented to one customer: its sessions go to this member unless a badge, a claim "
         "on the dashboard or a manager says otherwise.")
     area = fields.Char(tracking=True, help="Location or area, used to group machines on the dashboard.")
     worker_id = fields.Many2one(
-        "workshop.worker", string="Worker", tracking=True, ondelete="restrict", index=True,
+        "workshop.worker", string="Worker", tracking=True, ondelete="restrict", index=True, check_company=True,
         help="Worker that reads this meter. Without a worker the machine is not monitored.",
     )
     generic_field_path = fields.Char(

@@ -16,6 +16,9 @@ _logger = logging.getLogger(__name__)
 
 BUS_TYPE = "workshop_iot/device_state"
 USER_GROUP = "workshop_iot.workshop_iot_group_user"
+# Subchannel of a company's bus channel, ``(res.company, DASHBOARD_SUBCHANNEL)``: the dashboards of
+# that company's workshop users listen to it (``ir_websocket.py``).
+DASHBOARD_SUBCHANNEL = "workshop_iot/dashboard"
 _LIVE_TIMES = {"live_changed_at", "live_last_seen_at", "live_session_started_at"}
 
 
@@ -236,14 +239,13 @@ class WorkshopDevice(models.Model):
         return vals
 
     def _notify_live_state(self):
-        """Send each machine's tile dict to the workshop user group's bus channel (after commit).
+        """Send each machine's tile dict to its company's dashboard channel (after commit).
 
-        Odoo 18 subscribes every websocket to the ``res.groups`` records of its user
-        (``ir.websocket._build_bus_channel_list``), and managers imply the user group, so only
-        workshop users and managers receive it; the integration user cannot subscribe to it.
+        Only the websockets of workshop users (and managers) allowed in that company subscribe to
+        it (``ir_websocket.py``): a user of company A never receives B's machines, and the
+        integration user, outside the user group, receives nothing.
         """
         if not self:
             return
-        group = self.env.ref(USER_GROUP).sudo()
-        for payload in self._dashboard_payload():
-            group._bus_send(BUS_TYPE, payload)
+        for device, payload in zip(self, self._dashboard_payload()):
+            self.env["bus.bus"]._sendone((device.company_id, DASHBOARD_SUBCHANNEL), BUS_TYPE, payload)

@@ -182,6 +182,7 @@ class WorkshopDiscoveredMeterChannel(models.Model):
             "default_parser_type": meter.parser_type,
             "default_topic": meter.topic,
             "default_worker_id": meter.worker_id.id,
+            "default_company_id": meter.worker_id.company_id.id,  # the worker's machines are of its company
             "default_channel": self.channel,
             "default_phase": "total",
             "default_tasmota_full_topic": meter.tasmota_full_topic or DEFAULT_FULL_TOPIC,

@@ -28,7 +28,7 @@ DEFAULT_CLOCK_SKEW_S = 86400
 
 # Columns written by the bulk insert of _insert_events, in order (ORM-free fast path, see there).
 _INSERT_COLUMNS = (
-    "event_uid", "event_type", "device_id", "device_key", "worker_id", "worker_uid", "seq",
+    "event_uid", "event_type", "device_id", "device_key", "worker_id", "company_id", "worker_uid", "seq",
     "occurred_at", "received_at", "delay_s", "is_late", "session_uid", "session_id", "payload", "state",
     "error", "create_uid", "create_date", "write_uid", "write_date",
 )
@@ -65,6 +65,8 @@ class WorkshopEvent(models.Model):
                              help="Device id as sent on the wire (kept when the machine is unknown or deleted).")
     worker_id = fields.Many2one("workshop.worker", string="Worker", readonly=True, ondelete="set null")
     worker_uid = fields.Char(string="Worker UID", required=True, readonly=True)
+    # The worker's company (a machine is of its worker's company), written by the ingest's insert.
+    company_id = fields.Many2one("res.company", string="Company", readonly=True, index=True)
     seq = BigInteger(required=True, readonly=True, help="Per-device monotonic sequence number set by the worker.")
     occurred_at = fields.Datetime(string="Occurred", required=True, readonly=True, index=True)
     received_at = fields.Datetime(string="Received", required=True, readonly=True)
@@ -248,13 +250,13 @@ class WorkshopEvent(models.Model):
         self.env.flush_all()
         query = SQL(
             """INSERT INTO workshop_event (%s)
-               SELECT u.event_uid, u.event_type, u.device_id, u.device_key, %s, u.worker_uid, u.seq,
+               SELECT u.event_uid, u.event_type, u.device_id, u.device_key, %s, %s, u.worker_uid, u.seq,
                       u.occurred_at, %s, u.delay_s, u.is_late, u.session_uid, u.session_id, u.payload,
                       u.state, u.error, %s, %s, %s, %s
                  FROM unnest(%s) AS u(%s)
                    ON CONFLICT (event_uid) DO NOTHING RETURNING event_uid""",
             SQL(", ").join(SQL.identifier(c) for c in _INSERT_COLUMNS),
-            worker.id or None, now, self.env.uid, now, self.env.uid, now,
+            worker.id or None, worker.company_id.id or None, now, self.env.uid, now, self.env.uid, now,
             SQL(", ").join(SQL("%s::" + _ARRAY_COLUMNS[name], cols[name]) for name in _ARRAY_COLUMNS),
             SQL(", ").join(SQL.identifier(name) for name in _ARRAY_COLUMNS),
         )

@@ -48,6 +48,11 @@ class WorkshopSession(models.Model):
     device_id = fields.Many2one("workshop.device", string="Machine", required=True, readonly=True,
                                 ondelete="restrict", index=True)
     area = fields.Char(related="device_id.area", store=True, help="Area of the machine, for reporting.")
+    # The machine's company when the session began; not a related field, so that moving a machine
+    # to another company does not move its past sessions (and their billing) with it.
+    company_id = fields.Many2one(
+        "res.company", string="Company", compute="_compute_company_id", store=True, precompute=True,
+        readonly=True, index=True)
     worker_id = fields.Many2one("workshop.worker", string="Worker", readonly=True, ondelete="set null")
     state = fields.Selection(
         [("running", "Running"), ("done", "Done"), ("timeout", "Timed out")],
@@ -103,6 +108,11 @@ class WorkshopSession(models.Model):
     billed_by_id = fields.Many2one("res.users", string="Billed by", readonly=True)
 
     # ------------------------------------------------------------------ computes
+    @api.depends("device_id")
+    def _compute_company_id(self):
+        for session in self:
+            session.company_id = session.device_id.company_id
+
     @api.depends("total_s", "working_s", "standby_s", "billable_s")
     def _compute_hours(self):
         for session in self:

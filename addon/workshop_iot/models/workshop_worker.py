@@ -31,6 +31,8 @@ class WorkshopWorker(models.Model):
     _name = "workshop.worker"
     _description = "Workshop IoT Worker"
     _order = "name, id"
+    # The worker's broker is of its company (or shared: a broker without company).
+    _check_company_auto = True
     _sql_constraints = [
         ("worker_uid_unique", "UNIQUE(worker_uid)", "Another worker already uses this worker uid."),
     ]
@@ -38,6 +40,10 @@ class WorkshopWorker(models.Model):
     # ------------------------------------------------------------------ fields
     name = fields.Char(required=True, help="Label shown to admins, e.g. 'Workshop PC'.")
     active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", string="Company", required=True, index=True, default=lambda self: self.env.company,
+        help="A worker belongs to one company: it reads that company's machines only, and its integration "
+        "user is a user of that company.")
     worker_uid = fields.Char(
         string="Worker UID",
         required=True,
@@ -66,7 +72,7 @@ class WorkshopWorker(models.Model):
         help="Type a token to store it. It is never displayed again.",
     )
     broker_id = fields.Many2one(
-        "workshop.broker", string="Broker", ondelete="restrict",
+        "workshop.broker", string="Broker", ondelete="restrict", check_company=True,
         help="Broker this worker connects to. Empty: the worker's embedded broker.",
     )
     user_id = fields.Many2one(
@@ -170,6 +176,20 @@ class WorkshopWorker(models.Model):
         for worker in self:
             if worker.url and (not _HTTP_URL_RE.match(worker.url) or len(worker.url) > 512):
                 raise ValidationError(_("Worker URL must look like http://host:port."))
+
+    @api.constrains("company_id")
+    def _check_company_of_machines(self):
+        """A worker moves to another company only without machines of its old one: its machines'
+        own check (``check_company`` on ``workshop.device.worker_id``) runs only when a machine
+        is saved."""
+        Device = self.env["workshop.device"].sudo().with_context(active_test=False)
+        for worker in self:
+            others = Device.search([("worker_id", "=", worker.id), ("company_id", "!=", worker.company_id.id)])
+            if others:
+                raise ValidationError(_(
+                    "Worker %(worker)s cannot move to %(company)s: its machines %(machines)s belong to another "
+                    "company. Assign them to another worker first.", worker=worker.name,
+                    company=worker.company_id.name, machines=", ".join(others.mapped("name"))))
 
     # ------------------------------------------------------------------ CRUD
     def write(self, vals):

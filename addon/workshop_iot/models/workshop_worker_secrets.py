@@ -126,6 +126,10 @@ class WorkshopWorker(models.Model):
             user = self.env["res.users"].sudo().create({
                 "name": _("Workshop worker %s", self.worker_uid),
                 "login": "workshop-worker-%s" % self.worker_uid,
+                # The worker's company only: its env.company (defaults, the workshop timezone of
+                # the dashboard payload it computes) is the company of the machines it reads.
+                "company_id": self.company_id.id,
+                "company_ids": [fields.Command.set(self.company_id.ids)],
                 "groups_id": [fields.Command.set([self.env.ref(rights.WORKER).id])],
             })
             self.user_id = user

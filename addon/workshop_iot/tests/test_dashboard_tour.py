@@ -14,9 +14,15 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..models.workshop_device_live import DASHBOARD_SUBCHANNEL
 from .common import browser_script, wire_ts
 
 BUS_TYPE = "workshop_iot/device_state"
+
+
+def dashboard_channel(env, company):
+    """The bus row's channel of ``company``'s dashboard (models/workshop_device_live.py)."""
+    return json.dumps([env.cr.dbname, "res.company", company.id, DASHBOARD_SUBCHANNEL], separators=(",", ":"))
 
 # The dashboard walk-through (constants KEY and STATUS come from the test).
 BROWSER_BODY = """
@@ -99,10 +105,9 @@ class TestDashboardTour(HttpCase):
         code = browser_script("dashboard", BROWSER_BODY, KEY=self.api_key, STATUS=self._status_params())
         self.browser_js("/odoo/action-workshop_iot.dashboard_action", code, login="wiot-dash-staff", timeout=120)
 
-        # The ingest also queued the live notification for the workshop user group's channel.
+        # The ingest also queued the live notification for the dashboard channel of the machine's company.
         self.env.invalidate_all()
-        group = self.env.ref("workshop_iot.workshop_iot_group_user")
-        channel = json.dumps([self.env.cr.dbname, "res.groups", group.id], separators=(",", ":"))
+        channel = dashboard_channel(self.env, self.laser.company_id)
         rows = self.env["bus.bus"].sudo().search([("channel", "=", channel)])
         payloads = [json.loads(r.message) for r in rows]
         laser = [p["payload"] for p in payloads if p["type"] == BUS_TYPE and p["payload"]["device_id"] == "dash-laser"]
@@ -253,8 +258,7 @@ class TestDashboardEmptyAndSilentTour(HttpCase):
         self.env.invalidate_all()
         quiet = self.env["workshop.device"].search([("device_id", "=", "dash-quiet")])
         self.assertEqual(quiet.live_expected_interval_s, 60.0)
-        group = self.env.ref("workshop_iot.workshop_iot_group_user")
-        channel = json.dumps([self.env.cr.dbname, "res.groups", group.id], separators=(",", ":"))
+        channel = dashboard_channel(self.env, quiet.company_id)
         payloads = [json.loads(r.message) for r in self.env["bus.bus"].sudo().search([("channel", "=", channel)])]
         sent = [p["payload"] for p in payloads if p["type"] == BUS_TYPE and p["payload"]["device_id"] == "dash-quiet"]
         self.assertEqual(sent[-1]["expected_interval_s"], 60.0)

@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
-from ..models.workshop_device_live import BUS_TYPE
+from ..models.workshop_device_live import BUS_TYPE, DASHBOARD_SUBCHANNEL
 from .common import WorkshopIotCase, capture_bus, wire_ts
 
 DASHBOARD_KEYS = {
@@ -32,7 +32,7 @@ class TestLiveState(WorkshopIotCase):
         item.update(kw)
         return item
 
-    def test_event_updates_live_state_and_notifies_group_channel(self):
+    def test_event_updates_live_state_and_notifies_the_companys_dashboard_channel(self):
         uid = self.new_session()
         with capture_bus(self.env) as sent:
             self.ingest_and_fold([self.events.started(self.device, 1, uid, offset_s=5)])
@@ -41,7 +41,7 @@ class TestLiveState(WorkshopIotCase):
         ours = [s for s in sent if s[1] == BUS_TYPE]
         self.assertEqual(len(ours), 1)
         target, _type, payload = ours[0]
-        self.assertEqual(target, self.env.ref("workshop_iot.workshop_iot_group_user"))
+        self.assertEqual(target, (self.device.company_id, DASHBOARD_SUBCHANNEL))
         self.assertEqual(set(payload), DASHBOARD_KEYS)
         self.assertEqual(payload["session_id"], uid)
         self.assertEqual(payload["state"], "working")

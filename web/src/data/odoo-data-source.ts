@@ -1,9 +1,9 @@
 /**
  * Odoo data source: the list through the ORM (`workshop.device.dashboard_machines`), live updates
  * through `bus_service` notifications of type `workshop_iot/device_state`. The addon sends them on
- * the workshop user group's channel, which Odoo subscribes every member to (`ir.websocket`
- * `_build_bus_channel_list` adds the user's groups), so no client-side `addChannel` is needed and
- * users outside the group never receive them.
+ * the dashboard channel of the machine's company, which the server subscribes each workshop user to
+ * for their allowed companies (the addon's `ir.websocket._build_bus_channel_list`), so no
+ * client-side `addChannel` is needed and other users never receive them.
  */
 
 import type { ConnectionListener, DataSource, MachineListener } from './data-source.ts';
