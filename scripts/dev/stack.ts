@@ -39,6 +39,8 @@ export interface StackOptions {
   /** The worker's embedded MQTT broker instead of Debian's mosquitto. */
   embeddedBroker?: boolean;
   workerUid?: string;
+  /** Modules to install (default workshop_iot; the e2e test adds workshop_iot_account). */
+  modules?: string[];
   /** Machines the setup creates (e.g. the simulator's devices). */
   devices?: DeviceConfig[];
   maxCronThreads?: number;
@@ -135,18 +137,19 @@ export class Stack {
         };
     const brokerUrl = `mqtt://127.0.0.1:${mqttPort}`;
 
+    const modules = (o.modules ?? ['workshop_iot']).join(',');
     // The database install and the broker start are independent: run them side by side.
     const install = (async () => {
       if (exists && o.reuse) {
         this.#log(`database ${o.db} exists: updating workshop_iot (-u)`);
-        await installModule(this.tree, o.db, 'update', logs.setup);
+        await installModule(this.tree, o.db, 'update', logs.setup, modules);
       } else {
         if (exists) {
           this.#log(`dropping database ${o.db}`);
           await dropDatabase(o.db);
         }
         this.#log(`creating database ${o.db} and installing workshop_iot`);
-        await installModule(this.tree, o.db, 'install', logs.setup);
+        await installModule(this.tree, o.db, 'install', logs.setup, modules);
       }
     })();
     const startBroker = async () => {

@@ -5,7 +5,7 @@
  *   node --import tsx scripts/e2e/e2e.ts [--keep]      # --keep: leave database and state dir
  *
  * Phases: stack up -> machine lifecycle (phase-lifecycle.ts) -> discovered meters become machines
- * (phase-discovery.ts) -> SIGKILL + Odoo outage
+ * (phase-discovery.ts) -> a badge puts a session on a member, invoiced (phase-billing.ts) -> SIGKILL + Odoo outage
  * (phase-recovery.ts) -> integrity (integrity.ts). Every wait polls a condition with a deadline.
  * The last line printed is `N passed, N failed`; the exit code is 1 when anything failed.
  */
@@ -19,6 +19,7 @@ import { Checks } from './checks.ts';
 import type { Ctx } from './context.ts';
 import { integrityChecks } from './integrity.ts';
 import { OdooTap } from './odoo-tap.ts';
+import { billingPhase } from './phase-billing.ts';
 import { discoveryPhase } from './phase-discovery.ts';
 import { lifecyclePhase } from './phase-lifecycle.ts';
 import { type RecoveryFacts, recoveryPhase } from './phase-recovery.ts';
@@ -40,6 +41,8 @@ async function main(): Promise<number> {
     db,
     httpPort: odooPort,
     workerUid: 'e2e-worker',
+    // Invoicing is a glue module: the billing phase ends with a draft invoice.
+    modules: ['workshop_iot', 'workshop_iot_account'],
     // One cron thread: the fold cron turns stored events into sessions and live state (ingest
     // only stores). Other crons (5-min health check and stale sessions, 1-min push retry) leave
     // this ~2-minute scenario alone: the worker stays configured and never silent for 5 minutes.
@@ -106,6 +109,8 @@ async function main(): Promise<number> {
       await lifecyclePhase(ctx);
       checks.unblock();
       await discoveryPhase(ctx);
+      checks.unblock();
+      await billingPhase(ctx);
       checks.unblock();
       const facts: RecoveryFacts = await recoveryPhase(ctx);
       checks.unblock();
