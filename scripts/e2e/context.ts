@@ -20,6 +20,8 @@ export interface Ctx {
   tap: OdooTap;
   /** Device ids the scenario created, all phases. */
   devices: Set<string>;
+  /** `--screenshots <dir>`: phases save screenshots for the readmes there. */
+  screenshots: string | null;
 }
 
 export interface SessionRow {

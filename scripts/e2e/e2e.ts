@@ -3,6 +3,7 @@
  * worker as a child process, the simulator library (scripts/sim). Run by scripts/e2e/run.sh:
  *
  *   node --import tsx scripts/e2e/e2e.ts [--keep]      # --keep: leave database and state dir
+ *   node --import tsx scripts/e2e/e2e.ts --screenshots addon/workshop_iot_account/static/description
  *
  * Phases: stack up -> machine lifecycle (phase-lifecycle.ts) -> discovered meters become machines
  * (phase-discovery.ts) -> a badge puts a session on a member, invoiced (phase-billing.ts) -> SIGKILL + Odoo outage
@@ -27,6 +28,11 @@ import { type RecoveryFacts, recoveryPhase } from './phase-recovery.ts';
 /** Hard stop for a hung run (the scenario itself takes about 5 minutes). */
 const GLOBAL_DEADLINE_MS = 10 * 60_000;
 
+function argValue(flag: string): string | null {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
+}
+
 // Over 50 lines on purpose: setup, the phases, and a teardown that must run on every exit path.
 async function main(): Promise<number> {
   const keep = process.argv.includes('--keep');
@@ -42,7 +48,7 @@ async function main(): Promise<number> {
     httpPort: odooPort,
     workerUid: 'e2e-worker',
     // Invoicing is a glue module: the billing phase ends with a draft invoice.
-    modules: ['workshop_iot', 'workshop_iot_account'],
+    modules: ['workshop_iot', 'workshop_iot_account', 'workshop_iot_portal'],
     // One cron thread: the fold cron turns stored events into sessions and live state (ingest
     // only stores). Other crons (5-min health check and stale sessions, 1-min push retry) leave
     // this ~2-minute scenario alone: the worker stays configured and never silent for 5 minutes.
@@ -105,6 +111,7 @@ async function main(): Promise<number> {
         control: stack.control!,
         tap,
         devices: new Set(),
+        screenshots: argValue('--screenshots'),
       };
       await lifecyclePhase(ctx);
       checks.unblock();

@@ -7,6 +7,7 @@
  */
 import { waitFor } from '../dev/util.ts';
 import { Simulator } from '../sim/simulator.ts';
+import { billingScreenshots } from './billing-screenshots.ts';
 import { assert } from './checks.ts';
 import { type Ctx, deviceVals, workerHasDevices } from './context.ts';
 
@@ -62,6 +63,7 @@ export async function billingPhase(ctx: Ctx): Promise<void> {
   ctx.devices.add(device.device_id);
   let member = 0;
   let machine = 0;
+  let invoice = 0;
 
   await checks.step(
     'a member with a card, a machine with a product and a paired reader',
@@ -169,6 +171,14 @@ export async function billingPhase(ctx: Ctx): Promise<void> {
       console.log(
         `         ${session!.billing_units} unit(s) on a draft invoice; session ${after?.billing_state}`,
       );
+      invoice = lines[0]!.move_id[0];
     },
   );
+
+  if (ctx.screenshots) {
+    const dir = ctx.screenshots;
+    await checks.check("screenshots: the draft invoice, the member's portal sessions", () =>
+      billingScreenshots(ctx, dir, { member, invoice }),
+    );
+  }
 }
