@@ -15,3 +15,6 @@ from . import workshop_event_fold
 from . import res_config_settings
 from . import workshop_worker_connect
 from . import workshop_discovered_meter
+from . import workshop_member_card
+from . import workshop_badge_reader
+from . import workshop_session_members
