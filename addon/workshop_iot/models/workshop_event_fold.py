@@ -151,8 +151,9 @@ class WorkshopEvent(models.Model):
     def _fold_items(self, items):
         """Apply events (dicts of ``_fold_claim``) to sessions and live state, store each event's
         outcome, count the sessions' seq gaps and notify the dashboard of changed machines."""
-        # No chatter for the fold's writes (tracking is for what people do, e.g. a manual member).
-        self = self.with_context(tracking_disable=True)  # noqa: PLW0642 - the whole fold runs so
+        # The whole fold writes without chatter: tracking is for what people do (a manual member),
+        # and a "created" message per session would double the fold's cost.
+        self = self.with_context(tracking_disable=True)
         Session = self.env["workshop.session"].sudo()
         Device = self.env["workshop.device"].sudo()
         Worker = self.env["workshop.worker"].sudo().with_context(active_test=False)
