@@ -79,6 +79,8 @@ class WorkshopSession(models.Model):
             near = self.search([("device_id", "=", badge.device.id), ("started_at", "<=", badge.at + window),
                                 "|", ("state", "=", "running"), ("ended_at", ">=", badge.at)])
             wholes.update(near.mapped("worker_session_uid"))
+        if not wholes:
+            return {}
         found = self.search([("worker_session_uid", "in", list(wholes))], order="split_index")
         # The common case, a machine without badges, costs one query per chunk.
         if not badges and not found.filtered("split_index") and not self.env["workshop.event"].sudo().search_count(
