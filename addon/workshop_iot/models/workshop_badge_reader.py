@@ -126,3 +126,15 @@ class WorkshopBadgeReader(models.Model):
             elif others:
                 forbidden.add(key)
         return created, forbidden
+
+
+class WorkshopDevice(models.Model):
+    _inherit = "workshop.device"
+
+    @api.constrains("device_id", "active")
+    def _check_not_a_reader_id(self):
+        # The other side of WorkshopBadgeReader._check_not_a_machine_id.
+        Reader = self.env["workshop.badge.reader"].sudo()
+        for device in self.filtered("active"):
+            if Reader.search_count([("reader_id", "=", device.device_id)]):
+                raise ValidationError(_("Device id %(id)r is already a badge reader's id.", id=device.device_id))

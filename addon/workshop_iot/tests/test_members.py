@@ -124,6 +124,8 @@ class TestBadgeReaders(MembersCase):
         with self.assertRaisesRegex(ValidationError, "already a machine's device id"):
             self.env["workshop.badge.reader"].create({
                 "name": "Clash", "reader_id": self.device2.device_id, "topic": "x", "device_id": self.device2.id})
+        with self.assertRaisesRegex(ValidationError, "already a badge reader's id"):
+            self.device2.device_id = self.reader.reader_id
 
 
 @tagged("post_install", "-at_install")
@@ -152,6 +154,15 @@ class TestAttribution(MembersCase):
         uid = self.new_session()
         self.ingest_and_fold([self.badge(-100)] + self.lifecycle(uid))
         self.assertEqual(self.parts(uid).member_id, self.alice)
+
+    def test_badge_folded_before_the_start_event_still_attributes(self):
+        uid = self.new_session()
+        self.ingest_and_fold([self.badge(-30)])
+        badge = self.env["workshop.event"].search([("event_type", "=", "badge_presented")])
+        self.assertEqual((badge.state, badge.member_id, badge.session_id.id), ("processed", self.alice, False))
+        self.ingest_and_fold(self.lifecycle(uid))
+        self.assertEqual((self.parts(uid).member_id, self.parts(uid).member_source), (self.alice, "badge"))
+        self.assertEqual(badge.session_id, self.parts(uid), "the badge event now points at the session")
 
     def test_badge_before_start_outside_window(self):
         self.env["ir.config_parameter"].set_param("workshop_iot.badge_window_s", "60")
