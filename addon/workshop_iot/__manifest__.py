@@ -21,6 +21,7 @@
         "views/workshop_worker_secret_views.xml",
         "views/res_config_settings_views.xml",
         "views/workshop_discovered_meter_views.xml",
+        "views/workshop_member_views.xml",
         "views/workshop_iot_menus.xml",
         "views/dashboard_action.xml",
     ],

@@ -13,7 +13,7 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from .workshop_event import DEFAULT_CLOCK_SKEW_S, DEFAULT_LATE_AFTER_S
+from .workshop_event import DEFAULT_BADGE_WINDOW_S, DEFAULT_CLOCK_SKEW_S, DEFAULT_LATE_AFTER_S
 from .workshop_worker_health import DEFAULT_STALE_AFTER_S, MIN_STALE_AFTER_S
 
 # field -> smallest accepted value (seconds). 0 is not accepted: Odoo stores 0 as "no parameter",
@@ -22,6 +22,7 @@ MINIMUMS = {
     "workshop_worker_stale_after_s": MIN_STALE_AFTER_S,
     "workshop_late_event_after_s": 1,
     "workshop_event_clock_skew_s": 1,
+    "workshop_badge_window_s": 1,
 }
 
 
@@ -47,6 +48,12 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULT_CLOCK_SKEW_S,
         help="How far a worker's clock may differ from Odoo's: an event further in the future, or "
              "before its machine was created, is refused (EVENT_TIME_OUT_OF_RANGE).")
+
+    workshop_badge_window_s = fields.Integer(
+        string="Badge before a session (seconds)", config_parameter="workshop_iot.badge_window_s",
+        default=DEFAULT_BADGE_WINDOW_S,
+        help="A badge presented while the machine is off attributes the next session that starts on it "
+             "within this many seconds.")
 
     @api.constrains(*MINIMUMS)
     def _check_workshop_minimums(self):

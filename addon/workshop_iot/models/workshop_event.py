@@ -19,8 +19,12 @@ EVENT_TYPES = [
     ("session_stopped", "Session stopped"),
     ("device_online", "Device online"),
     ("device_offline", "Device offline"),
+    ("badge_presented", "Badge presented"),
 ]
 DEFAULT_LATE_AFTER_S = 300
+# A badge presented while the machine is off attributes the session starting within this many
+# seconds (workshop_iot.badge_window_s): time to switch the machine on after badging.
+DEFAULT_BADGE_WINDOW_S = 120
 # One day: far beyond the drift of a clock without NTP (minutes a week), far below a date that
 # would hold a machine's live state or a session for good. Live state never trusts a time beyond
 # now anyway (workshop_device_live.py), so the allowance only bounds what sessions record.
@@ -83,6 +87,9 @@ class WorkshopEvent(models.Model):
              "applied (e.g. unknown machine); 'Reprocess' applies it again.",
     )
     error = fields.Text(readonly=True)
+    # Badge events (issue 16): the member the card belonged to when the event was folded.
+    member_id = fields.Many2one("res.partner", string="Member", readonly=True, index="btree_not_null",
+                                ondelete="set null", help="Badge events: the member of the card.")
 
     def _compute_payload_text(self):
         for event in self:
@@ -184,16 +191,27 @@ class WorkshopEvent(models.Model):
                 results[index] = _rejected(index, uid, E.EVENT_WORKER_MISMATCH)
             else:
                 valid.append((index, uid, event))
-        created, forbidden = self.env["workshop.device"]._ingest_scope(worker, {e["device_id"] for _i, _u, e in valid})
+        # A badge event's device_id is its reader; the machine it names must be the worker's too.
+        badges = [e for _i, _u, e in valid if e["type"] == "badge_presented"]
+        created, forbidden = self.env["workshop.device"]._ingest_scope(
+            worker, {e["device_id"] for _i, _u, e in valid if e["type"] != "badge_presented"}
+            | {e["payload"]["machine_device_id"] for e in badges})
+        reader_created, reader_forbidden = self.env["workshop.badge.reader"]._ingest_scope(
+            worker, {e["device_id"] for e in badges})
         skew = self._clock_skew_s()
         candidates, seen = [], set()
         for index, uid, event in valid:
             parsed, errors = parse_times(event, EVENT_TIMESTAMPS[event["type"]])
-            if event["device_id"] in forbidden:
-                results[index] = _rejected(index, uid, E.DEVICE_FORBIDDEN, device_id=event["device_id"])
+            refused = _forbidden_id(event, forbidden, reader_forbidden)
+            if event["type"] == "badge_presented":
+                first_created = reader_created.get(event["device_id"])
+            else:
+                first_created = created.get(event["device_id"])
+            if refused:
+                results[index] = _rejected(index, uid, E.DEVICE_FORBIDDEN, device_id=refused)
             elif errors:
                 results[index] = _rejected(index, uid, E.EVENT_INVALID, errors)
-            elif errors := window_errors(event, parsed, event_window(now, created.get(event["device_id"]), skew)):
+            elif errors := window_errors(event, parsed, event_window(now, first_created, skew)):
                 results[index] = _rejected(index, uid, E.EVENT_TIME_OUT_OF_RANGE, errors)
             elif uid in seen:
                 results[index] = {"index": index, "event_uid": uid, "status": "duplicate"}
@@ -264,6 +282,16 @@ class WorkshopEvent(models.Model):
         # The only cached value the raw insert can make stale: sessions' one2many to their events.
         self.env["workshop.session"].invalidate_model(["event_ids"])
         return {row[0] for row in self.env.cr.fetchall()}
+
+
+def _forbidden_id(event, forbidden_devices, forbidden_readers):
+    """The id of ``event`` that belongs to another worker (machine or badge reader), or None."""
+    if event["type"] != "badge_presented":
+        return event["device_id"] if event["device_id"] in forbidden_devices else None
+    if event["device_id"] in forbidden_readers:
+        return event["device_id"]
+    machine = event["payload"]["machine_device_id"]
+    return machine if machine in forbidden_devices else None
 
 
 def _rejected(index, uid, error, errors=None, **kwargs):

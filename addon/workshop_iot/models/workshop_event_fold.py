@@ -14,6 +14,8 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from .workshop_session_processing import SESSION_TYPES
+
 _logger = logging.getLogger(__name__)
 
 FOLD_CRON = "workshop_iot.ir_cron_fold_events"
@@ -149,10 +151,13 @@ class WorkshopEvent(models.Model):
     def _fold_items(self, items):
         """Apply events (dicts of ``_fold_claim``) to sessions and live state, store each event's
         outcome, count the sessions' seq gaps and notify the dashboard of changed machines."""
+        # The whole fold writes without chatter: tracking is for what people do (a manual member),
+        # and a "created" message per session would double the fold's cost.
+        self = self.with_context(tracking_disable=True)
         Session = self.env["workshop.session"].sudo()
         Device = self.env["workshop.device"].sudo()
         Worker = self.env["workshop.worker"].sudo().with_context(active_test=False)
-        outcome, device_ids = {}, {}
+        outcome, device_ids, members = {}, {}, {}
         sessions, changed = Session.browse(), Device.browse()
         by_worker = {}
         for item in items:
@@ -163,6 +168,8 @@ class WorkshopEvent(models.Model):
                 outcome.update({item["event_uid"]: ("error", False, "Worker %s no longer exists" % item["worker_uid"])
                                 for item in group})
                 continue
+            badge_items = [item for item in group if item["type"] == "badge_presented"]
+            group = [item for item in group if item["type"] != "badge_presented"]
             devices = Device._for_ingest(worker, {item["device_id"] for item in group})
             part, part_sessions, part_changed = Session._process_events(worker, devices, group)
             outcome.update(part)
@@ -171,9 +178,53 @@ class WorkshopEvent(models.Model):
             for item in group:
                 device = devices.get(item["device_id"])
                 device_ids[item["_event_id"]] = device.id if device else None
+            uids = {item["payload"]["session_id"] for item in group
+                    if item["type"] in SESSION_TYPES and outcome[item["event_uid"]][0] == "processed"}
+            members.update(self._fold_badges(worker, badge_items, uids, group, outcome, device_ids))
         self._fold_store_outcome(items, outcome, device_ids)
+        self._fold_store_members(members)
         sessions._update_seq_gaps()
         changed._notify_live_state()
+
+    @api.model
+    def _fold_badges(self, worker, badge_items, session_uids, session_items, outcome, device_ids):
+        """Resolve the chunk's badge events and attribute members (workshop_session_members.py),
+        filling ``outcome`` and ``device_ids`` (a badge event's machine is the one it names).
+        Returns ``{event id: member id}`` of the badge events applied. Attribution runs in a
+        savepoint: if it fails, the badge events are marked ``error`` and the sessions stay folded."""
+        Session = self.env["workshop.session"].sudo()
+        badge_outcome, badges = Session._resolve_badges(worker, badge_items) if badge_items else ({}, [])
+        outcome.update(badge_outcome)
+        try:
+            with self.env.cr.savepoint():
+                links = Session._attribute_members(session_uids, badges, session_items)
+        except Exception as exc:
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                raise
+            _logger.exception("Attributing members of worker %s failed", worker.worker_uid)
+            error = ("error", False, "Member attribution failed: %s" % type(exc).__name__)
+            outcome.update({badge.event_uid: error for badge in badges})
+            return {}
+        for badge in badges:  # applied, whether or not a session is there for it yet
+            outcome[badge.event_uid] = ("processed", False, None)
+        for uid, session_id in links.items():
+            if outcome.get(uid, ("processed",))[0] == "processed":
+                outcome[uid] = ("processed", session_id, None)
+        by_uid = {item["event_uid"]: item["_event_id"] for item in badge_items}
+        for badge in badges:
+            device_ids[by_uid[badge.event_uid]] = badge.device.id
+        return {by_uid[b.event_uid]: b.member.id for b in badges}
+
+    @api.model
+    def _fold_store_members(self, members):
+        """The member of each applied badge event (attribution reads them back from the log)."""
+        if not members:
+            return
+        self.env.cr.execute(SQL(
+            """UPDATE workshop_event e SET member_id = u.member_id
+                 FROM unnest(%s::int4[], %s::int4[]) AS u(id, member_id) WHERE e.id = u.id""",
+            list(members), list(members.values())))
+        self.invalidate_model(["member_id"])
 
     @api.model
     def _fold_store_outcome(self, items, outcome, device_ids):

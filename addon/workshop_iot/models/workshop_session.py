@@ -12,6 +12,8 @@ _logger = logging.getLogger(__name__)
 # A running session is closed by Odoo (reason timeout) when its worker has been silent for the
 # stale delay (workshop.worker._stale_after_s) and the session itself for this many heartbeats.
 STALE_HEARTBEATS = 3
+# Who set a session's member, lowest first: a higher source is never overwritten by a lower one.
+SOURCE_RANK = {False: 0, None: 0, "machine": 1, "manual": 2, "claim": 3, "badge": 4}
 
 
 class WorkshopSession(models.Model):
@@ -19,6 +21,8 @@ class WorkshopSession(models.Model):
 
     _name = "workshop.session"
     _description = "Machine Usage Session"
+    # The chatter keeps who assigned a member by hand (member_id is tracked).
+    _inherit = ["mail.thread"]
     _order = "started_at desc, id desc"
     _rec_names_search = ["device_id", "session_uid"]
     _sql_constraints = [
@@ -38,7 +42,7 @@ class WorkshopSession(models.Model):
     # Who used the machine (issue 16). Set by, in this order of precedence: a badge presented at the
     # machine, a claim from the dashboard, a manager's assignment, the machine's default member.
     member_id = fields.Many2one(
-        "res.partner", string="Member", index=True, ondelete="restrict",
+        "res.partner", string="Member", index=True, ondelete="restrict", tracking=True,
         help="Who used the machine: from a badge, a claim on the dashboard, a manager, or the machine's "
         "default member, in that order of precedence.")
     member_source = fields.Selection(
@@ -61,7 +65,17 @@ class WorkshopSession(models.Model):
     )
     stop_reason = fields.Selection(
         [("power_off", "Power off"), ("timeout", "Timeout"), ("removed", "Machine removed"),
-         ("shutdown", "Worker shutdown")], string="Ended by", readonly=True)
+         ("shutdown", "Worker shutdown"), ("member_change", "Next member's badge")],
+        string="Ended by", readonly=True)
+    # A different member's badge during a session splits it (readme/USAGE.md): every part is a
+    # session of its own; they share the worker's session id, the first part keeps it as session_uid.
+    worker_session_uid = fields.Char(
+        string="Worker session UUID", compute="_compute_worker_session_uid", store=True, index=True,
+        help="The worker's session id; the same on every part of a session split by badges.")
+    split_index = fields.Integer(
+        string="Part", readonly=True, default=0,
+        help="0 for a session as the worker reported it or the first part of a split one; 1, 2... for "
+             "the parts that started with another member's badge.")
     started_at = fields.Datetime(string="Started", required=True, readonly=True, index=True, help="When power first crossed the standby threshold.")
     ended_at = fields.Datetime(string="Ended", readonly=True, help="When power dropped (the stop debounce is not billed).")
     last_event_at = fields.Datetime(string="Last report", readonly=True, help="End of the last reported interval.")
@@ -113,6 +127,12 @@ class WorkshopSession(models.Model):
         for session in self:
             session.company_id = session.device_id.company_id
 
+    @api.depends("session_uid", "split_index")
+    def _compute_worker_session_uid(self):
+        for session in self:
+            uid = session.session_uid or ""
+            session.worker_session_uid = uid.rsplit("/", 1)[0] if session.split_index else uid
+
     @api.depends("total_s", "working_s", "standby_s", "billable_s")
     def _compute_hours(self):
         for session in self:
@@ -136,6 +156,32 @@ class WorkshopSession(models.Model):
         for session in self:
             started = fields.Datetime.context_timestamp(session, session.started_at) if session.started_at else None
             session.display_name = "%s %s" % (session.device_id.name or "", started.strftime("%Y-%m-%d %H:%M") if started else "")
+
+    # ------------------------------------------------------------------ members
+    def write(self, vals):
+        # A member set over the ORM (session form, RPC) is a manager's manual assignment; the fold
+        # and claims go through _set_member, which passes the source in the context.
+        if "member_id" in vals and not self.env.context.get("workshop_member_source"):
+            rights.require(self.env, rights.MANAGER, _("Assigning a member to a session"))
+            higher = self.filtered(lambda s: SOURCE_RANK.get(s.member_source, 0) > SOURCE_RANK["manual"])
+            if higher:
+                raise UserError(_(
+                    "The member of %(sessions)s comes from a badge or a claim on the dashboard, which a "
+                    "manual assignment does not override.", sessions=", ".join(higher.mapped("display_name"))))
+            vals = dict(vals, member_source="manual" if vals["member_id"] else False)
+        return super().write(vals)
+
+    def _set_member(self, member, source):
+        """Set ``member`` from ``source`` (machine, manual, claim, badge) on the sessions whose member
+        does not come from a higher source. Returns the sessions changed. No rights check: callers
+        check theirs (the fold runs as superuser; a claim checks the user's group)."""
+        rank = SOURCE_RANK[source]
+        todo = self.filtered(lambda s: SOURCE_RANK.get(s.member_source, 0) <= rank
+                             and (s.member_id != member or s.member_source != source))
+        if todo:
+            todo.with_context(workshop_member_source=source).write(
+                {"member_id": member.id, "member_source": source})
+        return todo
 
     # ------------------------------------------------------------------ actions
     def action_mark_billed(self):

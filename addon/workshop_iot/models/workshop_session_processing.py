@@ -101,12 +101,19 @@ class WorkshopSession(models.Model):
                 if event["type"] in SESSION_TYPES:
                     by_session.setdefault(event["payload"]["session_id"], (device, []))[1].append(event)
         existing = {s.session_uid: s for s in self.search([("session_uid", "in", list(by_session))])}
+        # Sessions split by badges are folded again from all their events afterwards
+        # (workshop_session_members.py), not incrementally here.
+        split = set(self.search([("worker_session_uid", "in", list(existing)), ("split_index", ">", 0)])
+                    .mapped("worker_session_uid"))
         outcome, to_create, touched = {}, [], self.browse()
         for session_uid, (device, events) in by_session.items():
             session = existing.get(session_uid)
             if session and session.device_id != device:
                 error = "Session %s belongs to machine %s" % (session_uid, session.device_id.device_id)
                 outcome.update({e["event_uid"]: ("error", False, error) for e in events})
+                continue
+            if session_uid in split:
+                touched |= session
                 continue
             vals = self._fold_session(device, worker, session, session_uid, events)
             if session:
@@ -120,7 +127,7 @@ class WorkshopSession(models.Model):
             for event in events:
                 sid = session_ids.get(event["payload"].get("session_id"), False)
                 outcome.setdefault(event["event_uid"], ("processed", sid, None))
-            if self._apply_live_from_events(device, events):
+            if events and self._apply_live_from_events(device, events):
                 changed |= device
         others = {}
         for device, events in by_device.items():
@@ -140,6 +147,8 @@ class WorkshopSession(models.Model):
         vals = {k: (v if v is not None else False) for k, v in fold.values().items()}
         if not session:
             vals.update(session_uid=session_uid, device_id=device.id, worker_id=worker.id)
+            if device.default_member_id:  # a badge (attribution, after the fold) overrides it
+                vals.update(member_id=device.default_member_id.id, member_source="machine")
             vals.update(self._billing_vals(device, fold.working_s, fold.standby_s, fold.state))
             return vals
         vals = {k: v for k, v in vals.items() if before[k] != v}

@@ -264,13 +264,18 @@ class WorkshopWorker(models.Model):
         """The WorkerConfig document (shared/src/contracts/worker-config.ts) for this worker."""
         self.ensure_one()
         devices = self.env["workshop.device"].sudo().search([("worker_id", "=", self.id)], order="device_id")
-        return {
+        config = {
             "version": self.config_version,
             "worker_uid": self.worker_uid,
             "broker": self.broker_id._to_config(),
             "close_sessions_on_shutdown": self.close_sessions_on_shutdown,
             "devices": [device._to_config() for device in devices],
         }
+        readers = self.env["workshop.badge.reader"].sudo().search([("worker_id", "=", self.id)], order="reader_id")
+        # Only when there are readers: a worker older than badge readers refuses unknown keys.
+        if readers:
+            config["badge_readers"] = [reader._to_config() for reader in readers]
+        return config
 
     def _build_valid_config(self):
         """``_build_config()`` checked against the generated validator; raises ``ConfigInvalid``."""

@@ -32,3 +32,5 @@ from . import test_connect_worker
 from . import test_connect_worker_tour
 from . import test_discovery
 from . import test_multi_company
+from . import test_members
+from . import test_members_http

@@ -53,6 +53,13 @@ METHODS = {
     ("workshop.device", "dashboard_machines"): STAFF,
     ("workshop.device", "action_view_sessions"): STAFF,
     ("workshop.device", "action_push_config"): MANAGERS,
+    ("workshop.session", "write"): CRUD,  # plus: a member set by hand is a manager's (test_members)
+    ("workshop.member.card", "create"): CRUD,
+    ("workshop.member.card", "write"): CRUD,
+    ("workshop.badge.reader", "create"): CRUD,
+    ("workshop.badge.reader", "write"): CRUD,
+    ("workshop.badge.reader", "unlink"): CRUD,
+    ("res.partner", "action_view_workshop_sessions"): STAFF,
     ("workshop.session", "action_mark_billed"): MANAGERS,
     ("workshop.session", "action_reset_billing"): ADMINS,
     ("workshop.event", "action_reprocess"): MANAGERS,  # folds with sudo
@@ -78,6 +85,9 @@ CRUD_RIGHTS = {
     "workshop.discovered.meter": {"read": MANAGERS, "write": MANAGERS, "create": NO_ONE, "unlink": MANAGERS},
     "workshop.discovered.meter.channel": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE,
                                           "unlink": NO_ONE},
+    # Card ids are for managers only (issue 16): workshop users cannot even read them.
+    "workshop.member.card": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
+    "workshop.badge.reader": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
 }
 
 MODULE = "odoo.addons.workshop_iot"
@@ -137,6 +147,11 @@ class TestRoleMatrix(WorkshopIotCase):
                 {"name": "Matrix bench"}),
             "workshop.discovered.meter": meter,
             "workshop.discovered.meter.channel": meter.channel_ids,
+            "workshop.member.card": self.env["workshop.member.card"].create(
+                {"partner_id": self.manager.partner_id.id, "card_id": "AB12"}),
+            "workshop.badge.reader": self.env["workshop.badge.reader"].create(
+                {"name": "Matrix reader", "reader_id": "rfid-matrix", "topic": "rfid_matrix", "device_id": self.device.id}),
+            "res.partner": self.manager.partner_id,
         }
         self.env.cr.postcommit.clear()
 

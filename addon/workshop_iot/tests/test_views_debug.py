@@ -68,6 +68,10 @@ class TestViewsDebug(HttpCase):
         events = [factory.started(device, 1, session), factory.stopped(device, 2, session, 120, 90.0, 30.0)]
         env["workshop.worker"].with_user(worker_user).sudo()._rpc_ingest({"worker_uid": worker.worker_uid, "events": events})
         fold_pending(env)
+        # A badge reader and a member's card (their lists: Badge readers, Member cards).
+        env["workshop.badge.reader"].create({"name": "Views reader", "reader_id": "views-rfid", "topic": "views_rfid",
+                                             "device_id": device.id})
+        env["workshop.member.card"].create({"partner_id": env.user.partner_id.id, "card_id": "VIEWS01"})
         # A discovered meter, as discovery.report stores one (the Discovered meters list and form).
         env["workshop.discovered.meter"].sudo()._report(worker, [{
             "family": "shelly_gen2", "device_key": "shellypro4pm-views", "model": "Pro4PM", "name": None,

@@ -55,6 +55,8 @@ class TestWireChecks(BaseCase):
                   self.events.offline("d1", 5, 60)]
         for event in events:  # the meter's last message, on every payload (optional but offline's)
             event["payload"].setdefault("last_seen_at", event["occurred_at"])
+        # A badge event's only time is its envelope's (the reader has no clock of its own).
+        events.append(self.events.event("badge_presented", "rfid-1", 1, {"card_id": "04A1B2C3", "machine_device_id": "d1"}))
         return events
 
     def test_event_timestamp_lists_match_the_contract(self):

@@ -6,7 +6,7 @@ with a message naming the field; only administrators may write them. Plus the me
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
-from ..models.workshop_event import DEFAULT_CLOCK_SKEW_S, DEFAULT_LATE_AFTER_S
+from ..models.workshop_event import DEFAULT_BADGE_WINDOW_S, DEFAULT_CLOCK_SKEW_S, DEFAULT_LATE_AFTER_S
 from ..models.workshop_worker_health import DEFAULT_STALE_AFTER_S
 
 # setting field -> system parameter the addon reads (grep get_param in models/)
@@ -15,6 +15,7 @@ PARAMS = {
     "workshop_worker_stale_after_s": "workshop_iot.worker_stale_after_s",
     "workshop_late_event_after_s": "workshop_iot.late_event_after_s",
     "workshop_event_clock_skew_s": "workshop_iot.event_clock_skew_s",
+    "workshop_badge_window_s": "workshop_iot.badge_window_s",
 }
 
 
@@ -46,11 +47,13 @@ class TestWorkshopSettings(TransactionCase):
         self.assertEqual(form.workshop_worker_stale_after_s, DEFAULT_STALE_AFTER_S)
         self.assertEqual(form.workshop_late_event_after_s, DEFAULT_LATE_AFTER_S)
         self.assertEqual(form.workshop_event_clock_skew_s, DEFAULT_CLOCK_SKEW_S)
+        self.assertEqual(form.workshop_badge_window_s, DEFAULT_BADGE_WINDOW_S)
         # Saving the untouched defaults changes nothing the models read.
         form.save().execute()
         self.assertEqual(self.env["workshop.worker"]._stale_after_s(), DEFAULT_STALE_AFTER_S)
         self.assertEqual(self.env["workshop.event"]._late_after_s(), DEFAULT_LATE_AFTER_S)
         self.assertEqual(self.env["workshop.event"]._clock_skew_s(), DEFAULT_CLOCK_SKEW_S)
+        self.assertEqual(self.env["workshop.session"]._badge_window_s(), DEFAULT_BADGE_WINDOW_S)
 
     def test_saving_writes_the_parameters_the_models_read(self):
         form = Form(self.settings())
@@ -58,11 +61,14 @@ class TestWorkshopSettings(TransactionCase):
         form.workshop_worker_stale_after_s = 120
         form.workshop_late_event_after_s = 600
         form.workshop_event_clock_skew_s = 3600
+        form.workshop_badge_window_s = 90
         form.save().execute()
         icp = self.env["ir.config_parameter"].sudo()
         self.assertEqual({name: icp.get_param(param) for name, param in PARAMS.items()}, {
             "workshop_timezone": "Europe/Berlin", "workshop_worker_stale_after_s": "120",
-            "workshop_late_event_after_s": "600", "workshop_event_clock_skew_s": "3600"})
+            "workshop_late_event_after_s": "600", "workshop_event_clock_skew_s": "3600",
+            "workshop_badge_window_s": "90"})
+        self.assertEqual(self.env["workshop.session"]._badge_window_s(), 90)
         self.assertEqual(self.env["workshop.worker"]._stale_after_s(), 120)
         self.assertEqual(self.env["workshop.event"]._late_after_s(), 600)
         self.assertEqual(self.env["workshop.event"]._clock_skew_s(), 3600)

@@ -25,6 +25,7 @@ EVENT_TIMESTAMPS = {
     "session_stopped": ("/occurred_at", "/payload/started_at", "/payload/ended_at", "/payload/last_seen_at"),
     "device_online": ("/occurred_at", "/payload/last_seen_at"),
     "device_offline": ("/occurred_at", "/payload/last_seen_at"),
+    "badge_presented": ("/occurred_at",),
 }
 HELLO_TIMESTAMPS = ("/started_at",)
 STATUS_TIMESTAMPS = ("/devices/*/session_started_at", "/devices/*/last_seen_at", "/devices/*/changed_at")
