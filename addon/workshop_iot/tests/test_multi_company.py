@@ -82,6 +82,18 @@ class TestMultiCompany(WorkshopIotCase):
         unknown = self.env["workshop.event"].search([("device_key", "=", "shelly-mc-unknown")])
         self.assertEqual(unknown.company_id, self.company_b)
 
+    def test_a_badge_reader_of_company_b_is_invisible_to_company_a(self):
+        Reader = self.env["workshop.badge.reader"]
+        reader_a = Reader.create({"name": "A door", "reader_id": "mc-reader-a", "device_id": self.device.id,
+                                  "worker_id": self.worker.id, "topic": "tasmota_mc_a"})
+        reader_b = Reader.create({"name": "B door", "reader_id": "mc-reader-b", "device_id": self.device_b.id,
+                                  "worker_id": self.worker_b.id, "topic": "tasmota_mc_b"})
+        visible = Reader.with_user(self.manager_a).search([])
+        self.assertIn(reader_a, visible)
+        self.assertNotIn(reader_b, visible)
+        with self.assertRaises(AccessError):
+            reader_b.with_user(self.manager_a).read(["name"])
+
     def test_defaults_are_the_current_company(self):
         Device = self.env["workshop.device"].with_user(self.admin_a)
         device = Device.create({"name": "Drill", "device_id": "shelly-mc-drill", "topic": "shelly-mc-drill"})
