@@ -149,7 +149,9 @@ class WorkshopEvent(models.Model):
     def _fold_items(self, items):
         """Apply events (dicts of ``_fold_claim``) to sessions and live state, store each event's
         outcome, count the sessions' seq gaps and notify the dashboard of changed machines."""
-        Session = self.env["workshop.session"].sudo()
+        # Sessions are mail threads (reviews and claims go to their chatter); the fold neither
+        # tracks nor logs "created" messages: one per session would double the cost of ingest.
+        Session = self.env["workshop.session"].sudo().with_context(tracking_disable=True, mail_create_nolog=True)
         Device = self.env["workshop.device"].sudo()
         Worker = self.env["workshop.worker"].sudo().with_context(active_test=False)
         outcome, device_ids = {}, {}

@@ -31,3 +31,4 @@ from . import test_device_topic
 from . import test_connect_worker
 from . import test_connect_worker_tour
 from . import test_discovery
+from . import test_review
