@@ -32,3 +32,5 @@ from . import test_connect_worker
 from . import test_connect_worker_tour
 from . import test_discovery
 from . import test_review
+from . import test_claim
+from . import test_claim_tour
