@@ -94,7 +94,8 @@ class WorkshopDevice(models.Model):
         if session.member_id != partner or session.member_source not in ("claim", "badge"):
             session.write({"member_id": partner.id, "member_source": "claim"})
             session.message_post(
-                body=_("Claimed on the dashboard by %(user)s for %(member)s.", user=self.env.user.name, member=partner.name),
+                body=_("Claimed on the dashboard by %(user)s for %(member)s.",
+                       user=self.env.user.name, member=partner.name),
                 author_id=self.env.user.partner_id.id, subtype_xmlid="mail.mt_note")
         device = self.sudo()
         device._notify_live_state()

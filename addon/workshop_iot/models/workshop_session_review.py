@@ -13,7 +13,7 @@ Rules (addon readme, USAGE.md "Review before billing"):
 - ``_check_billable`` is the one gate: "Mark billed" and the invoicing module call it.
 """
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..tools import rights
@@ -30,17 +30,17 @@ class WorkshopSession(models.Model):
         self.ensure_one()
         reasons = []
         if self.seq_gap_count:
-            reasons.append(_("%s missing events", self.seq_gap_count))
+            reasons.append(self.env._("%s missing events", self.seq_gap_count))
         if self.late_event_count:
-            reasons.append(_("%s late events", self.late_event_count))
+            reasons.append(self.env._("%s late events", self.late_event_count))
         if self.offline_segment:
-            reasons.append(_("offline segment"))
+            reasons.append(self.env._("offline segment"))
         if self.closed_by_odoo:
-            reasons.append(_("closed by Odoo"))
+            reasons.append(self.env._("closed by Odoo"))
         if self.changed_after_billing:
-            reasons.append(_("changed after billing"))
+            reasons.append(self.env._("changed after billing"))
         if self.state != "running" and not self.has_start_event:
-            reasons.append(_("no start event"))
+            reasons.append(self.env._("no start event"))
         return reasons
 
     def _check_billable(self):
@@ -57,14 +57,14 @@ class WorkshopSession(models.Model):
         sessions = self.sudo()
         running = sessions.filtered(lambda s: s.state == "running")
         if running:
-            raise UserError(_("Running sessions cannot be billed yet: %s", _names(running)))
+            raise UserError(self.env._("Running sessions cannot be billed yet: %s", _names(running)))
         pending = sessions.filtered("review_pending")
         if pending:
-            lines = [_("%(session)s (%(reasons)s)", session=s.display_name, reasons=", ".join(s._review_reasons()))
-                     for s in pending[:MAX_NAMED]]
+            lines = [self.env._("%(session)s (%(reasons)s)", session=s.display_name,
+                                reasons=", ".join(s._review_reasons())) for s in pending[:MAX_NAMED]]
             if len(pending) > MAX_NAMED:
-                lines.append(_("and %s more", len(pending) - MAX_NAMED))
-            raise UserError(_(
+                lines.append(self.env._("and %s more", len(pending) - MAX_NAMED))
+            raise UserError(self.env._(
                 "These sessions are flagged and need a manager's review (Mark reviewed, with a note) "
                 "before they can be billed:\n%s", "\n".join(lines)))
 
@@ -75,11 +75,11 @@ class WorkshopSession(models.Model):
         refused. Written as superuser after the rights check: a billed session that changed after
         billing is frozen for managers by the record rules, yet is exactly the one to review.
         """
-        rights.require(self.env, rights.MANAGER, _("Reviewing sessions"))
+        rights.require(self.env, rights.MANAGER, self.env._("Reviewing sessions"))
         if note is None:
             return {
                 "type": "ir.actions.act_window",
-                "name": _("Mark reviewed"),
+                "name": self.env._("Mark reviewed"),
                 "res_model": "workshop.session.review",
                 "view_mode": "form",
                 "target": "new",
@@ -87,19 +87,20 @@ class WorkshopSession(models.Model):
             }
         note = (note or "").strip()
         if not note:
-            raise UserError(_("Write a review note: what you checked and why the session may be billed."))
+            raise UserError(self.env._("Write a review note: what you checked and why the session may be billed."))
         running = self.filtered(lambda s: s.state == "running")
         if running:
-            raise UserError(_("Running sessions are reviewed once they end: %s", _names(running)))
+            raise UserError(self.env._("Running sessions are reviewed once they end: %s", _names(running)))
         unflagged = self.filtered(lambda s: not s.needs_review)
         if unflagged:
-            raise UserError(_("These sessions have no data-quality flag, there is nothing to review: %s",
+            raise UserError(self.env._("These sessions have no data-quality flag, there is nothing to review: %s",
                               _names(unflagged)))
         now = fields.Datetime.now()
         for session in self.sudo():
             session.write({"reviewed_by_id": self.env.uid, "reviewed_at": now, "review_note": note})
             session.message_post(
-                body=_("Reviewed (%(reasons)s): %(note)s", reasons=", ".join(session._review_reasons()), note=note),
+                body=self.env._("Reviewed (%(reasons)s): %(note)s",
+                                reasons=", ".join(session._review_reasons()), note=note),
                 author_id=self.env.user.partner_id.id, subtype_xmlid="mail.mt_note")
         return True
 
@@ -111,8 +112,8 @@ class WorkshopSession(models.Model):
         reviewed.write({"reviewed_by_id": False, "reviewed_at": False, "review_note": False})
         for session in reviewed:
             session.message_post(
-                body=_("Review cleared: new events changed the session after it was reviewed (%s).",
-                       ", ".join(session._review_reasons()) or _("no flag left")),
+                body=self.env._("Review cleared: new events changed the session after it was reviewed (%s).",
+                       ", ".join(session._review_reasons()) or self.env._("no flag left")),
                 subtype_xmlid="mail.mt_note")
 
 
@@ -129,8 +130,9 @@ class WorkshopSessionReview(models.TransientModel):
     _description = "Review of flagged machine sessions"
 
     session_ids = fields.Many2many("workshop.session", string="Sessions", readonly=True)
-    note = fields.Text(string="Review note", required=True,
-                       help="What you checked (e.g. the machine log, the member's word) and why the time may be billed.")
+    note = fields.Text(
+        string="Review note", required=True,
+        help="What you checked (e.g. the machine log, the member's word) and why the time may be billed.")
 
     def action_confirm(self):
         """Managers (the dialog's ACL, and ``action_mark_reviewed`` checks again)."""
