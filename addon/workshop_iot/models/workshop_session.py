@@ -20,7 +20,7 @@ class WorkshopSession(models.Model):
     _name = "workshop.session"
     _description = "Machine Usage Session"
     # The chatter records who reviewed a flagged session, with the note, and who claimed it. The
-    # fold writes with ``tracking_disable`` (tools: ``_fold_items``), so ingest pays nothing for it.
+    # fold writes with ``tracking_disable`` (workshop_event_fold ``_fold_items``): ingest pays nothing for it.
     _inherit = ["mail.thread"]
     _order = "started_at desc, id desc"
     _rec_names_search = ["device_id", "session_uid"]
