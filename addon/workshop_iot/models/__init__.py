@@ -10,6 +10,8 @@ from . import workshop_device
 from . import workshop_device_live
 from . import workshop_session
 from . import workshop_session_processing
+from . import workshop_session_review
+from . import workshop_device_claim
 from . import workshop_event
 from . import workshop_event_fold
 from . import res_config_settings

@@ -45,7 +45,8 @@ class WorkshopDevice(models.Model):
             {"id": 7, "name": "Laser", "device_id": "shelly-1", "area": "Hall A", "state": "working",
              "power_w": 812.0, "session_id": "0190…", "session_started_at": "2026-11-25T08:00:00.000Z",
              "session_working_s": 1200.0, "session_standby_s": 60.0, "today_working_s": 5400.0,
-             "today_standby_s": 300.0, "last_seen_at": "…Z", "changed_at": "…Z", "expected_interval_s": 60.0}
+             "today_standby_s": 300.0, "last_seen_at": "…Z", "changed_at": "…Z", "expected_interval_s": 60.0,
+             "member_name": "Ada Lovelace"}
         """
         self.check_access("read")
         return self.search([])._dashboard_payload()
@@ -54,8 +55,10 @@ class WorkshopDevice(models.Model):
         """Tile dicts for these machines, in recordset order. ``today_*`` counts from the workshop's
         local midnight (``_workshop_midnight_utc``). ``power_w`` is None ("—" on the tile) for a meter
         never heard from, or unknown or offline: the stored 0.0 is no reading. ``expected_interval_s``
-        is the worker's observed interval, else the machine's message timeout."""
+        is the worker's observed interval, else the machine's message timeout. ``member_name`` is
+        who is on the machine: the member of its running session (None when none)."""
         today = self._today_totals()
+        members = self._live_member_names()
         out = []
         for device in self:
             working, standby = today.get(device.id, (0.0, 0.0))
@@ -76,6 +79,7 @@ class WorkshopDevice(models.Model):
                 "last_seen_at": to_wire_ts(device.live_last_seen_at),
                 "changed_at": to_wire_ts(device.live_changed_at),
                 "expected_interval_s": device.live_expected_interval_s or float(device.message_timeout_s),
+                "member_name": members.get(device.id),
             })
         return out
 

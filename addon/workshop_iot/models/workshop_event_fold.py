@@ -151,9 +151,9 @@ class WorkshopEvent(models.Model):
     def _fold_items(self, items):
         """Apply events (dicts of ``_fold_claim``) to sessions and live state, store each event's
         outcome, count the sessions' seq gaps and notify the dashboard of changed machines."""
-        # The whole fold writes without chatter: tracking is for what people do (a manual member),
-        # and a "created" message per session would double the fold's cost.
-        self = self.with_context(tracking_disable=True)
+        # The whole fold writes without chatter: tracking is for what people do (a manual member, a
+        # review, a claim), and a "created" message per session would double the cost of ingest.
+        self = self.with_context(tracking_disable=True, mail_create_nolog=True)
         Session = self.env["workshop.session"].sudo()
         Device = self.env["workshop.device"].sudo()
         Worker = self.env["workshop.worker"].sudo().with_context(active_test=False)

@@ -21,7 +21,9 @@ class WorkshopSession(models.Model):
 
     _name = "workshop.session"
     _description = "Machine Usage Session"
-    # The chatter keeps who assigned a member by hand (member_id is tracked).
+    # The chatter records who reviewed a flagged session, with the note, who claimed it, and a
+    # manager's manual member (member_id is tracked). The fold writes with ``tracking_disable``
+    # (workshop_event_fold ``_fold_items``): ingest pays nothing for it.
     _inherit = ["mail.thread"]
     _order = "started_at desc, id desc"
     _rec_names_search = ["device_id", "session_uid"]
@@ -107,7 +109,26 @@ class WorkshopSession(models.Model):
         string="Closed by Odoo", readonly=True, help="Closed by Odoo's stale-session cron because the worker stopped reporting.")
     changed_after_billing = fields.Boolean(
         string="Changed after billing", readonly=True, help="Late events changed the times after the session was marked billed.")
-    needs_review = fields.Boolean(string="To review", compute="_compute_needs_review", store=True, index=True)
+    offline_report_count = fields.Integer(
+        string="Offline reports", readonly=True,
+        help="device_offline events of the machine between the session's first and last event: the meter "
+        "went silent during the session, so time may be missing.")
+    offline_segment = fields.Boolean(
+        string="Offline segment", compute="_compute_offline_segment", store=True,
+        help="The machine went offline during the session, or the session ended by timeout (the meter "
+        "or the worker went silent): its end and totals are the last reported ones.")
+    needs_review = fields.Boolean(
+        string="Flagged", compute="_compute_needs_review", store=True, index=True,
+        help="A data-quality flag is set (missing or late events, offline segment, closed by Odoo, changed "
+        "after billing, no start event): a manager reviews the session before it is billed.")
+    # Review (issue 16): set by action_mark_reviewed, cleared when the fold changes the session later.
+    # (The chatter gets one message per review, with the note: see action_mark_reviewed.)
+    reviewed_by_id = fields.Many2one("res.users", string="Reviewed by", readonly=True)
+    reviewed_at = fields.Datetime(string="Reviewed on", readonly=True)
+    review_note = fields.Text(string="Review note", readonly=True)
+    review_pending = fields.Boolean(
+        string="To review", compute="_compute_review_pending", store=True, index=True,
+        help="Flagged and not reviewed since its last change: cannot be billed until a manager reviews it.")
 
     currency_id = fields.Many2one(related="device_id.currency_id")
     billable_s = fields.Float(string="Billable (s)", readonly=True, help="Time billable under the machine's policy.")
@@ -142,14 +163,25 @@ class WorkshopSession(models.Model):
             session.standby_hours = standby / 3600.0
             session.billable_hours = durations.whole_seconds(session.billable_s) / 3600.0
 
+    @api.depends("stop_reason", "offline_report_count")
+    def _compute_offline_segment(self):
+        for session in self:
+            session.offline_segment = bool(session.stop_reason == "timeout" or session.offline_report_count)
+
     @api.depends("seq_gap_count", "late_event_count", "closed_by_odoo", "changed_after_billing",
-                 "has_start_event", "state")
+                 "has_start_event", "state", "offline_segment")
     def _compute_needs_review(self):
         for session in self:
             session.needs_review = bool(
                 session.seq_gap_count or session.late_event_count or session.closed_by_odoo
-                or session.changed_after_billing or (session.state != "running" and not session.has_start_event)
+                or session.changed_after_billing or session.offline_segment
+                or (session.state != "running" and not session.has_start_event)
             )
+
+    @api.depends("needs_review", "reviewed_at")
+    def _compute_review_pending(self):
+        for session in self:
+            session.review_pending = session.needs_review and not session.reviewed_at
 
     @api.depends("device_id", "started_at")
     def _compute_display_name(self):
@@ -186,10 +218,10 @@ class WorkshopSession(models.Model):
     # ------------------------------------------------------------------ actions
     def action_mark_billed(self):
         """Mark closed sessions as billed: their billing figures are frozen from now on. Managers
-        only (AccessError otherwise; the write is also checked by the access rules)."""
+        only (AccessError otherwise; the write is also checked by the access rules). Refused, naming
+        them, while a session is running or flagged and not reviewed (``_check_billable``)."""
         rights.require(self.env, rights.MANAGER, _("Marking sessions billed"))
-        if self.filtered(lambda s: s.state == "running"):
-            raise UserError(_("Running sessions cannot be billed yet."))
+        self._check_billable()
         self.filtered(lambda s: s.billing_state != "billed").write({
             "billing_state": "billed", "billed_at": fields.Datetime.now(), "billed_by_id": self.env.uid,
         })

@@ -34,3 +34,6 @@ from . import test_discovery
 from . import test_multi_company
 from . import test_members
 from . import test_members_http
+from . import test_review
+from . import test_claim
+from . import test_claim_tour

@@ -67,10 +67,10 @@ class TestSessionBilling(WorkshopIotCase):
         self.device.write({"billing_unit_minutes": 1})
         uid = self.new_session()
         ev = self.events
-        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 3, uid, 120, 120.0, 0.0)])
+        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 120, 120.0, 0.0)])
         session = self.session(uid)
         session.action_mark_billed()
-        self.ingest_and_fold([ev.stopped(self.device, 4, uid, 180, 180.0, 0.0)])
+        self.ingest_and_fold([ev.stopped(self.device, 3, uid, 180, 180.0, 0.0)])
         self.assertEqual(session.billing_units, 2)
         self.assertTrue(session.changed_after_billing)
         self.assertTrue(session.needs_review)

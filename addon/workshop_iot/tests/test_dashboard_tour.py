@@ -117,7 +117,7 @@ class TestDashboardTour(HttpCase):
         self.assertEqual(set(laser[-1]), {
             "id", "name", "device_id", "area", "state", "power_w", "session_id", "session_started_at",
             "session_working_s", "session_standby_s", "today_working_s", "today_standby_s",
-            "last_seen_at", "changed_at", "expected_interval_s",
+            "last_seen_at", "changed_at", "expected_interval_s", "member_name",
         })
 
     def test_dashboard_menu_is_for_workshop_users_only(self):

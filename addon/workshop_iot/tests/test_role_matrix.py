@@ -62,12 +62,25 @@ METHODS = {
     ("res.partner", "action_view_workshop_sessions"): STAFF,
     ("workshop.session", "action_mark_billed"): MANAGERS,
     ("workshop.session", "action_reset_billing"): ADMINS,
+    ("workshop.session", "action_mark_reviewed"): MANAGERS,  # writes the review as superuser
+    ("workshop.session.review", "action_confirm"): MANAGERS,
+    ("workshop.device", "claim_member_search"): STAFF,  # reads cards as superuser
+    ("workshop.device", "action_claim_session"): STAFF,  # writes the member as superuser
+    ("workshop.device", "action_claim_session_as_myself"): STAFF,
     ("workshop.event", "action_reprocess"): MANAGERS,  # folds with sudo
     ("workshop.discovered.meter", "action_ignore"): MANAGERS,
     ("workshop.discovered.meter", "action_restore"): MANAGERS,
     ("workshop.discovered.meter", "action_forget"): MANAGERS,
     ("workshop.discovered.meter.channel", "action_add_machine"): MANAGERS,
     ("workshop.event", "init"): NO_ONE,  # Odoo's dispatcher refuses it (check_method_name)
+}
+
+# Methods called with arguments or on another record than ``records[model]``:
+# (model, method) -> f(test case) -> (records, positional arguments after the ids).
+CALLS = {
+    ("workshop.device", "claim_member_search"): lambda case: (case.env["workshop.device"], ["Matrix"]),
+    ("workshop.device", "action_claim_session"): lambda case: (case.device2, [case.matrix_member.id]),
+    ("workshop.device", "action_claim_session_as_myself"): lambda case: (case.device2, []),
 }
 
 # model -> operation -> roles allowed by the access rights and record rules, on a real record.
@@ -81,6 +94,7 @@ CRUD_RIGHTS = {
     "workshop.event": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE, "unlink": ADMINS},
     "workshop.worker.secret": {"read": ADMINS, "write": NO_ONE, "create": ADMINS, "unlink": NO_ONE},
     "workshop.worker.connect": {"read": ADMINS, "write": ADMINS, "create": ADMINS, "unlink": NO_ONE},
+    "workshop.session.review": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": NO_ONE},
     # Created only by discovery.report (sudo after the worker key check); managers act on them.
     "workshop.discovered.meter": {"read": MANAGERS, "write": MANAGERS, "create": NO_ONE, "unlink": MANAGERS},
     "workshop.discovered.meter.channel": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE,
@@ -132,6 +146,11 @@ class TestRoleMatrix(WorkshopIotCase):
         ])
         billed = self.session(billed_uid)
         billed.action_mark_billed()
+        # The Lathe's last session ended by timeout: flagged (to review) and claimable.
+        flagged_uid = self.new_session()
+        self.ingest_and_fold([ev.started(self.device2, 1, flagged_uid),
+                              ev.stopped(self.device2, 2, flagged_uid, 60, 60.0, 0.0, reason="timeout")])
+        self.matrix_member = self.env["res.partner"].create({"name": "Matrix Member"})
         meter = self.env["workshop.discovered.meter"].sudo().create({
             "worker_id": self.worker.id, "family": "shelly_gen2", "device_key": "shellypro4pm-matrix",
             "parser_type": "shelly_gen2", "topic": "shellypro4pm-matrix",
@@ -152,6 +171,8 @@ class TestRoleMatrix(WorkshopIotCase):
             "workshop.badge.reader": self.env["workshop.badge.reader"].create(
                 {"name": "Matrix reader", "reader_id": "rfid-matrix", "topic": "rfid_matrix", "device_id": self.device.id}),
             "res.partner": self.manager.partner_id,
+            "workshop.session.review": self.env["workshop.session.review"].create(
+                {"session_ids": [(6, 0, self.session(flagged_uid).ids)], "note": "Matrix review"}),
         }
         self.env.cr.postcommit.clear()
 
@@ -171,10 +192,11 @@ class TestRoleMatrix(WorkshopIotCase):
     def _rpc(self, model, method, user):
         """Call ``method`` as the RPC dispatchers do (odoo.service.model / web's call_kw)."""
         check_method_name(method)
-        records = self.records[model].with_user(user)
+        records, extra = CALLS[(model, method)](self) if (model, method) in CALLS else (self.records[model], [])
+        records = records.with_user(user)
         func = getattr(type(records), method)
         args = [] if getattr(func, "_api", None) else [records.ids]
-        return api.call_kw(records.browse(), method, args, {})
+        return api.call_kw(records.browse(), method, args + extra, {})
 
     def test_every_public_method_is_in_the_table(self):
         found = module_public_methods(self.env.registry)

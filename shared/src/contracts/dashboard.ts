@@ -16,6 +16,11 @@ export const DashboardMachine = Type.Object(
     area: Nullable(Type.String({ maxLength: 128 })),
     today_working_s: Seconds,
     today_standby_s: Seconds,
+    /**
+     * Who is on the machine: the member (`res.partner` name) of the running session, else of the
+     * last one. Odoo only (the worker knows no members): absent or null from the worker.
+     */
+    member_name: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
   },
   { additionalProperties: false },
 );

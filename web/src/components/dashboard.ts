@@ -1,10 +1,13 @@
 /**
  * The live machine dashboard: toolbar (connection status, state filter, grouping, kiosk toggle)
  * and one tile per machine, grouped by area. Knows nothing about Odoo or the worker: data comes
- * from the `dataSource` prop, opening a machine goes through `onOpenMachine`.
+ * from the `dataSource` prop, opening a machine goes through `onOpenMachine`, claiming a machine's
+ * session through the optional `claims` service (Odoo only: the worker's page has no members).
  */
 import { Component, onMounted, onWillUnmount, useState, xml } from '@odoo/owl';
+import type { ClaimService } from '../data/claim-service.ts';
 import type { DataSource } from '../data/data-source.ts';
+import { ClaimModel } from '../model/claim-model.ts';
 import type { Clock } from '../model/clock.ts';
 import { systemClock } from '../model/clock.ts';
 import {
@@ -15,6 +18,7 @@ import {
 } from '../model/dashboard-model.ts';
 import { DashboardSync } from '../model/dashboard-sync.ts';
 import { type DashboardLabels, DEFAULT_LABELS } from '../model/labels.ts';
+import { ClaimPanel } from './claim_panel.ts';
 import { MachineTile } from './machine_tile.ts';
 import { StateIcon } from './state_icon.ts';
 
@@ -29,10 +33,14 @@ export interface DashboardProps {
   clock?: Clock;
   /** Extra root classes (Odoo's action container passes `o_action`). */
   className?: string;
+  /** Members to claim a machine's session for; without it the tiles have no claim button. */
+  claims?: ClaimService;
+  /** Self-service kiosk: "This is me" claims the session for the logged-in user at once. */
+  claimAsMyself?: boolean;
 }
 
 export class Dashboard extends Component<DashboardProps> {
-  static components = { MachineTile, StateIcon };
+  static components = { ClaimPanel, MachineTile, StateIcon };
   static override props = {
     dataSource: Object,
     labels: { type: Object, optional: true },
@@ -42,6 +50,8 @@ export class Dashboard extends Component<DashboardProps> {
     onAddMachine: { type: Function, optional: true },
     clock: { type: Object, optional: true },
     className: { type: String, optional: true },
+    claims: { type: Object, optional: true },
+    claimAsMyself: { type: Boolean, optional: true },
   };
   static override template = xml`
     <div t-attf-class="o_workshop_iot_dashboard {{props.className or ''}} {{model.kiosk ? 'o_workshop_iot_kiosk' : ''}}"
@@ -102,15 +112,20 @@ export class Dashboard extends Component<DashboardProps> {
             <div class="o_workshop_iot_grid">
               <t t-foreach="group.machines" t-as="view" t-key="view.key">
                 <MachineTile view="view" nowMs="model.nowMs" labels="labels" locale="props.locale"
-                             onOpen="props.onOpenMachine"/>
+                             onOpen="props.onOpenMachine" onClaim="claim ? onClaim : undefined"
+                             claimAsMyself="asMyself"/>
               </t>
             </div>
           </section>
         </t>
       </div>
+      <ClaimPanel t-if="claim and claim.target" claim="claim" labels="labels"
+                  asMyself="asMyself"/>
     </div>`;
 
   model!: DashboardModel;
+  /** The claim panel's state; null without a `claims` service. */
+  claim: ClaimModel | null = null;
   private sync!: DashboardSync;
 
   override setup(): void {
@@ -120,6 +135,13 @@ export class Dashboard extends Component<DashboardProps> {
     this.model = useState(model);
     // The sync writes through the reactive proxy so every change re-renders.
     this.sync = new DashboardSync(this.props.dataSource, this.model, clock);
+    if (this.props.claims) {
+      // The claim's answer is the machine's new tile dict: shown at once, before (or without) the bus.
+      const claimed = new ClaimModel(this.props.claims, (machine) =>
+        this.model.applyUpdate(machine, clock.now()),
+      );
+      this.claim = useState(claimed);
+    }
     const onFullscreenChange = () => {
       if (!document.fullscreenElement && this.model.kiosk) this.model.setKiosk(false);
     };
@@ -131,6 +153,18 @@ export class Dashboard extends Component<DashboardProps> {
       document.removeEventListener('fullscreenchange', onFullscreenChange);
       this.sync.stop();
     });
+  }
+
+  readonly onClaim = (view: MachineView): void => {
+    if (!this.claim || view.id === null) return;
+    const target = { id: view.id, name: view.name };
+    if (this.props.claimAsMyself) void this.claim.claimAsMyself(target);
+    else this.claim.open(target);
+  };
+
+  /** Self-service kiosk (templates have no `Boolean`: OWL evaluates them against the component). */
+  get asMyself(): boolean {
+    return Boolean(this.props.claimAsMyself);
   }
 
   get labels(): DashboardLabels {

@@ -1,7 +1,9 @@
 /**
  * One machine: name, state (colour + icon + text, never colour alone), current power, the running
  * session's timer, today's working and standby time, and when the meter was last heard from.
- * With `onOpen`, the whole tile is one button that opens the machine's sessions.
+ * With `onOpen`, the whole tile is one button that opens the machine's sessions. With `onClaim`
+ * (Odoo, machines with an id), a "Claim" button above it assigns the machine's session to a member;
+ * the member on the machine shows when the sender knows one.
  */
 import { Component, xml } from '@odoo/owl';
 import type { MachineView } from '../model/dashboard-model.ts';
@@ -21,6 +23,9 @@ export interface MachineTileProps {
   labels: DashboardLabels;
   locale?: string;
   onOpen?: (view: MachineView) => void;
+  onClaim?: (view: MachineView) => void;
+  /** Self-service kiosk: the claim button says "This is me". */
+  claimAsMyself?: boolean;
 }
 
 export class MachineTile extends Component<MachineTileProps> {
@@ -31,6 +36,8 @@ export class MachineTile extends Component<MachineTileProps> {
     labels: Object,
     locale: { type: String, optional: true },
     onOpen: { type: Function, optional: true },
+    onClaim: { type: Function, optional: true },
+    claimAsMyself: { type: Boolean, optional: true },
   };
   static override template = xml`
     <article t-attf-class="o_workshop_iot_tile o_workshop_iot_state_{{props.view.state}} {{props.view.silent ? 'o_workshop_iot_tile_silent' : ''}}"
@@ -71,6 +78,11 @@ export class MachineTile extends Component<MachineTileProps> {
           <dd class="o_workshop_iot_today_standby" t-esc="todayStandby"/>
         </div>
       </dl>
+      <p t-if="props.view.memberName" class="o_workshop_iot_member">
+        <span t-esc="props.labels.onMachine"/>
+        <t t-out="' '"/>
+        <strong class="o_workshop_iot_member_name" t-esc="props.view.memberName"/>
+      </p>
       <p t-if="props.view.silent" class="o_workshop_iot_silent" role="status">
         <span t-esc="props.labels.noDataSince"/>
         <t t-out="' '"/>
@@ -81,7 +93,23 @@ export class MachineTile extends Component<MachineTileProps> {
         <span t-esc="props.labels.lastSeen"/>
         <time class="o_workshop_iot_last_seen" t-att-datetime="props.view.lastSeenAt" t-esc="lastSeen"/>
       </p>
+      <button t-if="canClaim" type="button" class="btn btn-secondary o_workshop_iot_claim"
+              t-att-aria-label="claimLabel + ': ' + props.view.name" t-on-click="claim">
+        <t t-esc="claimLabel"/>
+      </button>
     </article>`;
+
+  get canClaim(): boolean {
+    return Boolean(this.props.onClaim) && this.props.view.id !== null;
+  }
+
+  get claimLabel(): string {
+    return this.props.claimAsMyself ? this.props.labels.claimAsMyself : this.props.labels.claim;
+  }
+
+  claim(): void {
+    this.props.onClaim?.(this.props.view);
+  }
 
   get stateLabel(): string {
     return this.props.labels.states[this.props.view.state] ?? this.props.view.state;

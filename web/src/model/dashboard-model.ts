@@ -56,6 +56,8 @@ export interface MachineView {
   lastSeenAt: string | null;
   /** The meter said nothing for well past its usual interval (SILENCE_FACTOR): "no data since". */
   silent: boolean;
+  /** Who is on the machine (member of the running session); null when nobody or not known. */
+  memberName: string | null;
 }
 
 export interface AreaGroup {
@@ -247,5 +249,6 @@ export function machineView({ machine, receivedMs }: MachineEntry, nowMs: number
     todayStandbyS: accrual('standby', machine.today_standby_s),
     lastSeenAt: machine.last_seen_at,
     silent,
+    memberName: machine.member_name ?? null,
   };
 }

@@ -35,6 +35,19 @@ export interface DashboardLabels {
   /** Shown on a tile whose meter is silent, before the time of its last message. */
   noDataSince: string;
   openSessions: string;
+  /** Who is on the machine (before the member's name). */
+  onMachine: string;
+  /** Tile button: assign the machine's running or last session to a member. */
+  claim: string;
+  /** Tile button in a self-service kiosk: assign it to the logged-in user. */
+  claimAsMyself: string;
+  /** Claim panel: title before the machine's name, search box, outcomes. */
+  claimTitle: string;
+  searchMember: string;
+  noMemberFound: string;
+  claiming: string;
+  claimedFor: string;
+  close: string;
 }
 
 export const DEFAULT_LABELS: DashboardLabels = {
@@ -76,4 +89,13 @@ export const DEFAULT_LABELS: DashboardLabels = {
   addMachine: 'Add a machine',
   noDataSince: 'No data since',
   openSessions: 'Open the sessions of',
+  onMachine: 'On the machine:',
+  claim: 'Claim',
+  claimAsMyself: 'This is me',
+  claimTitle: 'Who is using',
+  searchMember: 'Name or card',
+  noMemberFound: 'No member found',
+  claiming: 'Claiming…',
+  claimedFor: 'Session claimed for',
+  close: 'Close',
 };

@@ -1,7 +1,9 @@
 /**
  * Odoo entry point (bundled to addon/workshop_iot/static/src/dashboard/dashboard.js): registers
  * the `workshop_iot.dashboard` service and the client action of the same tag. A click on a tile
- * opens the machine's sessions; `context.kiosk` in the action starts in kiosk mode.
+ * opens the machine's sessions, its "Claim" button assigns the machine's session to a member;
+ * `context.kiosk` in the action starts in kiosk mode, `context.claim_as_myself` makes the button
+ * claim for the logged-in user (self-service screens, `workshop_iot.dashboard_self_service_action`).
  */
 import { Component, onWillStart, xml } from '@odoo/owl';
 import { registry } from '@web/core/registry';
@@ -9,6 +11,7 @@ import { user } from '@web/core/user';
 import { useService } from '@web/core/utils/hooks';
 import { standardActionServiceProps } from '@web/webclient/actions/action_service';
 import { Dashboard } from '../components/dashboard.ts';
+import type { ClaimService } from '../data/claim-service.ts';
 import type { DataSource } from '../data/data-source.ts';
 import type { ActionService } from '../data/odoo-services.ts';
 import type { MachineView } from '../model/dashboard-model.ts';
@@ -33,9 +36,12 @@ export class WorkshopDashboardAction extends Component<ClientActionProps> {
     <Dashboard dataSource="dataSource" labels="labels" locale="locale" kiosk="kiosk"
                onOpenMachine.bind="openMachine"
                onAddMachine="canAddMachines ? addMachine : undefined"
+               claims="claims" claimAsMyself="claimAsMyself"
                className="props.className"/>`;
 
   dataSource!: DataSource;
+  claims!: ClaimService;
+  claimAsMyself = false;
   labels!: DashboardLabels;
   locale: string | undefined;
   kiosk = false;
@@ -44,11 +50,15 @@ export class WorkshopDashboardAction extends Component<ClientActionProps> {
   private actionService!: ActionService;
 
   override setup(): void {
-    this.dataSource = useService<DashboardService>('workshop_iot.dashboard').createDataSource();
+    const dashboard = useService<DashboardService>('workshop_iot.dashboard');
+    this.dataSource = dashboard.createDataSource();
+    // Every dashboard viewer is a workshop user (the menu's group), who may claim; the server checks.
+    this.claims = dashboard.createClaimService();
     this.actionService = useService<ActionService>('action');
     this.labels = odooLabels(false);
     this.locale = toBcp47(user.lang);
     this.kiosk = Boolean(this.props.action?.context?.kiosk);
+    this.claimAsMyself = Boolean(this.props.action?.context?.claim_as_myself);
     onWillStart(async () => {
       // Only what to offer; creating a machine is checked by the server's access rules.
       this.canAddMachines = await user.hasGroup(MANAGER_GROUP);

@@ -50,6 +50,15 @@ export function odooLabels(canAddMachines: boolean): DashboardLabels {
     addMachine: _t('Add a machine'),
     noDataSince: _t('No data since'),
     openSessions: _t('Open the sessions of'),
+    onMachine: _t('On the machine:'),
+    claim: _t('Claim'),
+    claimAsMyself: _t('This is me'),
+    claimTitle: _t('Who is using'),
+    searchMember: _t('Name or card'),
+    noMemberFound: _t('No member found'),
+    claiming: _t('Claiming…'),
+    claimedFor: _t('Session claimed for'),
+    close: _t('Close'),
   };
 }
 
