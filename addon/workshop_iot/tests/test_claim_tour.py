@@ -101,7 +101,7 @@ class TestClaimTour(HttpCase):
         self.assertEqual((self.running.member_id, self.running.member_source), (self.staff.partner_id, "claim"))
 
     def test_a_refused_claim_says_why_in_the_panel(self):
-        self.running.write({"member_id": self.ada.id, "member_source": "badge"})
+        self.running.with_context(workshop_member_source="badge").write({"member_id": self.ada.id, "member_source": "badge"})
         code = browser_script("claim refused", REFUSED_BODY)
         # Odoo logs every UserError answered over JSON-RPC (odoo.http, WARNING): expected here.
         with self.assertLogs("odoo.http", "WARNING") as logs:
