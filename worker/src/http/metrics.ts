@@ -161,11 +161,7 @@ export class WorkerMetrics {
 }
 
 /** The bounded per-machine gauges and the per-state totals, rebuilt at each scrape. */
-function registerMachineGauges(
-  registers: Registry[],
-  sources: MetricsSources,
-  cap: number,
-): void {
+function registerMachineGauges(registers: Registry[], sources: MetricsSources, cap: number): void {
   // Read at each collect (four per scrape): liveStates() is a walk over the machines in memory.
   const read = () => {
     const at = sources.now?.() ?? Date.now();

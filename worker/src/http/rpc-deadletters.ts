@@ -104,6 +104,10 @@ function selection(
 function checked<T>(contract: ContractName, params: unknown): T {
   const errors = validate(contract, params);
   if (errors.length > 0)
-    throw new WorkerError('INVALID_PARAMS', { count: errors.length }, { errors: errors.slice(0, 100) });
+    throw new WorkerError(
+      'INVALID_PARAMS',
+      { count: errors.length },
+      { errors: errors.slice(0, 100) },
+    );
   return params as T;
 }

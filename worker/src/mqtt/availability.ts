@@ -144,8 +144,7 @@ export class MachineSummaries {
     const machine = this.#machines.get(deviceId);
     if (!machine || machine.timer !== null) return;
     const now = this.#clock.now();
-    const wait =
-      machine.sentAt === null ? 0 : machine.sentAt + this.options.minIntervalMs - now;
+    const wait = machine.sentAt === null ? 0 : machine.sentAt + this.options.minIntervalMs - now;
     if (wait <= 0) {
       this.#send(machine, false);
       return;
@@ -174,7 +173,10 @@ export class MachineSummaries {
   }
 
   #send(machine: Machine, force: boolean): void {
-    const summary = machineSummary(machine.device, this.options.liveState(machine.device.device_id));
+    const summary = machineSummary(
+      machine.device,
+      this.options.liveState(machine.device.device_id),
+    );
     const key = changeKey(summary);
     if (!force && key === machine.sentKey) return;
     machine.sentKey = key;

@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TokenAuth } from '../../src/http/auth.ts';
-import { registerDeadLetterMethods } from '../../src/http/rpc-deadletters.ts';
 import { RpcDispatcher } from '../../src/http/rpc.ts';
+import { registerDeadLetterMethods } from '../../src/http/rpc-deadletters.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import { Outbox } from '../../src/outbox/outbox.ts';
 import { ADMIN_TOKEN, READ_TOKEN } from '../helpers/control.ts';
@@ -27,7 +27,7 @@ afterEach(async () => {
 async function serve(rejected: number) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deadletters-'));
   cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const { logger } = captureLog();
+  const { log: logger } = captureLog('info');
   const outbox = new Outbox({ dir, log: logger, groupCommit: false });
   cleanup.push(() => outbox.close());
   const events = new Map<string, WorkshopEvent>();
@@ -122,7 +122,12 @@ describe('dead letters over the control API', () => {
       count: 2,
       remaining: 0,
     });
-    expect(outbox.peek(100).map((p) => p.device_id).sort()).toEqual(['d1', 'd2', 'd3', 'd4']);
+    expect(
+      outbox
+        .peek(100)
+        .map((p) => p.device_id)
+        .sort(),
+    ).toEqual(['d1', 'd2', 'd3', 'd4']);
   });
 
   it('purge deletes the listed dead letters, or all, and leaves the pending events alone', async () => {
@@ -132,9 +137,10 @@ describe('dead letters over the control API', () => {
       count: 1,
       remaining: 2,
     });
-    expect(((await call('deadletters.list')).result?.items ?? []).map((i) => i.device_id)).toEqual(
-      ['d2', 'd1'],
-    );
+    expect(((await call('deadletters.list')).result?.items ?? []).map((i) => i.device_id)).toEqual([
+      'd2',
+      'd1',
+    ]);
     expect((await call('deadletters.purge', { all: true })).result).toEqual({
       count: 2,
       remaining: 0,

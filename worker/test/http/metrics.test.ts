@@ -54,7 +54,11 @@ describe('/metrics exposition', () => {
 
   it('per machine: last-message age and the current state, one series each', async () => {
     const text = await metricsFor(
-      [machine('saw', 'working', 12.5), machine('lathe', 'idle', 60), machine('new', 'unknown', null)],
+      [
+        machine('saw', 'working', 12.5),
+        machine('lathe', 'idle', 60),
+        machine('new', 'unknown', null),
+      ],
       10,
     ).text();
     expect(samples(text, 'workshop_iot_machine_last_message_age_seconds').sort()).toEqual([

@@ -51,7 +51,8 @@ function setup(devices: DeviceConfig[]) {
     states.set(id, { ...(states.get(id) ?? live(id)), ...patch });
     summaries.changed(id);
   };
-  const json = () => sent.map((s) => ({ topic: s.topic, body: s.payload && JSON.parse(s.payload) }));
+  const json = () =>
+    sent.map((s) => ({ topic: s.topic, body: s.payload && JSON.parse(s.payload) }));
   return {
     clock,
     sent,
