@@ -173,6 +173,11 @@ check_mosquitto_acl() {
   expect_topics "mosquitto: the worker sends polls to the meters and cannot switch a relay" "$got" "${polls[@]}"
   got=$(exchange devices worker cmnd/check/STATUS "${telemetry[@]/#/devices=}")
   expect_topics "mosquitto: a meter cannot read other meters' telemetry" "$got"
+  # The worker's own availability and machine summaries (mqtt_status): only the worker writes them.
+  local own=(workshop-iot/w1/status workshop-iot/w1/machines/m1 workshop-iot/status/status)
+  got=$(exchange worker devices meters/check-ready "${own[@]/#/worker=}" "${own[@]/#/devices=}")
+  expect_topics "mosquitto: the worker publishes its status and machine summaries, a meter cannot" \
+    "$got" "${own[@]}"
   check_mosquitto_queue
 
   kill "$mq_pid" 2>/dev/null

@@ -33,10 +33,12 @@ import { resolveAdminToken, TokenAuth } from './http/auth.ts';
 import { buildHealth, registerHealthRoute } from './http/health.ts';
 import { registerMetricsRoute, WorkerMetrics } from './http/metrics.ts';
 import { RpcDispatcher } from './http/rpc.ts';
+import { registerDeadLetterMethods } from './http/rpc-deadletters.ts';
 import { registerControlMethods } from './http/rpc-methods.ts';
 import { HttpServer } from './http/server.ts';
 import { WorkerDashboard } from './http/worker-dashboard.ts';
 import { createLogger, type Logger } from './log.ts';
+import { availabilityTopic, MachineSummaries, statusPrefix } from './mqtt/availability.ts';
 import { brokerEventsTo } from './mqtt/broker-events.ts';
 import { clientIdFor, MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
@@ -71,6 +73,8 @@ export class App {
   readonly mqtt: MqttConnection;
   readonly http: HttpServer;
   readonly metrics: WorkerMetrics;
+  /** Retained per-machine summaries on the broker (null unless `mqtt_status.machine_summaries`). */
+  readonly summaries: MachineSummaries | null;
   readonly odoo: OdooRpcClient | null;
   /** The Odoo client as the sender and link use it: one call at a time (see odoo/serial.ts). */
   private readonly odooLane: OdooApi | null;
@@ -160,7 +164,11 @@ export class App {
     this.ingest.setDevices(config.devices);
     const filters = this.ingest.setBadgeReaders(config.badge_readers ?? []);
     const toRegistry = brokerEventsTo(this.registry);
+    const status = settings.mqtt_status;
+    const prefix = statusPrefix(status.prefix, this.workerUid);
     this.mqtt = new MqttConnection({
+      // The worker's own `<prefix>/status` (online / offline, last will): see mqtt/availability.ts.
+      ...(status.enabled ? { availability: availabilityTopic(prefix) } : {}),
       broker: this.resolveBroker(config.broker, this.embeddedUrl()),
       onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
       devicesFor: (topic) => this.ingest.devicesFor(topic),
@@ -169,11 +177,22 @@ export class App {
       // Liveness pauses while the broker is unreachable; every meter is polled once connected.
       onEvent: (event) => {
         toRegistry(event);
+        if (event.type === 'connected') this.summaries?.connected();
         if (event.type === 'ready') this.discovery?.connected();
       },
       logger: log,
     });
-    this.metrics = new WorkerMetrics(this.metricsSources());
+    this.summaries = status.machine_summaries
+      ? new MachineSummaries({
+          prefix,
+          minIntervalMs: status.summary_min_interval_s * 1000,
+          publish: (topic, payload, opts) => this.mqtt.publish(topic, payload, opts),
+          liveState: (deviceId) => this.registry.liveState(deviceId),
+          log: log.child({ module: 'summaries' }),
+        })
+      : null;
+    this.summaries?.setMachines(config.devices);
+    this.metrics = new WorkerMetrics(this.metricsSources(), settings.metrics.max_machine_series);
     this.http = this.buildHttp();
     this.odoo = settings.odoo.url
       ? new OdooRpcClient({
@@ -235,6 +254,10 @@ export class App {
         const topics = this.ingest.setBadgeReaders(next.badge_readers ?? []);
         this.mqtt.setSubscriptions(this.wantedFilters(topics));
       },
+    });
+    this.configs.addTarget({
+      name: 'machine summaries',
+      apply: (next) => this.summaries?.setMachines(next.devices),
     });
     this.configs.addTarget({
       name: 'dashboard',
@@ -304,6 +327,8 @@ export class App {
         log.error({ err, step: name }, 'Shutdown step failed');
       }
     };
+    this.summaries?.stop();
+    // Publishes the retained `offline` before its DISCONNECT (the broker then drops the will).
     await step('mqtt', () => this.mqtt.stop());
     await step('odoo link', () => this.link?.stop());
     await step('discovery', () => this.discoveryReporter?.stop());
@@ -382,6 +407,7 @@ export class App {
       getConfig: () => this.configs.current(),
       health: () => this.health(),
     });
+    registerDeadLetterMethods(rpc, this.outbox, () => this.sender.wake());
     const server = new HttpServer({
       host: s.host,
       port: s.port,
@@ -420,6 +446,7 @@ export class App {
         over_cap: this.outbox.overCap(),
       }),
       configVersion: () => this.configs.version,
+      machines: () => this.registry.liveStates(),
       discovery: () =>
         this.discovery && this.discoveryStore && this.discoveryReporter
           ? {
@@ -433,6 +460,7 @@ export class App {
 
   private emitLiveState(state: DeviceLiveState): void {
     this.link?.liveStateChanged(state);
+    this.summaries?.changed(state.device_id);
     this.dashboard?.liveStateChanged(state);
     for (const listener of this.liveListeners) {
       try {

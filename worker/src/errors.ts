@@ -92,6 +92,12 @@ export const ERRORS = {
   ),
   // --- outbox ---------------------------------------------------------------------------------------
   OUTBOX_WRITE_FAILED: def('OUTBOX_WRITE_FAILED', 'Outbox commit failed: {reason}', -32603, 500),
+  DEAD_LETTER_NOT_FOUND: def(
+    'DEAD_LETTER_NOT_FOUND',
+    'No dead letter with id {ids} (nothing was changed)',
+    -32012,
+    200,
+  ),
   // --- Odoo link (worker -> Odoo) -------------------------------------------------------------------
   ODOO_UNREACHABLE: def('ODOO_UNREACHABLE', 'Odoo unreachable: {reason}', -32603, 502, true),
   ODOO_TIMEOUT: def(

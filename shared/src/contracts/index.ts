@@ -26,6 +26,11 @@ import {
   ConfigApplyResult,
   ConfigGetParams,
   ConfigGetResult,
+  DeadLettersChangeResult,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersPurgeParams,
+  DeadLettersRetryParams,
   Health,
   HealthGetParams,
 } from './rpc-worker.ts';
@@ -107,6 +112,31 @@ export const CONTRACTS = {
     description: 'config.get result',
   },
   health_get_params: { schema: HealthGetParams, rules: [], description: 'health.get params' },
+  deadletters_list_params: {
+    schema: DeadLettersListParams,
+    rules: [],
+    description: 'deadletters.list params (a page of events Odoo rejected, newest first)',
+  },
+  deadletters_list_result: {
+    schema: DeadLettersListResult,
+    rules: [],
+    description: 'deadletters.list result',
+  },
+  deadletters_retry_params: {
+    schema: DeadLettersRetryParams,
+    rules: [],
+    description: 'deadletters.retry params: ids, or all (back to the outbox, sent again)',
+  },
+  deadletters_purge_params: {
+    schema: DeadLettersPurgeParams,
+    rules: [],
+    description: 'deadletters.purge params: ids, or all (deleted)',
+  },
+  deadletters_change_result: {
+    schema: DeadLettersChangeResult,
+    rules: [],
+    description: 'deadletters.retry / deadletters.purge result',
+  },
   dashboard_machines: {
     schema: DashboardMachineList,
     rules: [],

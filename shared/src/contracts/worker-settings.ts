@@ -80,6 +80,44 @@ export const WorkerSettings = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    mqtt_status: Type.Optional(
+      Type.Object(
+        {
+          /**
+           * Publish the worker's own availability: retained `online` at `<prefix>/status` after each
+           * connect, `offline` there as the last will (set on every connect) and on a clean stop
+           * (default true). A broker whose ACL denies the worker that topic refuses a connection
+           * with a will (mosquitto 2): grant it, or set this to false.
+           */
+          enabled: Type.Optional(Type.Boolean()),
+          /** Topic prefix (printable ASCII without `#`, `+`, spaces or a trailing `/`); default `workshop-iot/<worker_uid>`. */
+          prefix: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 200, pattern: '^[!-"$-*,-~]*[!-"$-*,-.0-~]$' }),
+          ),
+          /**
+           * Opt-in (default false): a retained JSON summary per machine at
+           * `<prefix>/machines/<device_id>` (state, power, session running, last seen, name, area)
+           * for Home Assistant / Node-RED; cleared (empty retained payload) when a machine is removed.
+           */
+          machine_summaries: Type.Optional(Type.Boolean()),
+          /** One summary per machine per this many seconds at most (latest state wins); default 5. */
+          summary_min_interval_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          /**
+           * Machines with their own per-machine series on /metrics (default 500): beyond it the
+           * rest are left out and counted in `workshop_iot_machine_series_omitted`.
+           */
+          max_machine_series: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Initial config used until Odoo pushes one (lets a worker run without Odoo). */
     config: Type.Optional(WorkerConfig),
   },

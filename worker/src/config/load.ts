@@ -53,6 +53,18 @@ export interface ResolvedSettings {
   embedded_broker: { host: string; port: number; username: string | null; password: string | null };
   /** Listening for meters that announce themselves (worker/src/discovery). */
   discovery: { enabled: boolean };
+  /**
+   * The worker's own topics on the broker (worker/src/mqtt/availability.ts): status + last will,
+   * opt-in machine summaries. `prefix` null = `workshop-iot/<worker_uid>` (the uid is known later).
+   */
+  mqtt_status: {
+    enabled: boolean;
+    prefix: string | null;
+    machine_summaries: boolean;
+    summary_min_interval_s: number;
+  };
+  /** Per-machine series on /metrics are capped (http/metrics.ts). */
+  metrics: { max_machine_series: number };
   /** The config used until Odoo pushes one (or from the file when running standalone). */
   config: WorkerConfig;
   /** Where the settings came from, for the start-up log. */
@@ -233,6 +245,13 @@ function resolve(
     },
     outbox: { max_events: s.outbox?.max_events ?? 1_000_000 },
     discovery: { enabled: s.discovery?.enabled ?? true },
+    mqtt_status: {
+      enabled: s.mqtt_status?.enabled ?? true,
+      prefix: s.mqtt_status?.prefix ?? null,
+      machine_summaries: s.mqtt_status?.machine_summaries ?? false,
+      summary_min_interval_s: s.mqtt_status?.summary_min_interval_s ?? 5,
+    },
+    metrics: { max_machine_series: s.metrics?.max_machine_series ?? 500 },
     embedded_broker: {
       host: s.embedded_broker?.host ?? '127.0.0.1',
       port: s.embedded_broker?.port ?? 1884,

@@ -3,8 +3,17 @@
  * global), so tests and several workers in one process do not share counters. Values that other
  * modules already count (MQTT messages, parse errors, reconnects, outbox depth) are read at scrape
  * time through `MetricsSources`; only the sender's latency and the committed events are observed here.
+ *
+ * Also: Node's default process metrics (`collectDefaultMetrics`, prefixed `workshop_iot_`) and
+ * per-machine gauges with BOUNDED cardinality: `workshop_iot_machine_last_message_age_seconds` and
+ * `workshop_iot_machine_state` (1 on the machine's current state only) for at most
+ * `maxMachineSeries` machines (the first by device id); the rest are counted in
+ * `workshop_iot_machine_series_omitted` and still in `workshop_iot_machines{state}` (all machines,
+ * one series per state). Every scrape rebuilds these from the current machines, so the series of a
+ * removed machine (or of a machine's previous state) are gone at the next scrape.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DeviceState } from '@workshop-iot/shared';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HttpServer } from './server.ts';
 
 export interface MetricsSources {
@@ -18,7 +27,19 @@ export interface MetricsSources {
   configVersion(): number;
   /** Discovery's counts; null when discovery is off (the metrics then read 0). */
   discovery?(): { meters: number; invalid: number; reported: number } | null;
+  /** Every configured machine's live state (for the per-machine gauges). */
+  machines?(): readonly MachineSample[];
+  now?(): number;
 }
+
+export interface MachineSample {
+  device_id: string;
+  state: DeviceState;
+  last_seen_at: string | null;
+}
+
+export const METRICS_PREFIX = 'workshop_iot_';
+export const DEFAULT_MAX_MACHINE_SERIES = 500;
 
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -26,8 +47,10 @@ export class WorkerMetrics {
   private readonly acked: Counter;
   private readonly sendLatency: Histogram<'outcome'>;
 
-  constructor(sources: MetricsSources) {
+  constructor(sources: MetricsSources, maxMachineSeries = DEFAULT_MAX_MACHINE_SERIES) {
     const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
+    registerMachineGauges(registers, sources, maxMachineSeries);
     /** A counter mirrored from a monotonic count kept elsewhere. */
     const mirrored = (name: string, help: string, read: () => number) =>
       new Counter({
@@ -135,6 +158,64 @@ export class WorkerMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** The bounded per-machine gauges and the per-state totals, rebuilt at each scrape. */
+function registerMachineGauges(registers: Registry[], sources: MetricsSources, cap: number): void {
+  // Read at each collect (four per scrape): liveStates() is a walk over the machines in memory.
+  const read = () => {
+    const at = sources.now?.() ?? Date.now();
+    const machines = [...(sources.machines?.() ?? [])].sort((a, b) =>
+      a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0,
+    );
+    return { at, machines };
+  };
+  new Gauge({
+    name: 'workshop_iot_machine_last_message_age_seconds',
+    help: `Seconds since the machine's meter last sent a message (first ${cap} machines by device id; never-seen machines have none)`,
+    labelNames: ['device_id'],
+    registers,
+    collect() {
+      this.reset();
+      const { at, machines } = read();
+      for (const m of machines.slice(0, cap)) {
+        if (m.last_seen_at === null) continue;
+        const age = Math.max(0, at - Date.parse(m.last_seen_at)) / 1000;
+        this.set({ device_id: m.device_id }, age);
+      }
+    },
+  });
+  new Gauge({
+    name: 'workshop_iot_machine_state',
+    help: `1 on the machine's current state (first ${cap} machines by device id)`,
+    labelNames: ['device_id', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const m of read().machines.slice(0, cap))
+        this.set({ device_id: m.device_id, state: m.state }, 1);
+    },
+  });
+  new Gauge({
+    name: 'workshop_iot_machine_series_omitted',
+    help: 'Machines left out of the per-machine gauges (metrics.max_machine_series)',
+    registers,
+    collect() {
+      this.set(Math.max(0, read().machines.length - cap));
+    },
+  });
+  new Gauge({
+    name: 'workshop_iot_machines',
+    help: 'Machines per live state (all machines)',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const m of read().machines) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
+      for (const [state, n] of counts) this.set({ state }, n);
+    },
+  });
 }
 
 export function registerMetricsRoute(server: HttpServer, metrics: WorkerMetrics): void {

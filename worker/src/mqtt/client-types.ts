@@ -39,8 +39,20 @@ export interface MqttConnectionOptions {
   subscriptionRetry?: { min_ms: number; max_ms: number };
   /** A connection up this long with its subscriptions answered resets the backoff; default 10 s. */
   stableAfterMs?: number;
+  /**
+   * The worker's availability topic (availability.ts): the last will (`offline`, retained, QoS 1) on
+   * every connection, `online` retained after each connect, `offline` before a clean stop's
+   * DISCONNECT (after which the broker discards the will). None: no will, nothing published.
+   */
+  availability?: AvailabilityTopic;
   /** The devices a filter belongs to, for log lines and `status().failed_subscriptions`. */
   devicesFor?: (filter: string) => readonly string[];
+}
+
+export interface AvailabilityTopic {
+  topic: string;
+  online: string;
+  offline: string;
 }
 
 export interface FailedSubscriptionStatus {

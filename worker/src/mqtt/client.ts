@@ -23,6 +23,10 @@
  * - `setBroker` reconnects to a new broker when a connection setting changed (TLS included).
  * - `start()` never fails because the broker is down: it keeps trying and `status()` reports it.
  * - Passwords never reach a log line or `status()` (URLs are reported without user info).
+ * - Availability (option `availability`): every connection carries the last will `offline`
+ *   (retained, QoS 1), `online` is published retained after each connect, and `stop()` publishes
+ *   `offline` (bounded wait) before its DISCONNECT: a crash or a lost link shows `offline` through
+ *   the broker, a clean stop through us. A forced end (broker switch) leaves the will to the old broker.
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -30,6 +34,7 @@ import type { Logger } from 'pino';
 import { type Backoff, backoff, backoffDelay } from '../util/backoff.ts';
 import { connectionKey, endClient, safeUrl, sessionKey } from './client-helpers.ts';
 import type {
+  AvailabilityTopic,
   ConnectionEvent,
   MessageHandler,
   MqttConnectionOptions,
@@ -46,6 +51,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEPALIVE_S = 60;
 const DEFAULT_SUBSCRIPTION_RETRY = { min_ms: 60_000, max_ms: 3_600_000 };
 const DEFAULT_STABLE_AFTER_MS = 10_000;
+/** A clean stop waits this long at most for the broker to acknowledge `offline`. */
+const OFFLINE_ACK_TIMEOUT_MS = 2_000;
 
 const noop = () => {};
 
@@ -62,6 +69,7 @@ export class MqttConnection {
   readonly #connectTimeoutMs: number;
   readonly #random: () => number;
   readonly #devicesFor: (filter: string) => readonly string[];
+  readonly #availability: AvailabilityTopic | null;
 
   #client: MqttClient | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -92,6 +100,7 @@ export class MqttConnection {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;
     this.#devicesFor = options.devicesFor ?? (() => []);
+    this.#availability = options.availability ?? null;
     const retry = options.subscriptionRetry ?? DEFAULT_SUBSCRIPTION_RETRY;
     this.#subs = new SubscriptionTracker({
       chunk: SUBSCRIBE_CHUNK,
@@ -138,9 +147,27 @@ export class MqttConnection {
     this.#state = 'stopped';
     this.#clearTimer();
     const client = this.#client;
+    if (client && this.#connected) await this.#publishOffline(client);
     this.#client = null;
     this.#setDisconnected(null);
     if (client) await this.#release(client, !client.connected);
+  }
+
+  /** The clean-stop `offline` (retained, QoS 1), acknowledged or given up after a bound. */
+  async #publishOffline(client: MqttClient): Promise<void> {
+    const a = this.#availability;
+    if (!a) return;
+    let timer: NodeJS.Timeout | undefined;
+    const acked = new Promise<void>((resolve) => {
+      client.publish(a.topic, a.offline, { qos: 1, retain: true }, (err) => {
+        if (err) this.#log?.warn({ topic: a.topic, err: err.message }, 'Publishing offline failed');
+        resolve();
+      });
+    });
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, OFFLINE_ACK_TIMEOUT_MS);
+    });
+    await Promise.race([acked, bound]).finally(() => clearTimeout(timer));
   }
 
   /** Replace the wanted topic filters; (un)subscribes the difference at once when connected. */
@@ -315,6 +342,10 @@ export class MqttConnection {
       resubscribe: false,
       queueQoSZero: false,
     };
+    if (this.#availability) {
+      const { topic, offline } = this.#availability;
+      options.will = { topic, payload: Buffer.from(offline), qos: 1, retain: true };
+    }
     if (broker.username !== undefined) options.username = broker.username;
     if (broker.password !== undefined) options.password = broker.password;
     const tls = broker.tls;
@@ -337,6 +368,12 @@ export class MqttConnection {
       { url, reconnects: this.#reconnects, session_present },
       `Connected to MQTT broker ${url}`,
     );
+    const a = this.#availability;
+    if (a) {
+      client.publish(a.topic, a.online, { qos: 1, retain: true }, (err) => {
+        if (err) this.#log?.warn({ topic: a.topic, err: err.message }, 'Publishing online failed');
+      });
+    }
     this.#onEvent({ type: 'connected', url, session_present });
     this.#subscriber.attach(client);
   }
@@ -378,6 +415,7 @@ export class MqttConnection {
 
 export { clientIdFor, safeUrl } from './client-helpers.ts';
 export type {
+  AvailabilityTopic,
   ConnectionEvent,
   FailedSubscriptionStatus,
   MessageHandler,

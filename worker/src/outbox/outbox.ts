@@ -431,6 +431,53 @@ export class Outbox implements DeviceStore {
     return rows.map(({ body, ...r }) => ({ ...r, event: JSON.parse(body) as WorkshopEvent }));
   }
 
+  /** One page of dead letters, newest first, starting below `beforeId`; `total` counts them all. */
+  deadLetterPage(limit: number, beforeId: number | null): { rows: DeadLetter[]; total: number } {
+    const rows = this.stmt.deadLetterPage.all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as (Omit<
+      DeadLetter,
+      'event'
+    > & { body: string })[];
+    return {
+      rows: rows.map(({ body, ...r }) => ({ ...r, event: JSON.parse(body) as WorkshopEvent })),
+      total: this.deadCount,
+    };
+  }
+
+  /** Of `ids`, those that are not in the dead-letter table. */
+  unknownDeadLetters(ids: readonly number[]): number[] {
+    return ids.filter((id) => this.stmt.deadLetterExists.get(id) === undefined);
+  }
+
+  /**
+   * Moves dead letters (the listed ones, or all: null) back to the outbox as pending events, in one
+   * transaction; the sender then offers them to Odoo again (appended: Odoo folds in any order).
+   * Returns how many became pending.
+   */
+  requeueDeadLetters(ids: readonly number[] | null): number {
+    this.assertOpen();
+    const at = this.now();
+    const batch = this.writer.batch().item();
+    if (ids === null) batch.op('requeueAllDead', [at]).op('purgeAllDead', []);
+    else for (const id of ids) batch.op('requeueDead', [at, id]).op('purgeDead', [id]);
+    const changes = this.writeNow(batch);
+    const requeued = changes.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0);
+    const removed = changes.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0);
+    this.depthCount += requeued;
+    this.deadCount -= removed;
+    return requeued;
+  }
+
+  /** Deletes dead letters (the listed ones, or all: null). Returns how many were deleted. */
+  purgeDeadLetters(ids: readonly number[] | null): number {
+    this.assertOpen();
+    const batch = this.writer.batch().item();
+    if (ids === null) batch.op('purgeAllDead', []);
+    else for (const id of ids) batch.op('purgeDead', [id]);
+    const removed = this.writeNow(batch).reduce((a, b) => a + b, 0);
+    this.deadCount -= removed;
+    return removed;
+  }
+
   getMeta(key: string): string | null {
     const row = this.stmt.getMeta.get(key) as { value: string } | undefined;
     return row?.value ?? null;
@@ -489,6 +536,13 @@ const WRITE_SQL = {
   remove: 'DELETE FROM outbox WHERE id = ?',
   deadLetter:
     'INSERT INTO dead_letter (event_uid, device_id, type, body, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  // Back to pending with a new id (the end of the queue); seq is the event's own, from its body.
+  requeueDead:
+    "INSERT OR IGNORE INTO outbox (device_id, seq, event_uid, type, body, created_at) SELECT device_id, coalesce(json_extract(body, '$.seq'), 0), event_uid, type, body, ? FROM dead_letter WHERE id = ?",
+  requeueAllDead:
+    "INSERT OR IGNORE INTO outbox (device_id, seq, event_uid, type, body, created_at) SELECT device_id, coalesce(json_extract(body, '$.seq'), 0), event_uid, type, body, ? FROM dead_letter ORDER BY id",
+  purgeDead: 'DELETE FROM dead_letter WHERE id = ?',
+  purgeAllDead: 'DELETE FROM dead_letter',
   setMeta:
     'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
 } as const;
@@ -528,6 +582,10 @@ function prepareReads(db: Database.Database) {
     deadLetters: db.prepare(
       'SELECT id, event_uid, device_id, type, body, code, message, at FROM dead_letter ORDER BY id DESC LIMIT ?',
     ),
+    deadLetterPage: db.prepare(
+      'SELECT id, event_uid, device_id, type, body, code, message, at FROM dead_letter WHERE id < ? ORDER BY id DESC LIMIT ?',
+    ),
+    deadLetterExists: db.prepare('SELECT 1 FROM dead_letter WHERE id = ?'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
   };
 }
