@@ -37,3 +37,4 @@ from . import test_members_http
 from . import test_review
 from . import test_claim
 from . import test_claim_tour
+from . import test_translations
