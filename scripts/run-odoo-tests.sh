@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run the workshop_iot addon tests with Odoo's own test runner against a real Odoo 18 and PostgreSQL.
+# Run the workshop_iot and workshop_iot_account addon tests with Odoo's own test runner against a real Odoo 18 and PostgreSQL.
 #
 #   scripts/run-odoo-tests.sh                 # Odoo tree from ODOO_SRC (default /opt/odoo18)
 #   ODOO_SRC=~/src/odoo scripts/run-odoo-tests.sh
 #   WIOT_TEST_TAGS=/workshop_iot:TestRpcHttp scripts/run-odoo-tests.sh   # a subset
+#   WIOT_TEST_TAGS=/workshop_iot_account scripts/run-odoo-tests.sh         # one module's tests
 #
 # Without an Odoo tree it prints a loud SKIP and exits 0 (the caller decides whether a skip is
 # acceptable). Otherwise: install missing Debian python3 packages (apt-get, as root), make sure the
@@ -16,7 +17,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 ODOO_SRC=${ODOO_SRC:-/opt/odoo18}
 PY=/usr/bin/python3   # Debian's python, which sees the python3-* packages (never a pyenv one)
-TAGS=${WIOT_TEST_TAGS:-/workshop_iot}
+# Both modules are always installed (workshop_iot_account needs Odoo's account); the tags choose tests.
+MODULES=workshop_iot,workshop_iot_account
+TAGS=${WIOT_TEST_TAGS:-/workshop_iot,/workshop_iot_account}
 
 if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
   cat >&2 <<MSG
@@ -60,7 +63,7 @@ trap cleanup EXIT
 
 echo "database $db, addons path $paths, log $log"
 set +e
-"$PY" "$ODOO_SRC/odoo-bin" -d "$db" --db_host= --addons-path="$paths" -i workshop_iot \
+"$PY" "$ODOO_SRC/odoo-bin" -d "$db" --db_host= --addons-path="$paths" -i "$MODULES" \
   --without-demo=all --test-enable --test-tags "$TAGS" --stop-after-init --log-level=test \
   --http-port="${WIOT_TEST_HTTP_PORT:-18069}" --max-cron-threads=0 >"$log" 2>&1
 rc=$?
@@ -78,14 +81,14 @@ if [ "$listed" -gt "$failed" ]; then failed=$listed; fi
 # Odoo's CI rule: the log stays clean. Any ERROR fails; so does a WARNING from our own modules (an
 # expected one is captured by the test with assertLogs/mute_logger and never reaches the log), and
 # one that Odoo's core logs about them (e.g. ir_model's "Two fields ... have the same label ...
-# [Modules: workshop_iot]").
+# [Modules: workshop_iot]"). odoo\.addons\.workshop_iot also matches odoo.addons.workshop_iot_account.
 fail_lines=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ ((ERROR|CRITICAL) |WARNING [^ ]+ (odoo\.addons\.workshop_iot|.*workshop[._]iot))' "$log" || true)
 tracebacks=$(grep -c '^Traceback (most recent call last)' "$log" || true)
 passed=$(( total > failed ? total - failed : 0 ))
 
 if [ -n "$fail_lines" ]; then echo "$fail_lines" | head -40; fi
 echo "----------------------------------------------------------------------"
-echo "workshop_iot Odoo tests: $passed passed, $failed failed (of $total), $tracebacks traceback(s) in the log"
+echo "workshop_iot + workshop_iot_account Odoo tests: $passed passed, $failed failed (of $total), $tracebacks traceback(s) in the log"
 if [ "$rc" != 0 ] || [ -n "$fail_lines" ] || [ "$tracebacks" != 0 ] || [ "$failed" != 0 ] || [ "$total" = 0 ]; then
   echo "FAILED (odoo exit $rc) — full log: $log" >&2
   exit 1
