@@ -151,7 +151,7 @@ step('python', () => {
   return { passed: ran - (bad ? failed : 0), failed };
 });
 
-step('py-compile', check('python3', ['-m', 'compileall', '-q', 'addon/workshop_iot']));
+step('py-compile', check('python3', ['-m', 'compileall', '-q', 'addon']));
 step('compose-config', () =>
   totals(run('bash', ['scripts/compose/check-config.sh'], { capture: true })),
 );

@@ -31,14 +31,21 @@ class WorkshopSession(models.Model):
 
     def write(self, vals):
         if FROZEN_FIELDS.intersection(vals):
-            frozen = self.sudo().filtered(lambda s: s.invoice_line_id.parent_state == "posted")
-            if frozen:
-                raise UserError(_(
-                    "%(sessions)s: on the posted invoice %(invoices)s; its member and billing figures can no "
-                    "longer change. Reset the invoice to draft (or issue a credit note) first.",
-                    sessions=", ".join(frozen[:10].mapped("display_name")) + (" …" if len(frozen) > 10 else ""),
-                    invoices=", ".join(frozen.invoice_id.mapped("name"))))
+            self._check_not_frozen(_("its member and billing figures can no longer change"))
         return super().write(vals)
+
+    def unlink(self):
+        self._check_not_frozen(_("it cannot be deleted"))
+        return super().unlink()
+
+    def _check_not_frozen(self, what):
+        frozen = self.sudo().filtered(lambda s: s.invoice_line_id.parent_state == "posted")
+        if frozen:
+            raise UserError(_(
+                "%(sessions)s: on the posted invoice %(invoices)s; %(what)s. Reset the invoice to draft "
+                "(or issue a credit note) first.",
+                sessions=", ".join(frozen[:10].mapped("display_name")) + (" …" if len(frozen) > 10 else ""),
+                invoices=", ".join(frozen.invoice_id.mapped("name")), what=what))
 
     def _release_from_invoice(self):
         """Back to "to bill" (invoice cancelled or line deleted), with figures recomputed under the

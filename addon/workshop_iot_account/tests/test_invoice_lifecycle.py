@@ -63,6 +63,9 @@ class TestInvoiceLifecycle(WorkshopInvoicingCase):
         admin = new_test_user(self.env, login="inv-admin", groups="base.group_system,workshop_iot.workshop_iot_group_manager")
         with self.assertRaises(UserError):
             self.s1.with_user(admin).action_reset_billing()
+        with self.assertRaises(UserError) as caught:
+            self.s1.with_user(admin).unlink()
+        self.assertIn("cannot be deleted", str(caught.exception))
 
     def test_reset_to_draft_lifts_the_freeze_and_keeps_the_sessions(self):
         self.move.action_post()
