@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -108,6 +110,24 @@ class TestCreateInvoices(WorkshopInvoicingCase):
         self.assertIn(flagged.display_name, str(caught.exception))
         self.assertEqual(self.env["account.move"].search_count([]), invoices_before)
         self.assertEqual(clean.billing_state, "to_bill")
+
+    def test_the_review_gate_of_workshop_iot_decides_when_it_exists(self):
+        # workshop_iot's review gate (_check_billable) is another piece of issue 16: a stand-in here,
+        # to pin down that invoicing defers to it (reviewed flagged sessions are invoiced).
+        flagged = self.make_session(self.laser, self.alice, 0, 15, closed_by_odoo=True)
+        model_class = type(self.env["workshop.session"])
+        calls = []
+        with patch.object(model_class, "_check_billable", lambda recs: calls.append(recs), create=True):
+            self.invoice(flagged)
+        self.assertEqual(calls, [flagged])
+        self.assertEqual(flagged.billing_state, "billed")
+        other = self.make_session(self.laser, self.alice, 1, 15)
+
+        def refuse(recs):
+            raise UserError("not reviewed: %s" % recs.display_name)
+        with patch.object(model_class, "_check_billable", refuse, create=True), self.assertRaises(UserError):
+            self.invoice(other)
+        self.assertEqual(other.billing_state, "to_bill")
 
 
 @tagged("post_install", "-at_install")
