@@ -2,7 +2,7 @@
 # Export the translation templates of our Odoo modules with Odoo's own exporter and bring each
 # module's German translation up to date with its template.
 #
-#   scripts/odoo/export-pot.sh                          # every module of WIOT_MODULES
+#   scripts/odoo/export-pot.sh                          # every module under addon/
 #   WIOT_MODULES="workshop_iot" scripts/odoo/export-pot.sh
 #
 # Installs the modules (without demo data, like the test runner) in a throwaway database, writes
@@ -17,7 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 ODOO_SRC=${ODOO_SRC:-/opt/odoo18}
 PY=/usr/bin/python3   # Debian's python, which sees the python3-* packages (never a pyenv one)
-WIOT_MODULES=${WIOT_MODULES:-"workshop_iot workshop_iot_portal"}
+# Every module of the repository (a folder of addon/ with a manifest), unless told otherwise.
+WIOT_MODULES=${WIOT_MODULES:-$(cd "$repo/addon" && for m in */__manifest__.py; do printf '%s ' "${m%%/*}"; done)}
 LANGS=${WIOT_LANGS:-"de"}
 
 [ -f "$ODOO_SRC/odoo-bin" ] || { echo "no Odoo 18 tree at ODOO_SRC=$ODOO_SRC" >&2; exit 2; }
@@ -40,17 +41,22 @@ echo "installing $WIOT_MODULES in $db (log $log)"
 WIOT_MODULES="$WIOT_MODULES" "$PY" "$ODOO_SRC/odoo-bin" shell -d "$db" --db_host= --addons-path="$paths" \
   --no-http --log-level=warn >>"$log" 2>&1 <<'PY' || { tail -40 "$log" >&2; exit 1; }
 import os
-from odoo.addons.workshop_iot.tests.i18n_files import export_template, module_i18n_dir
+from odoo.addons.workshop_iot.tests.i18n_files import export_template, module_i18n_dir, without_dates
 for module in os.environ["WIOT_MODULES"].split():
     folder = module_i18n_dir(module)
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, module + ".pot"), "w") as out:
-        out.write(export_template(env.cr, module))
+    path = os.path.join(folder, module + ".pot")
+    fresh = export_template(env.cr, module)
+    old = open(path).read() if os.path.exists(path) else None
+    # Same strings: keep the file as it is (a new export differs only in its header dates).
+    if old is None or without_dates(old) != without_dates(fresh):
+        with open(path, "w") as out:
+            out.write(fresh)
 PY
 
 for module in $WIOT_MODULES; do
   dir="$repo/addon/$module/i18n"
-  echo "wrote addon/$module/i18n/$module.pot"
+  echo "exported addon/$module/i18n/$module.pot"
   for lang in $LANGS; do
     po="$dir/$lang.po"
     if [ -f "$po" ]; then
