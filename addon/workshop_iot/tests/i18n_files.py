@@ -71,3 +71,47 @@ def translation_problems(pot_path, po_path):
             problems.append("placeholders %s in %r, %s in its translation %r" % (
                 placeholders(msgid), msgid, placeholders(entry.msgstr), entry.msgstr))
     return problems
+
+
+def _po_blocks(text):
+    """(msgid, msgstr, is_javascript) of each entry of a .po text; enough of the format for a scan."""
+    for block in text.split("\n\n"):
+        if "msgid" not in block:
+            continue
+        field, parts = None, {"msgid": [], "msgstr": []}
+        for line in block.splitlines():
+            if line.startswith(("msgid ", "msgstr ")):
+                field, _, rest = line.partition(" ")
+                parts[field].append(rest)
+            elif line.startswith('"') and field:
+                parts[field].append(line)
+            else:
+                field = None
+        unquote = lambda chunks: "".join(polib.unescape(c[1:-1]) for c in chunks)  # noqa: E731
+        yield unquote(parts["msgid"]), unquote(parts["msgstr"]), "#. odoo-javascript" in block
+
+
+def javascript_clashes(po_path, addons_paths, skip_modules=()):
+    """Our ``_t`` terms that another module's same-language .po translates differently.
+
+    Odoo 18 merges the JS translations of all installed modules into one dictionary keyed by the
+    English text (web/static/src/core/l10n/localization_service.js), so such a term shows either
+    module's translation, whichever loads last. Every module in ``addons_paths`` is scanned, not
+    only the installed ones: a workshop may install any of them. One line per clash."""
+    with open(po_path) as f:
+        ours = {msgid: msgstr for msgid, msgstr, js in _po_blocks(f.read()) if js and msgid}
+    name = os.path.basename(po_path)
+    clashes = []
+    for path in addons_paths:
+        for module in sorted(os.listdir(path)):
+            other = os.path.join(path, module, "i18n", name)
+            if module in skip_modules or not os.path.isfile(other):
+                continue
+            with open(other) as f:
+                text = f.read()
+            if not any(msgid in text for msgid in ours):
+                continue
+            for msgid, msgstr, js in _po_blocks(text):
+                if js and msgid in ours and msgstr and msgstr != ours[msgid]:
+                    clashes.append("%r: ours %r, %s's %r" % (msgid, ours[msgid], module, msgstr))
+    return clashes

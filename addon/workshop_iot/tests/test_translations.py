@@ -9,6 +9,9 @@ merge) and then translating the entries it lists.
 
 import difflib
 import os
+import tempfile
+
+import odoo.addons
 
 from odoo import fields
 from odoo.exceptions import ValidationError
@@ -16,7 +19,9 @@ from odoo.modules.module import get_module_path
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from .common import browser_script
-from .i18n_files import export_template, module_i18n_dir, translation_problems, without_dates
+from .i18n_files import (
+    export_template, javascript_clashes, module_i18n_dir, translation_problems, without_dates,
+)
 
 FIX = "run scripts/odoo/export-pot.sh and translate what it lists"
 
@@ -64,10 +69,31 @@ class TestTranslationFiles(TransactionCase):
                 self.assertEqual(problems, [], "addon/%s/i18n/de.po is incomplete (%s):\n%s" % (
                     module, FIX, "\n".join(problems[:40])))
 
+    def test_no_dashboard_term_shows_another_modules_german(self):
+        """Odoo 18 keeps one JS translation per English text across all modules: ours must agree
+        with every other module's German of the same text, or rename the msgid."""
+        ours = our_modules(self.env)
+        for module in ours:
+            with self.subTest(module=module):
+                clashes = javascript_clashes(os.path.join(module_i18n_dir(module), "de.po"),
+                                             odoo.addons.__path__, skip_modules=ours)
+                self.assertEqual(clashes, [], "JS terms translated differently by other modules "
+                                 "(use a more specific msgid):\n%s" % "\n".join(clashes))
+
+    def test_the_clash_check_finds_a_known_clash(self):
+        """On the term the first German translation had: "Power" is Odoo spreadsheet's "Motorleistung"."""
+        folder = tempfile.mkdtemp()
+        po = os.path.join(folder, "de.po")
+        with open(po, "w") as f:
+            f.write('msgid ""\nmsgstr ""\n\n#. module: x\n#. odoo-javascript\nmsgid "Power"\nmsgstr "Leistung"\n\n'
+                    '#. module: x\nmsgid "Idle"\nmsgstr "Inaktiv"\n')
+        clashes = javascript_clashes(po, odoo.addons.__path__)
+        self.assertIn("'Power': ours 'Leistung', spreadsheet's 'Motorleistung'", clashes)
+        # A model term (not odoo-javascript) is translated per record, never merged: no clash.
+        self.assertFalse([c for c in clashes if c.startswith("'Idle'")], clashes)
+
     def test_placeholder_check_catches_a_lost_or_renamed_placeholder(self):
         """The rule the German check applies, on wrong translations it must refuse."""
-        import tempfile
-
         folder = tempfile.mkdtemp()
         pot, po = os.path.join(folder, "x.pot"), os.path.join(folder, "de.po")
         with open(pot, "w") as f:
@@ -149,7 +175,10 @@ class TestGermanDashboardTour(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        # What adding German in Settings does for our module: the language active and its terms
+        # (field and selection labels: the dashboard's state names) loaded; JS terms come from de.po.
         env["res.lang"]._activate_lang("de_DE")
+        env["ir.module.module"]._load_module_terms(["workshop_iot"], ["de_DE"])
         new_test_user(env, login="wiot-de-staff", groups="workshop_iot.workshop_iot_group_user", lang="de_DE")
         worker_user = new_test_user(env, login="wiot-de-worker", groups="workshop_iot.workshop_iot_group_worker")
         broker = env["workshop.broker"].create({"name": "DE broker", "url": "mqtt://broker.test:1883"})

@@ -504,7 +504,7 @@ try {
     );
     assertEqual(
       await page.locator(`${tile('lathe')} .o_workshop_iot_fact dt`).allTextContents(),
-      ['Leistung', 'Nutzung', 'Arbeit heute', 'Standby heute'],
+      ['Leistung', 'Nutzungsdauer', 'Arbeit heute', 'Standby heute'],
       'tile facts',
     );
     // German number format too: decimal comma.
