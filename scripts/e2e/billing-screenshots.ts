@@ -16,7 +16,8 @@ async function login(page: Page, url: string, login: string, password: string): 
   await page.fill('input[name=login]', login);
   await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
-  await page.waitForLoadState('networkidle');
+  // The web client keeps its bus connection open (never "network idle"): wait for leaving the form.
+  await page.waitForURL((url) => !url.pathname.startsWith('/web/login'));
 }
 
 export async function billingScreenshots(
@@ -60,7 +61,7 @@ export async function billingScreenshots(
     const member = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await login(member, info.odooUrl, 'e2e-member', password);
     await member.goto(`${info.odooUrl}/my/machine-sessions`);
-    await member.waitForLoadState('networkidle');
+    await member.waitForSelector('.o_wiot_portal_totals');
     await member.screenshot({ path: path.join(dir, 'portal_sessions.png') });
   } finally {
     await browser.close();
