@@ -5,11 +5,10 @@
  * (playwright-core, Debian's chromium), headless with the project's usual flags.
  */
 import path from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { secret } from '../dev/util.ts';
+import { launchChromium } from './chromium.ts';
 import type { Ctx } from './context.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function login(page: Page, url: string, login: string, password: string): Promise<void> {
   await page.goto(`${url}/web/login`);
@@ -38,17 +37,7 @@ export async function billingScreenshots(
       groups_id: [[6, 0, [portalGroup]]],
     },
   ]);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const admin = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await login(admin, info.odooUrl, info.adminLogin, info.adminPassword);
