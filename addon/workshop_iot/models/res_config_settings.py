@@ -25,6 +25,7 @@ MINIMUMS = {
     "workshop_late_event_after_s": 1,
     "workshop_event_clock_skew_s": 1,
     "workshop_badge_window_s": 1,
+    "workshop_event_retention_days": 1,
 }
 
 
@@ -69,15 +70,18 @@ class ResConfigSettings(models.TransientModel):
         string="Keep events (days)", config_parameter="workshop_iot.event_retention_days",
         default=DEFAULT_RETENTION_DAYS,
         help="Processed events older than this are purged every night, except those of sessions not yet billed "
-             "or waiting for review. 0: keep forever.")
+             "or waiting for review. At least 1.")
+    workshop_event_keep_forever = fields.Boolean(
+        string="Keep events forever", config_parameter="workshop_iot.event_keep_forever",
+        help="Never purge the event log.")
 
-    @api.constrains("workshop_machine_offline_alert_min", "workshop_event_retention_days")
+    @api.constrains("workshop_machine_offline_alert_min")
     def _check_workshop_alert_settings(self):
         for settings in self:
-            for name in ("workshop_machine_offline_alert_min", "workshop_event_retention_days"):
-                if settings[name] < 0:
-                    raise ValidationError(_("%(field)s cannot be negative (got %(value)s).",
-                                            field=self._fields[name].string, value=settings[name]))
+            if settings.workshop_machine_offline_alert_min < 0:
+                raise ValidationError(_("%(field)s cannot be negative (got %(value)s).",
+                                        field=self._fields["workshop_machine_offline_alert_min"].string,
+                                        value=settings.workshop_machine_offline_alert_min))
 
     @api.constrains(*MINIMUMS)
     def _check_workshop_minimums(self):

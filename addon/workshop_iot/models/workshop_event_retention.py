@@ -1,4 +1,5 @@
-"""Retention: purge processed events older than Settings "Keep events" days (0: keep forever).
+"""Retention: purge processed events older than Settings "Keep events" days, unless "Keep events
+forever" is ticked (a separate flag: Odoo stores a 0 setting as no parameter, i.e. the default).
 
 Kept whatever their age: events not processed (pending, error: still to be applied or looked at),
 and events of sessions not yet billed or waiting for review (their events are the evidence a manager
@@ -12,6 +13,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 PARAM_RETENTION_DAYS = "workshop_iot.event_retention_days"
+PARAM_KEEP_FOREVER = "workshop_iot.event_keep_forever"
 DEFAULT_RETENTION_DAYS = 400
 BATCH = 5000
 
@@ -21,8 +23,12 @@ class WorkshopEvent(models.Model):
 
     @api.model
     def _retention_days(self):
-        param = self.env["ir.config_parameter"].sudo().get_param(PARAM_RETENTION_DAYS)
-        return int(param) if param is not None and param.strip().isdigit() else DEFAULT_RETENTION_DAYS
+        """Days processed events are kept; 0 when they are kept forever."""
+        icp = self.env["ir.config_parameter"].sudo()
+        if icp.get_param(PARAM_KEEP_FOREVER):
+            return 0
+        param = (icp.get_param(PARAM_RETENTION_DAYS) or "").strip()
+        return max(int(param), 1) if param.isdigit() else DEFAULT_RETENTION_DAYS
 
     @api.model
     def _purge_batch(self, now=None, limit=BATCH):

@@ -1,5 +1,5 @@
 """Retention (issue 17): processed events older than the setting are purged in batches; events of
-sessions not yet billed or waiting for review are kept whatever their age; 0 keeps everything."""
+sessions not yet billed or waiting for review are kept whatever their age; "keep forever" keeps all."""
 
 from datetime import timedelta
 
@@ -35,6 +35,6 @@ class TestRetention(WorkshopIotCase):
         self.assertFalse(loose.exists())
         self.assertEqual(len(unbilled.event_ids), 2, "a session not yet billed keeps its events")
         self.assertEqual(len(flagged.event_ids), 2, "a session waiting for review keeps its events")
-        self.env["ir.config_parameter"].sudo().set_param("workshop_iot.event_retention_days", "0")
+        self.env["ir.config_parameter"].sudo().set_param("workshop_iot.event_keep_forever", "True")
         unbilled.with_user(self.manager).action_mark_billed()
-        self.assertEqual(Event._purge_batch(now=fields.Datetime.now() + timedelta(days=3000)), 0, "0: keep forever")
+        self.assertEqual(Event._purge_batch(now=fields.Datetime.now() + timedelta(days=3000)), 0, "kept forever")
