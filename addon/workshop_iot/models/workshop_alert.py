@@ -7,7 +7,14 @@ done, with what cleared it) once the condition is gone. Where each condition is 
 USAGE.md "Alerts". The callers decide when a condition holds; this module only does the bookkeeping.
 """
 
+import logging
+
+import psycopg2
+
 from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+_logger = logging.getLogger(__name__)
 
 ACTIVITY_TYPE = "workshop_iot.mail_activity_type_alert"
 # System parameter of Settings > Workshop IoT > Alerts "Responsible for alerts".
@@ -123,6 +130,17 @@ class WorkshopReviewDigest(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("workshop_iot.workshop_session_action")
         action["domain"] = [("review_pending", "=", True), ("company_id", "=", self.company_id.id)]
         return action
+
+    @api.model
+    def _refresh_unless_concurrent(self):
+        """``_refresh`` from the fold, in a savepoint: two folds running at once (``SKIP LOCKED``)
+        may both update the digest; the loser leaves it to the next fold or the alerts cron rather
+        than failing its chunk of events."""
+        try:
+            with self.env.cr.savepoint():
+                self._refresh()
+        except (psycopg2.IntegrityError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) as exc:
+            _logger.info("Review digest not refreshed, written concurrently (%s)", type(exc).__name__)
 
     @api.model
     def _refresh(self):

@@ -1,8 +1,10 @@
 """Worker alerts, evaluated whenever the fields they read are written (health cron, "Check now",
 the worker's own reports, config pushes); bookkeeping in ``workshop_alert.py``:
 
-- ``worker_offline``: shown offline, or the last news of it is a failed health check; closed when
-  it reports or answers again;
+- ``worker_offline``: shown offline (silent past the offline delay), or its last health check
+  failed; closed when it is online with a successful health check (or, for a worker Odoo does not
+  check, when it reports again). A worker that reports but whose URL Odoo cannot reach keeps ONE
+  open alert (Odoo cannot push its config) instead of one per health check;
 - ``push_failed``: the config push failed for good, or still fails after ``PUSH_ALERT_AFTER`` tries;
   closed when a push succeeds or the worker reports the config applied;
 - ``dead_letters``: the worker reports events Odoo refused (its dead letters); closed at zero;
@@ -19,7 +21,7 @@ PUSH_ALERT_AFTER = 3
 
 # condition -> fields whose write may change it
 WATCHED = {
-    "worker_offline": {"status", "health_error", "health_checked_at", "last_seen_at"},
+    "worker_offline": {"status", "health_error"},
     "push_failed": {"push_state", "push_attempts"},
     "dead_letters": {"dead_letters"},
     "degraded": {"health_status"},
@@ -69,14 +71,11 @@ class WorkshopWorker(models.Model):
         _ = self.env._
         for worker in self.sudo():
             if "worker_offline" in conditions:
-                failed_check = bool(worker.health_error and worker.health_checked_at and (
-                    not worker.last_seen_at or worker.health_checked_at > worker.last_seen_at))
                 worker._alert_set(
-                    "worker_offline", worker.status == "offline" or failed_check,
-                    _("Worker offline"),
-                    _("Odoo cannot reach the worker or has not heard of it: %s",
-                      worker.health_error or _("silent for longer than the offline delay")),
-                    _("The worker reports again."))
+                    "worker_offline", worker.status == "offline" or bool(worker.health_error),
+                    _("Worker unreachable") if worker.health_error else _("Worker offline"),
+                    worker.health_error or _("Odoo has not heard of the worker for longer than the offline delay."),
+                    _("The worker is online and answers again."))
             if "push_failed" in conditions:
                 state = worker.push_state
                 if state == "failed" or (state == "retry" and worker.push_attempts >= PUSH_ALERT_AFTER):

@@ -45,28 +45,35 @@ class AlertCase(WorkshopIotCase):
 
 @tagged("post_install", "-at_install")
 class TestWorkerAlerts(AlertCase):
-    def test_worker_offline_raised_once_and_closed_when_it_reports(self):
-        self.worker.sudo().write({"last_seen_at": fields.Datetime.now() - timedelta(hours=1), "status": "online"})
-        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, "WARNING") as logs:
-            self.env["workshop.worker"]._cron_check_health()
-            self.env["workshop.worker"]._cron_check_health()
-        self.assertIn("Health check of worker wk-test failed", logs.output[0])
+    def test_silent_worker_raised_once_and_closed_when_it_reports(self):
+        # A worker without URL (Odoo cannot ask it): offline by silence only.
+        self.worker.sudo().write({"url": False, "status": "online",
+                                  "last_seen_at": fields.Datetime.now() - timedelta(hours=1)})
+        self.env["workshop.worker"]._cron_check_health()
+        self.env["workshop.worker"]._cron_check_health()
         self.assertEqual(self.worker.status, "offline")
         activity = self.assertRaisedOnce(self.worker, "worker_offline")
-        self.assertIn("Worker offline", activity.summary)
+        self.assertEqual(activity.summary, "Worker offline")
         self.worker._touch(fields.Datetime.now())
-        self.assertCleared(self.worker, "worker_offline", "The worker reports again")
+        self.assertCleared(self.worker, "worker_offline", "online and answers again")
 
-    def test_failed_health_check_of_a_recently_seen_worker_is_an_alert_too(self):
-        # "Check now" right after the worker died: still within the offline delay, but the last news is a failure.
+    def test_unreachable_worker_raised_once_and_closed_when_it_answers(self):
+        # "Check now" right after the worker died: still within the offline delay, but it does not answer.
         self.worker.sudo().write({"last_seen_at": fields.Datetime.now() - timedelta(seconds=5), "status": "online"})
-        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, "WARNING"):
+        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, "WARNING") as logs:
             self.worker.with_user(self.manager).action_check_health()
+            self.env["workshop.worker"]._cron_check_health()
+        self.assertIn("Health check of worker wk-test failed", logs.output[0])
+        activity = self.assertRaisedOnce(self.worker, "worker_offline")
+        self.assertEqual(activity.summary, "Worker unreachable")
+        self.assertIn("connection refused", activity.note)
+        # It reports (hello, status) but Odoo still cannot reach its URL: the one alert stays open.
+        self.worker._touch(fields.Datetime.now())
         self.assertRaisedOnce(self.worker, "worker_offline")
         health = dict(copy.deepcopy(HEALTH), status="ok")
         with mock_worker(lambda method, params: health):
             self.worker.with_user(self.manager).action_check_health()
-        self.assertCleared(self.worker, "worker_offline", "The worker reports again")
+        self.assertCleared(self.worker, "worker_offline", "online and answers again")
 
     def test_worker_responsible_overrides_the_default(self):
         self.worker.alert_user_id = self.manager
