@@ -13,6 +13,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -27,6 +28,14 @@ class MailActivity(models.Model):
     workshop_alert_condition = fields.Char(
         string="Workshop IoT alert", readonly=True, index="btree_not_null",
         help="Set on Workshop IoT alerts: which condition raised it (one open activity per record and condition).")
+
+    def init(self):
+        # "Once" held by the database too: two transactions raising the same alert at the same
+        # moment (a worker's report and the health cron) cannot both open one.
+        self.env.cr.execute(SQL(
+            """CREATE UNIQUE INDEX IF NOT EXISTS mail_activity_workshop_alert_once
+                   ON mail_activity (res_model, res_id, workshop_alert_condition)
+                WHERE active AND workshop_alert_condition IS NOT NULL"""))
 
 
 class WorkshopAlertMixin(models.AbstractModel):
@@ -56,11 +65,18 @@ class WorkshopAlertMixin(models.AbstractModel):
         """Open an alert of ``condition`` on each record that has none open yet; returns the records
         that got one (the others keep their open activity, unchanged)."""
         already = set(self._alert_open(condition).mapped("res_id"))
-        raised = self.filtered(lambda r: r.id not in already)
-        for record in raised.sudo():
-            record.activity_schedule(
-                ACTIVITY_TYPE, summary=summary, note=note,
-                user_id=record._alert_responsible().id, workshop_alert_condition=condition)
+        raised = self.browse()
+        for record in self.filtered(lambda r: r.id not in already).sudo():
+            try:
+                with self.env.cr.savepoint():
+                    record.activity_schedule(
+                        ACTIVITY_TYPE, summary=summary, note=note,
+                        user_id=record._alert_responsible().id, workshop_alert_condition=condition)
+            except psycopg2.errors.UniqueViolation:
+                _logger.info("Alert %s of %s already raised by a concurrent transaction", condition, record)
+                continue
+            raised |= record
+        raised = self.browse(raised.ids)
         raised._alert_changed()
         return raised
 

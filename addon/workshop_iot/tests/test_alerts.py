@@ -4,9 +4,13 @@ cleared) when the condition clears. Plus the review digest and the dashboard's b
 
 import copy
 from datetime import datetime, timedelta
+from unittest.mock import patch
+
+import psycopg2
 
 from odoo import fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import WorkshopIotCase, apply_ok, capture_bus, mock_worker, unreachable
 from .test_crons import HEALTH, WORKER_LOGGER
@@ -74,6 +78,23 @@ class TestWorkerAlerts(AlertCase):
         with mock_worker(lambda method, params: health):
             self.worker.with_user(self.manager).action_check_health()
         self.assertCleared(self.worker, "worker_offline", "online and answers again")
+
+    def test_the_database_refuses_a_second_open_alert(self):
+        # What a concurrent transaction would do: create the same alert past the ORM-level check.
+        self.worker._alert_raise("dead_letters", "1 dead letter(s)")
+        with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.worker.sudo().activity_schedule(ACTIVITY_TYPE, summary="again", workshop_alert_condition="dead_letters")
+            self.env.flush_all()
+        self.env.invalidate_all(flush=False)
+
+    def test_losing_the_race_skips_instead_of_failing(self):
+        # _alert_raise that did not see the concurrent transaction's alert (its search said none).
+        self.worker._alert_raise("dead_letters", "1 dead letter(s)")
+        with patch.object(type(self.worker), "_alert_open", lambda self, condition=None: self.env["mail.activity"]), \
+                mute_logger("odoo.sql_db"):
+            self.assertFalse(self.worker._alert_raise("dead_letters", "again"), "no second alert, no error")
+        self.assertRaisedOnce(self.worker, "dead_letters")
+        self.assertEqual(self.alerts(self.worker, "dead_letters").summary, "1 dead letter(s)")
 
     def test_worker_responsible_overrides_the_default(self):
         self.worker.alert_user_id = self.manager

@@ -80,7 +80,8 @@ METHODS = {
     ("workshop.worker.deadletters", "action_purge_all"): MANAGERS,
     ("workshop.worker.deadletters", "action_refresh"): MANAGERS,
     ("workshop.review.digest", "action_open_sessions"): MANAGERS,
-    ("workshop.event", "init"): NO_ONE,  # Odoo's dispatcher refuses it (check_method_name)
+    ("workshop.event", "init"): NO_ONE,
+    ("mail.activity", "init"): NO_ONE,  # the alerts' unique index (issue 17); same  # Odoo's dispatcher refuses it (check_method_name)
 }
 
 # Methods called with arguments or on another record than ``records[model]``:
