@@ -5,18 +5,18 @@
  * (playwright-core, Debian's chromium), headless with the project's usual flags.
  */
 import path from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { secret } from '../dev/util.ts';
+import { launchChromium } from './chromium.ts';
 import type { Ctx } from './context.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function login(page: Page, url: string, login: string, password: string): Promise<void> {
   await page.goto(`${url}/web/login`);
   await page.fill('input[name=login]', login);
   await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
-  await page.waitForLoadState('networkidle');
+  // The web client keeps its bus connection open (never "network idle"): wait for leaving the form.
+  await page.waitForURL((url) => !url.pathname.startsWith('/web/login'));
 }
 
 export async function billingScreenshots(
@@ -37,17 +37,7 @@ export async function billingScreenshots(
       groups_id: [[6, 0, [portalGroup]]],
     },
   ]);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const admin = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await login(admin, info.odooUrl, info.adminLogin, info.adminPassword);
@@ -60,7 +50,7 @@ export async function billingScreenshots(
     const member = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await login(member, info.odooUrl, 'e2e-member', password);
     await member.goto(`${info.odooUrl}/my/machine-sessions`);
-    await member.waitForLoadState('networkidle');
+    await member.waitForSelector('.o_wiot_portal_totals');
     await member.screenshot({ path: path.join(dir, 'portal_sessions.png') });
   } finally {
     await browser.close();

@@ -16,18 +16,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerSettings } from '@workshop-iot/shared';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Mosquitto, STACK_ACL } from '../dev/mosquitto.ts';
 import { dropDatabase, installModule, OdooServer, odooTree, runSetup } from '../dev/odoo.ts';
 import { freePort, secret, tail, waitFor } from '../dev/util.ts';
 import { WorkerChild, WorkerControl, writeWorkerSettings } from '../dev/worker.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { assert, Checks } from './checks.ts';
+import { launchChromium } from './chromium.ts';
 import { BrowserProblems, odooLogProblems } from './onboarding-log.ts';
 import { OdooUi } from './onboarding-ui.ts';
 
 const GLOBAL_DEADLINE_MS = 10 * 60_000;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Simulated seconds per real second for the session (full-session scenario: 11 simulated min). */
 const SPEED = 30;
 
@@ -118,17 +118,7 @@ async function main(): Promise<number> {
   });
 
   await checks.step('the administrator logs in', async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     problems.watch(page);
     ui = new OdooUi(page, odoo.url);

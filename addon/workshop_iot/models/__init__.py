@@ -7,6 +7,7 @@ from . import workshop_worker_health
 from . import workshop_worker_rpc
 from . import workshop_worker_secrets
 from . import workshop_worker_secret
+from . import worker_config_part
 from . import workshop_device
 from . import workshop_device_live
 from . import workshop_session

@@ -17,6 +17,8 @@ class WorkshopBadgeReader(models.Model):
     sessions (readme/USAGE.md). The reader belongs to the worker of its machine."""
 
     _name = "workshop.badge.reader"
+    _inherit = ["workshop.worker.config.part"]  # changes push the config
+    _worker_config_fields = frozenset(CONFIG_FIELDS)
     _description = "Workshop Badge Reader"
     _order = "name, id"
     _sql_constraints = [
@@ -71,26 +73,6 @@ class WorkshopBadgeReader(models.Model):
         for reader in self.filtered("active"):
             if self.env["workshop.device"].sudo().search_count([("device_id", "=", reader.reader_id)]):
                 raise ValidationError(_("Reader id %(id)r is already a machine's device id.", id=reader.reader_id))
-
-    # ------------------------------------------------------------------ CRUD: changes push the config
-    @api.model_create_multi
-    def create(self, vals_list):
-        readers = super().create(vals_list)
-        readers.worker_id._config_changed()
-        return readers
-
-    def write(self, vals):
-        old_workers = self.worker_id if CONFIG_FIELDS.intersection(vals) else None
-        res = super().write(vals)
-        if old_workers is not None:
-            (old_workers | self.worker_id)._config_changed()
-        return res
-
-    def unlink(self):
-        workers = self.worker_id
-        res = super().unlink()
-        workers.exists()._config_changed()
-        return res
 
     # ------------------------------------------------------------------ business
     def _to_config(self):

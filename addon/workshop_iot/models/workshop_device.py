@@ -69,7 +69,8 @@ class WorkshopDevice(models.Model):
 
     _name = "workshop.device"
     _description = "Workshop Machine"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "workshop.worker.config.part"]
+    _worker_config_fields = frozenset(CONFIG_FIELDS)
     _order = "area, name, id"
     # A machine's worker (and default member, when that partner belongs to a company) is of the
     # machine's company: a worker's API key then reaches only its own company's machines.
@@ -297,25 +298,11 @@ class WorkshopDevice(models.Model):
                 raise ValidationError(_("%(name)s: minimum units and price cannot be negative.", name=device.name))
 
     # ------------------------------------------------------------------ CRUD
-    @api.model_create_multi
-    def create(self, vals_list):
-        devices = super().create(vals_list)
-        devices.worker_id._config_changed()
-        return devices
-
+    # Creating, changing a config field or deleting a machine pushes the config (workshop.worker.config.part).
     def write(self, vals):
-        old_workers = self.worker_id if CONFIG_FIELDS.intersection(vals) else None
         res = super().write(vals)
-        if old_workers is not None:
-            (old_workers | self.worker_id)._config_changed()
         if BILLING_FIELDS.intersection(vals):
             self.session_ids.filtered(lambda s: s.billing_state != "billed")._update_billing()
-        return res
-
-    def unlink(self):
-        workers = self.worker_id
-        res = super().unlink()
-        workers.exists()._config_changed()
         return res
 
     # ------------------------------------------------------------------ actions

@@ -19,3 +19,10 @@ def shown_parts(total_s, working_s, standby_s):
     both = whole_seconds(max(working_s or 0.0, 0.0) + max(standby_s or 0.0, 0.0))
     standby = max(both - working, 0)
     return max(whole_seconds(total_s), working + standby), working, standby
+
+
+def format_hms(seconds):
+    """'H:MM:SS', the one duration format of the product (the dashboard's formatDuration and the
+    workshop_duration widget): whole seconds, hours unpadded and unbounded (e.g. '0:00:47', '27:03:10')."""
+    total = whole_seconds(seconds)
+    return "%d:%02d:%02d" % (total // 3600, total % 3600 // 60, total % 60)

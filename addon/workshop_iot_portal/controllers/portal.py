@@ -11,10 +11,10 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
-from odoo.tools import format_duration
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
+from odoo.addons.workshop_iot.tools import durations
 
 COUNTER = "machine_session_count"
 LIST_URL = "/my/machine-sessions"
@@ -120,5 +120,5 @@ class WorkshopSessionPortal(CustomerPortal):
 
     @staticmethod
     def _format_hours(hours):
-        """'HH:MM' (whole minutes), as Odoo's float_time fields show hours."""
-        return format_duration(hours or 0.0)
+        """'H:MM:SS', as the dashboard and the backend lists show durations (short sessions too)."""
+        return durations.format_hms((hours or 0.0) * 3600.0)

@@ -72,7 +72,7 @@ class TestMemberPortal(HttpCase):
     def test_list_shows_the_members_hours_and_unbilled_amount(self):
         doc = html.fromstring(self.page("/my/machine-sessions").text)
         # Billable time of all of Ada's sessions: 1:30 + 2:00 + 0:15; not billed yet: 15.00 + 4.00.
-        self.assertEqual(doc.get_element_by_id("wiot_member_hours").text_content().strip(), "03:45")
+        self.assertEqual(doc.get_element_by_id("wiot_member_hours").text_content().strip(), "3:45:00")
         unbilled = doc.get_element_by_id("wiot_member_unbilled").text_content()
         self.assertRegex(unbilled, r"19\.00")
         self.assertNotRegex(unbilled, r"(30|49|51|66)\.00")
