@@ -1,6 +1,7 @@
 /**
  * Phase 2, failures mid-stream: six simulated meters (two per family) run a session each; the
- * worker is killed with SIGKILL while they work and restarted; then Odoo is stopped (SIGTERM)
+ * worker is killed with SIGKILL while they work (its "offline" alert goes to its responsible user,
+ * and is done once it is back: worker-alert.ts) and restarted; then Odoo is stopped (SIGTERM)
  * while the meters keep publishing (heartbeats and the session stops pile up in the outbox), the
  * worker is killed once more with that outbox undelivered, and Odoo is started again on the same
  * database and port. Afterwards the outbox must drain, every event be in
@@ -12,6 +13,11 @@ import { Simulator } from '../sim/simulator.ts';
 import { assert } from './checks.ts';
 import { type Ctx, deviceVals, sessionsOf, workerHasDevices } from './context.ts';
 import { deadLetters, type PendingRow, readOutbox } from './outbox-reader.ts';
+import {
+  expectOfflineAlert,
+  expectOfflineAlertDone,
+  giveWorkerAResponsible,
+} from './worker-alert.ts';
 
 /** x30: 0 W until 2 s, standby until 6 s, working until 20 s, standby until 24 s, then off. */
 const SPEED = 30;
@@ -99,18 +105,26 @@ export async function recoveryPhase(ctx: Ctx): Promise<RecoveryFacts> {
       );
     });
 
+    let responsible = 0;
     await checks.step('SIGKILL the worker mid-session, start it again', async () => {
+      responsible = await giveWorkerAResponsible(ctx);
       const pid = stack.worker!.pid;
       await stack.worker!.kill();
       facts.pendingAtKill = readOutbox(info.workerDataDir);
       console.log(
         `         killed pid ${pid}; ${facts.pendingAtKill.length} event(s) committed but unacknowledged`,
       );
+      await checks.check("the killed worker's offline activity goes to its responsible, once", () =>
+        expectOfflineAlert(ctx, responsible),
+      );
       await stack.worker!.start();
       await waitFor(
         async () => (await ctx.control.health()).broker.connected,
         'the restarted worker connected to the broker',
         20_000,
+      );
+      await checks.check('the worker is back: its offline activity is done', () =>
+        expectOfflineAlertDone(ctx),
       );
     });
 

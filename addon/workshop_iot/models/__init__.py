@@ -1,5 +1,6 @@
 from . import ir_http
 from . import res_users_apikeys
+from . import workshop_alert  # the alerts mixin, before the models that inherit it
 from . import workshop_broker
 from . import workshop_worker
 from . import workshop_worker_health
@@ -22,3 +23,7 @@ from . import ir_websocket  # after workshop_device_live, whose constants it rea
 from . import workshop_member_card
 from . import workshop_badge_reader
 from . import workshop_session_members
+from . import workshop_device_alerts
+from . import workshop_worker_alerts
+from . import workshop_worker_deadletters
+from . import workshop_event_retention

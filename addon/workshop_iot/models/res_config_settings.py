@@ -13,7 +13,9 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
+from .workshop_device_alerts import DEFAULT_OFFLINE_AFTER_MIN
 from .workshop_event import DEFAULT_BADGE_WINDOW_S, DEFAULT_CLOCK_SKEW_S, DEFAULT_LATE_AFTER_S
+from .workshop_event_retention import DEFAULT_RETENTION_DAYS
 from .workshop_worker_health import DEFAULT_STALE_AFTER_S, MIN_STALE_AFTER_S
 
 # field -> smallest accepted value (seconds). 0 is not accepted: Odoo stores 0 as "no parameter",
@@ -23,6 +25,7 @@ MINIMUMS = {
     "workshop_late_event_after_s": 1,
     "workshop_event_clock_skew_s": 1,
     "workshop_badge_window_s": 1,
+    "workshop_event_retention_days": 1,
 }
 
 
@@ -54,6 +57,31 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULT_BADGE_WINDOW_S,
         help="A badge presented while the machine is off attributes the next session that starts on it "
              "within this many seconds.")
+
+    workshop_alert_user_id = fields.Many2one(
+        "res.users", string="Responsible for alerts", config_parameter="workshop_iot.alert_user_id",
+        help="Receives the alerts (activities) of workers, of machines without a responsible of their own or "
+             "of their area, and the digest of sessions to review. Empty: the administrator.")
+    workshop_machine_offline_alert_min = fields.Integer(
+        string="Machine offline alert after (minutes)", config_parameter="workshop_iot.machine_offline_alert_min",
+        default=DEFAULT_OFFLINE_AFTER_MIN,
+        help="A machine offline this long raises an alert (at once when it went offline during a session).")
+    workshop_event_retention_days = fields.Integer(
+        string="Keep events (days)", config_parameter="workshop_iot.event_retention_days",
+        default=DEFAULT_RETENTION_DAYS,
+        help="Processed events older than this are purged every night, except those of sessions not yet billed "
+             "or waiting for review. At least 1.")
+    workshop_event_keep_forever = fields.Boolean(
+        string="Keep events forever", config_parameter="workshop_iot.event_keep_forever",
+        help="Never purge the event log.")
+
+    @api.constrains("workshop_machine_offline_alert_min")
+    def _check_workshop_alert_settings(self):
+        for settings in self:
+            if settings.workshop_machine_offline_alert_min < 0:
+                raise ValidationError(_("%(field)s cannot be negative (got %(value)s).",
+                                        field=self._fields["workshop_machine_offline_alert_min"].string,
+                                        value=settings.workshop_machine_offline_alert_min))
 
     @api.constrains(*MINIMUMS)
     def _check_workshop_minimums(self):

@@ -46,7 +46,7 @@ class WorkshopDevice(models.Model):
              "power_w": 812.0, "session_id": "0190…", "session_started_at": "2026-11-25T08:00:00.000Z",
              "session_working_s": 1200.0, "session_standby_s": 60.0, "today_working_s": 5400.0,
              "today_standby_s": 300.0, "last_seen_at": "…Z", "changed_at": "…Z", "expected_interval_s": 60.0,
-             "member_name": "Ada Lovelace"}
+             "member_name": "Ada Lovelace", "alert": "Offline during a session"}
         """
         self.check_access("read")
         return self.search([])._dashboard_payload()
@@ -56,9 +56,11 @@ class WorkshopDevice(models.Model):
         local midnight (``_workshop_midnight_utc``). ``power_w`` is None ("—" on the tile) for a meter
         never heard from, or unknown or offline: the stored 0.0 is no reading. ``expected_interval_s``
         is the worker's observed interval, else the machine's message timeout. ``member_name`` is
-        who is on the machine: the member of its running session (None when none)."""
+        who is on the machine: the member of its running session (None when none). ``alert`` is the
+        summary of its open alerts (``workshop_device_alerts.py``), None when none."""
         today = self._today_totals()
         members = self._live_member_names()
+        alerts = self._alert_texts()
         out = []
         for device in self:
             working, standby = today.get(device.id, (0.0, 0.0))
@@ -80,6 +82,7 @@ class WorkshopDevice(models.Model):
                 "changed_at": to_wire_ts(device.live_changed_at),
                 "expected_interval_s": device.live_expected_interval_s or float(device.message_timeout_s),
                 "member_name": members.get(device.id),
+                "alert": alerts.get(device.id),
             })
         return out
 

@@ -185,6 +185,8 @@ class WorkshopEvent(models.Model):
         self._fold_store_members(members)
         sessions._update_seq_gaps()
         changed._notify_live_state()
+        if sessions:  # their review flags may have changed: the manager's digest alert follows
+            self.env["workshop.review.digest"]._refresh_unless_concurrent()
 
     @api.model
     def _fold_badges(self, worker, badge_items, session_uids, session_items, outcome, device_ids):

@@ -102,6 +102,7 @@ class WorkshopSession(models.Model):
                 body=self.env._("Reviewed (%(reasons)s): %(note)s",
                                 reasons=", ".join(session._review_reasons()), note=note),
                 author_id=self.env.user.partner_id.id, subtype_xmlid="mail.mt_note")
+        self.env["workshop.review.digest"]._refresh()
         return True
 
     def _reset_review(self):

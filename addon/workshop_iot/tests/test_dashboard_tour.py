@@ -58,6 +58,16 @@ BROWSER_BODY = """
         if (!crumbs.includes("Laser")) throw new Error(`breadcrumb: ${crumbs}`);
 """
 
+# An open alert of the laser (issue 17): a banner in words on its tile, none on the lathe's.
+ALERT_BODY = """
+        const tile = (id) => document.querySelector(`.o_workshop_iot_tile[data-device-id="${id}"]`);
+        await waitFor(() => tile("dash-laser") && tile("dash-lathe"), "both tiles");
+        const banner = tile("dash-laser").querySelector(".o_workshop_iot_alert[role=alert]");
+        if (!banner) throw new Error("no alert banner on the laser");
+        if (!banner.textContent.includes("Session longer than 4.0 h")) throw new Error(`banner: ${banner.textContent}`);
+        if (tile("dash-lathe").querySelector(".o_workshop_iot_alert")) throw new Error("banner on the lathe");
+"""
+
 
 @tagged("post_install", "-at_install")
 class TestDashboardTour(HttpCase):
@@ -117,8 +127,13 @@ class TestDashboardTour(HttpCase):
         self.assertEqual(set(laser[-1]), {
             "id", "name", "device_id", "area", "state", "power_w", "session_id", "session_started_at",
             "session_working_s", "session_standby_s", "today_working_s", "today_standby_s",
-            "last_seen_at", "changed_at", "expected_interval_s", "member_name",
+            "last_seen_at", "changed_at", "expected_interval_s", "member_name", "alert",
         })
+
+    def test_open_alert_is_a_banner_on_the_tile(self):
+        self.laser._alert_raise("session_too_long", "Session longer than 4.0 h", "")
+        code = browser_script("alert banner", ALERT_BODY)
+        self.browser_js("/odoo/action-workshop_iot.dashboard_action", code, login="wiot-dash-staff", timeout=120)
 
     def test_dashboard_menu_is_for_workshop_users_only(self):
         menu = self.env.ref("workshop_iot.dashboard_menu")

@@ -10,7 +10,7 @@ from .common import WorkshopIotCase, capture_bus, wire_ts
 DASHBOARD_KEYS = {
     "id", "name", "device_id", "area", "state", "power_w", "session_id", "session_started_at",
     "session_working_s", "session_standby_s", "today_working_s", "today_standby_s", "last_seen_at", "changed_at",
-    "expected_interval_s", "member_name",
+    "expected_interval_s", "member_name", "alert",
 }
 
 

@@ -72,7 +72,16 @@ METHODS = {
     ("workshop.discovered.meter", "action_restore"): MANAGERS,
     ("workshop.discovered.meter", "action_forget"): MANAGERS,
     ("workshop.discovered.meter.channel", "action_add_machine"): MANAGERS,
-    ("workshop.event", "init"): NO_ONE,  # Odoo's dispatcher refuses it (check_method_name)
+    # Dead letters (issue 17): the worker's admin-only token, so managers only.
+    ("workshop.worker", "action_open_dead_letters"): MANAGERS,
+    ("workshop.worker.deadletters", "action_retry"): MANAGERS,
+    ("workshop.worker.deadletters", "action_retry_all"): MANAGERS,
+    ("workshop.worker.deadletters", "action_purge"): MANAGERS,
+    ("workshop.worker.deadletters", "action_purge_all"): MANAGERS,
+    ("workshop.worker.deadletters", "action_refresh"): MANAGERS,
+    ("workshop.review.digest", "action_open_sessions"): MANAGERS,
+    ("workshop.event", "init"): NO_ONE,
+    ("mail.activity", "init"): NO_ONE,  # the alerts' unique index (issue 17); same  # Odoo's dispatcher refuses it (check_method_name)
 }
 
 # Methods called with arguments or on another record than ``records[model]``:
@@ -102,6 +111,10 @@ CRUD_RIGHTS = {
     # Card ids are for managers only (issue 16): workshop users cannot even read them.
     "workshop.member.card": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
     "workshop.badge.reader": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
+    # Alerts (issue 17): areas are read with the machines; the digest carries the managers' alert.
+    "workshop.area": {"read": STAFF, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
+    "workshop.review.digest": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE, "unlink": NO_ONE},
+    "workshop.worker.deadletters": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": NO_ONE},
 }
 
 MODULE = "odoo.addons.workshop_iot"
@@ -129,6 +142,10 @@ def worker_api(method, params):
     if method == "config.apply":
         return {"applied": True, "version": params["config"]["version"],
                 "changes": {"added": [], "updated": [], "removed": [], "broker_changed": False}}
+    if method == "deadletters.list":
+        return {"items": [], "total": 0, "next_before_id": None}
+    if method in ("deadletters.retry", "deadletters.purge"):
+        return {"count": 1, "remaining": 0}
     return HEALTH
 
 
@@ -176,6 +193,12 @@ class TestRoleMatrix(WorkshopIotCase):
             "res.partner": self.manager.partner_id,
             "workshop.session.review": self.env["workshop.session.review"].create(
                 {"session_ids": [(6, 0, self.session(flagged_uid).ids)], "note": "Matrix review"}),
+            "workshop.area": self.env["workshop.area"].create({"name": "Hall A", "closing_time": 20.0}),
+            # The flagged Lathe session above raised the digest (issue 17).
+            "workshop.review.digest": self.env["workshop.review.digest"].search([], limit=1),
+            # A dialog with one ticked row, as the manager leaves it before Retry / Purge.
+            "workshop.worker.deadletters": self.env["workshop.worker.deadletters"].create({
+                "worker_id": self.worker.id, "line_ids": [(0, 0, {"letter_id": 7, "selected": True})]}),
         }
         self.env.cr.postcommit.clear()
 

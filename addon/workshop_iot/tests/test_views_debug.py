@@ -72,6 +72,8 @@ class TestViewsDebug(HttpCase):
         env["workshop.badge.reader"].create({"name": "Views reader", "reader_id": "views-rfid", "topic": "views_rfid",
                                              "device_id": device.id})
         env["workshop.member.card"].create({"partner_id": env.user.partner_id.id, "card_id": "VIEWS01"})
+        # An area with a closing time (the Areas list, issue 17).
+        env["workshop.area"].create({"name": "Views hall", "closing_time": 18.5})
         # A discovered meter, as discovery.report stores one (the Discovered meters list and form).
         env["workshop.discovered.meter"].sudo()._report(worker, [{
             "family": "shelly_gen2", "device_key": "shellypro4pm-views", "model": "Pro4PM", "name": None,

@@ -29,7 +29,9 @@ class TestWorkerRowConcurrency(TransactionCase):
             cr.rollback()
             cr.close()
         with self.registry.cursor() as cr:
-            cr.execute(SQL("DELETE FROM workshop_worker WHERE id IN %s", tuple(self.worker_ids)))
+            # Through the ORM: the health answers raised committed alerts (activities, chatter
+            # messages) on these workers, which must go with them.
+            api.Environment(cr, SUPERUSER_ID, {})["workshop.worker"].browse(self.worker_ids).unlink()
 
     def _env(self):
         """An environment on a new cursor. A statement that would wait for a lock fails within 5 s

@@ -16,6 +16,10 @@ PARAMS = {
     "workshop_late_event_after_s": "workshop_iot.late_event_after_s",
     "workshop_event_clock_skew_s": "workshop_iot.event_clock_skew_s",
     "workshop_badge_window_s": "workshop_iot.badge_window_s",
+    "workshop_alert_user_id": "workshop_iot.alert_user_id",
+    "workshop_machine_offline_alert_min": "workshop_iot.machine_offline_alert_min",
+    "workshop_event_retention_days": "workshop_iot.event_retention_days",
+    "workshop_event_keep_forever": "workshop_iot.event_keep_forever",
 }
 
 
@@ -62,12 +66,24 @@ class TestWorkshopSettings(TransactionCase):
         form.workshop_late_event_after_s = 600
         form.workshop_event_clock_skew_s = 3600
         form.workshop_badge_window_s = 90
+        form.workshop_alert_user_id = self.manager
+        form.workshop_machine_offline_alert_min = 45
+        form.workshop_event_retention_days = 30
         form.save().execute()
         icp = self.env["ir.config_parameter"].sudo()
         self.assertEqual({name: icp.get_param(param) for name, param in PARAMS.items()}, {
             "workshop_timezone": "Europe/Berlin", "workshop_worker_stale_after_s": "120",
             "workshop_late_event_after_s": "600", "workshop_event_clock_skew_s": "3600",
-            "workshop_badge_window_s": "90"})
+            "workshop_badge_window_s": "90", "workshop_alert_user_id": str(self.manager.id),
+            "workshop_machine_offline_alert_min": "45", "workshop_event_retention_days": "30",
+            "workshop_event_keep_forever": False})
+        self.assertEqual(self.env["res.users"]._workshop_alert_default_user(), self.manager)
+        self.assertEqual(self.env["workshop.device"]._offline_alert_after(), 45)
+        self.assertEqual(self.env["workshop.event"]._retention_days(), 30)
+        form = Form(self.settings())
+        form.workshop_event_keep_forever = True
+        form.save().execute()
+        self.assertEqual(self.env["workshop.event"]._retention_days(), 0, "kept forever")
         self.assertEqual(self.env["workshop.session"]._badge_window_s(), 90)
         self.assertEqual(self.env["workshop.worker"]._stale_after_s(), 120)
         self.assertEqual(self.env["workshop.event"]._late_after_s(), 600)
@@ -81,6 +97,8 @@ class TestWorkshopSettings(TransactionCase):
             "workshop_worker_stale_after_s": (10, "Worker offline after (seconds) must be at least 30"),
             "workshop_late_event_after_s": (0, "Event late after (seconds) must be at least 1"),
             "workshop_event_clock_skew_s": (-5, "Allowed worker clock skew (seconds) must be at least 1"),
+            "workshop_event_retention_days": (0, "Keep events (days) must be at least 1"),
+            "workshop_machine_offline_alert_min": (-3, "Machine offline alert after (minutes) cannot be negative"),
         }
         for name, (value, message) in cases.items():
             with self.subTest(field=name), self.assertRaises(ValidationError) as caught:

@@ -21,6 +21,12 @@ export const DashboardMachine = Type.Object(
      * last one. Odoo only (the worker knows no members): absent or null from the worker.
      */
     member_name: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
+    /**
+     * The machine's open alerts (Odoo activities: offline during a session, on after closing
+     * time, session too long), their summaries joined; the tile shows it as a banner. Odoo only:
+     * absent or null from the worker, and null when none is open.
+     */
+    alert: Type.Optional(Nullable(Type.String({ maxLength: 1024 }))),
   },
   { additionalProperties: false },
 );

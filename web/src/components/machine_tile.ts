@@ -3,7 +3,8 @@
  * session's timer, today's working and standby time, and when the meter was last heard from.
  * With `onOpen`, the whole tile is one button that opens the machine's sessions. With `onClaim`
  * (Odoo, machines with an id), a "Claim" button above it assigns the machine's session to a member;
- * the member on the machine shows when the sender knows one.
+ * the member on the machine shows when the sender knows one, and a banner the machine's open alerts
+ * (Odoo's text, already in the user's language).
  */
 import { Component, xml } from '@odoo/owl';
 import type { MachineView } from '../model/dashboard-model.ts';
@@ -57,6 +58,11 @@ export class MachineTile extends Component<MachineTileProps> {
           <span class="o_workshop_iot_state_text" t-esc="stateLabel"/>
         </p>
       </div>
+      <p t-if="props.view.alert" class="o_workshop_iot_alert" role="alert">
+        <span class="o_workshop_iot_alert_icon" aria-hidden="true">⚠</span>
+        <t t-out="' '"/>
+        <span class="o_workshop_iot_alert_text" t-esc="props.view.alert"/>
+      </p>
       <dl class="o_workshop_iot_facts">
         <div class="o_workshop_iot_fact o_workshop_iot_fact_power">
           <dt t-esc="props.labels.power"/>

@@ -58,6 +58,8 @@ export interface MachineView {
   silent: boolean;
   /** Who is on the machine (member of the running session); null when nobody or not known. */
   memberName: string | null;
+  /** Open alerts of the machine (Odoo), shown as a banner on its tile; null when none. */
+  alert: string | null;
 }
 
 export interface AreaGroup {
@@ -250,5 +252,6 @@ export function machineView({ machine, receivedMs }: MachineEntry, nowMs: number
     lastSeenAt: machine.last_seen_at,
     silent,
     memberName: machine.member_name ?? null,
+    alert: machine.alert ?? null,
   };
 }

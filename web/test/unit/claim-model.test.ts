@@ -140,3 +140,15 @@ describe('OdooClaimService', () => {
     ]);
   });
 });
+
+describe('alert banner on the tile (issue 17)', () => {
+  it('comes from alert, null when none is open or the sender has none (the worker page)', () => {
+    const model = new DashboardModel(T0);
+    model.applyUpdate(machine({ alert: 'Offline during a session' }), T0);
+    expect(machineView(model.entries['shelly-lathe']!, T0).alert).toBe('Offline during a session');
+    model.applyUpdate(machine({ alert: null }), T0);
+    expect(machineView(model.entries['shelly-lathe']!, T0).alert).toBeNull();
+    model.applyUpdate(machine({ device_id: 'worker-saw' }), T0);
+    expect(machineView(model.entries['worker-saw']!, T0).alert).toBeNull();
+  });
+});
