@@ -152,6 +152,10 @@ export function testRegistry(
 
 export interface Run {
   events: WorkshopEvent[];
+  /** Registries built after the first one (graceful restarts, crashes, downtime). */
+  restarts: number;
+  /** Readings booked on the fast lane, summed over every registry of the run. */
+  fastLaneReadings: number;
   polls: number[];
   store: MemoryDeviceStore;
   registry: DeviceRegistry;
@@ -207,6 +211,13 @@ export function runScenario(
   };
 
   let registry = build();
+  let restarts = 0;
+  let fastLaneReadings = 0;
+  const rebuild = (backlog = false): DeviceRegistry => {
+    fastLaneReadings += registry.fastLaneReadings();
+    restarts++;
+    return build(backlog);
+  };
   let queued: Step[] | null = null;
   const pending = [
     ...(opts.downtime ?? []).flatMap(([from, until]) => [
@@ -228,7 +239,7 @@ export function runScenario(
     }
     if (step !== null && 'do' in step && step.do === 'up') {
       clock = new TestClock(BASE_MS + t);
-      registry = build(true);
+      registry = rebuild(true);
       registry.setReplaying(true);
       for (const q of queued ?? []) feed(registry, q, BASE_MS + q.t);
       registry.setReplaying(false);
@@ -244,7 +255,7 @@ export function runScenario(
     if (step === null) {
       // kill -9: nothing is flushed, the old actors' timers never fire (their clock stops here).
       clock = new TestClock(BASE_MS + t);
-      registry = build();
+      registry = rebuild();
       continue;
     }
     if ('w' in step || 'online' in step || 'alive' in step) {
@@ -261,11 +272,20 @@ export function runScenario(
       registry.setBrokerConnected(step.do === 'broker_up');
     } else {
       registry.stop({ closeSessions: false });
-      registry = build();
+      registry = rebuild();
     }
   }
   clock.advanceTo(BASE_MS + scenario.end);
-  return { events: store.eventsOf(DEVICE_ID), polls, store, registry, clock };
+  fastLaneReadings += registry.fastLaneReadings();
+  return {
+    events: store.eventsOf(DEVICE_ID),
+    restarts,
+    fastLaneReadings,
+    polls,
+    store,
+    registry,
+    clock,
+  };
 }
 
 /** A device message of a scenario; `at`: the device's own time, as a queued Shelly Gen2 has. */

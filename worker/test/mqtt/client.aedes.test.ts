@@ -1,8 +1,8 @@
 /** MqttConnection against the embedded aedes broker, in-process on OS-chosen ports. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.ts';
+import { captureLog } from '../helpers/log.ts';
 import { buf, device } from './helpers/devices.ts';
-import { captureLog } from './helpers/log.ts';
 import { freePort } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
 import { FAST_RECONNECT, isReading, publisher, workerSide } from './helpers/worker.ts';
@@ -138,7 +138,7 @@ describe('MqttConnection (embedded aedes)', () => {
         ...FAST_RECONNECT,
       },
       [LATHE],
-      log.logger,
+      log.log,
     );
     cleanup.push(() => side.connection.stop());
     side.connection.start();

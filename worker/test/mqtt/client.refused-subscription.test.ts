@@ -10,8 +10,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../src/mqtt/client.ts';
+import { captureLog } from '../helpers/log.ts';
 import { device } from './helpers/devices.ts';
-import { captureLog } from './helpers/log.ts';
 import { isReading, perTest } from './helpers/worker.ts';
 
 const SYSTEM_MOSQUITTO = 'mqtt://127.0.0.1:1883';
@@ -39,7 +39,7 @@ describe('MqttConnection with a refused subscription', () => {
     const w = side(
       { url: SYSTEM_MOSQUITTO, reconnect_min_ms: 50, reconnect_max_ms: 400 },
       [goodA, bad, goodB],
-      log.logger,
+      log.log,
       { stableAfterMs: 300 },
     );
     w.connection.start();

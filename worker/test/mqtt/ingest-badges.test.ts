@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceInput } from '../../src/devices/types.ts';
 import { Ingest } from '../../src/mqtt/ingest.ts';
+import { captureLog } from '../helpers/log.ts';
 import { buf, device, reader } from './helpers/devices.ts';
-import { captureLog } from './helpers/log.ts';
 import {
   TASMOTA_DUAL_R3_SENSOR,
   TASMOTA_PN532_SENSOR,
@@ -26,7 +26,7 @@ function setup() {
   const ingest = new Ingest({
     onInput: (id, input) => inputs.push([id, input]),
     onCard: (id, card) => cards.push([id, card]),
-    logger: log.logger,
+    logger: log.log,
   });
   return { ingest, inputs, cards, lines: log.lines };
 }

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceInput } from '../../src/devices/types.ts';
 import { Ingest, type InputMeta } from '../../src/mqtt/ingest.ts';
+import { captureLog } from '../helpers/log.ts';
 import { buf, device } from './helpers/devices.ts';
-import { captureLog } from './helpers/log.ts';
 
 type Delivered = [string, DeviceInput, InputMeta];
 
@@ -11,7 +11,7 @@ function setup(logIntervalMs?: number) {
   const log = captureLog();
   const ingest = new Ingest({
     onInput: (id, input, meta) => delivered.push([id, input, meta]),
-    logger: log.logger,
+    logger: log.log,
     ...(logIntervalMs ? { logIntervalMs } : {}),
   });
   return { ingest, delivered, lines: log.lines };
@@ -206,7 +206,7 @@ describe('Ingest', () => {
       onInput: () => {
         throw new Error('actor exploded');
       },
-      logger: log.logger,
+      logger: log.log,
     });
     ingest.setDevices(DEVICES);
     expect(() => ingest.handle('tele/tasmota_c3/LWT', buf('Online'), false)).not.toThrow();
