@@ -37,6 +37,7 @@ from . import test_members_http
 from . import test_review
 from . import test_claim
 from . import test_claim_tour
+from . import test_translations
 from . import test_alerts
 from . import test_retention
 from . import test_dead_letters

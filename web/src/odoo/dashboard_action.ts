@@ -13,13 +13,13 @@ import { standardActionServiceProps } from '@web/webclient/actions/action_servic
 import { Dashboard } from '../components/dashboard.ts';
 import type { ClaimService } from '../data/claim-service.ts';
 import type { DataSource } from '../data/data-source.ts';
-import type { ActionService } from '../data/odoo-services.ts';
+import type { ActionService, OrmService } from '../data/odoo-services.ts';
 import type { MachineView } from '../model/dashboard-model.ts';
 import { toBcp47 } from '../model/format.ts';
 import type { DashboardLabels } from '../model/labels.ts';
 import { type DashboardService, dashboardService } from './dashboard_service.ts';
 import './duration_field.ts';
-import { odooLabels, sessionsOfLabel } from './labels.ts';
+import { odooLabels, sessionsOfLabel, stateNames } from './labels.ts';
 
 export const DASHBOARD_ACTION_TAG = 'workshop_iot.dashboard';
 const MANAGER_GROUP = 'workshop_iot.workshop_iot_group_manager';
@@ -55,14 +55,18 @@ export class WorkshopDashboardAction extends Component<ClientActionProps> {
     // Every dashboard viewer is a workshop user (the menu's group), who may claim; the server checks.
     this.claims = dashboard.createClaimService();
     this.actionService = useService<ActionService>('action');
-    this.labels = odooLabels(false);
+    const orm = useService<OrmService>('orm');
     this.locale = toBcp47(user.lang);
     this.kiosk = Boolean(this.props.action?.context?.kiosk);
     this.claimAsMyself = Boolean(this.props.action?.context?.claim_as_myself);
     onWillStart(async () => {
       // Only what to offer; creating a machine is checked by the server's access rules.
-      this.canAddMachines = await user.hasGroup(MANAGER_GROUP);
-      this.labels = odooLabels(this.canAddMachines);
+      const [canAddMachines, states] = await Promise.all([
+        user.hasGroup(MANAGER_GROUP),
+        stateNames(orm),
+      ]);
+      this.canAddMachines = canAddMachines;
+      this.labels = odooLabels(canAddMachines, states);
     });
   }
 

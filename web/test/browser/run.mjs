@@ -151,8 +151,8 @@ const tile = (id) => `.o_workshop_iot_tile[data-device-id="${id}"]`;
 /** textContent, not innerText: CSS `text-transform: uppercase` must not change what we compare. */
 const text = async (page, selector) => (await page.locator(selector).textContent()).trim();
 
-async function openPage(browser, viewport, query = `?token=${TOKEN}`) {
-  const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
+async function openPage(browser, viewport, query = `?token=${TOKEN}`, locale = 'en-US') {
+  const context = await browser.newContext({ viewport, locale, timezoneId: 'UTC' });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (err) => errors.push(String(err)));
@@ -460,6 +460,81 @@ try {
     assertEqual(empty.errors, [], 'page errors');
     await empty.context.close();
     resetMachines();
+  });
+
+  await test('a German browser (de-DE) gets the page in German', async () => {
+    const german = await openPage(
+      browser,
+      { width: 1280, height: 720 },
+      `?token=${TOKEN}`,
+      'de-DE',
+    );
+    const { page } = german;
+    await page.locator(tile('kiln')).waitFor();
+    assertEqual(await page.evaluate(() => navigator.language), 'de-DE', 'browser language');
+    assertEqual(await page.evaluate(() => document.documentElement.lang), 'de', 'html lang');
+    assertEqual(await page.title(), 'Workshop IoT — Maschinen', 'tab title');
+    assertEqual(await text(page, '.o_workshop_iot_title'), 'Maschinen', 'title');
+    const GERMAN_STATES = {
+      idle: 'Inaktiv',
+      starting: 'Startet',
+      standby: 'Standby',
+      working: 'Arbeitet',
+      stopping: 'Stoppt',
+      offline: 'Offline',
+      unknown: 'Unbekannt',
+    };
+    for (const state of STATES) {
+      assertEqual(
+        await text(page, `.o_workshop_iot_state_${state} .o_workshop_iot_state_text`),
+        GERMAN_STATES[state],
+        state,
+      );
+    }
+    assertEqual(
+      await page.locator(tile('printer')).getAttribute('aria-label'),
+      '3D printer: Offline',
+      'tile aria-label',
+    );
+    assertEqual(await text(page, '.o_workshop_iot_kiosk_toggle'), 'Vollbild', 'kiosk button');
+    assertEqual(
+      await text(page, '.o_workshop_iot_group_toggle'),
+      'Nach Bereich gruppieren',
+      'group',
+    );
+    assertEqual(
+      await page.locator(`${tile('lathe')} .o_workshop_iot_fact dt`).allTextContents(),
+      ['Leistung', 'Nutzungsdauer', 'Arbeit heute', 'Standby heute'],
+      'tile facts',
+    );
+    // German number format too: decimal comma.
+    assertEqual(
+      await text(page, `${tile('lathe')} .o_workshop_iot_power`),
+      '1,25 kW',
+      'power value',
+    );
+    assertEqual(await text(page, `${tile('kiln')} .o_workshop_iot_last_seen`), 'nie', 'never seen');
+    assertEqual(await overflowing(page), [], 'German text running out of its box');
+    await page.screenshot({ path: path.join(SHOTS, 'desktop-german.png') });
+    assertEqual(german.errors, [], 'page errors');
+    await german.context.close();
+  });
+
+  await test('an English browser keeps the English page', async () => {
+    const english = await openPage(
+      browser,
+      { width: 1280, height: 720 },
+      `?token=${TOKEN}`,
+      'en-GB',
+    );
+    await english.page.locator(tile('kiln')).waitFor();
+    assertEqual(
+      await english.page.evaluate(() => document.documentElement.lang),
+      'en',
+      'html lang',
+    );
+    assertEqual(await text(english.page, '.o_workshop_iot_title'), 'Machines', 'title');
+    await english.context.close();
   });
 } finally {
   await browser.close();
