@@ -77,6 +77,8 @@ class WorkshopDevice(models.Model):
     def action_claim_session_as_myself(self):
         """Self-service kiosk: claim this machine's running or last session for the logged-in user
         (their partner). Same rules as ``action_claim_session``."""
+        # rights: rights.require raises AccessError unless the caller is a workshop user; _claim_for
+        # then checks read access on the machine (check_access).
         rights.require(self.env, rights.USER, _("Claiming sessions"))
         return self._claim_for(self.env.user.partner_id)
 

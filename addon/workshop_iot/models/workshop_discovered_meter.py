@@ -77,15 +77,18 @@ class WorkshopDiscoveredMeter(models.Model):
 
     def action_ignore(self):
         """Hide the meter for good: reports of it are kept out and the worker stops sending them."""
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Ignoring a discovered meter"))
         self.write({"state": "ignored"})
 
     def action_restore(self):
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Restoring an ignored meter"))
         self.write({"state": "new"})
 
     def action_forget(self):
         """Delete the meter: it comes back as new when it announces itself again."""
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Forgetting a discovered meter"))
         self.unlink()
 
@@ -171,6 +174,7 @@ class WorkshopDiscoveredMeterChannel(models.Model):
 
     def action_add_machine(self):
         """Open a new machine form pre-filled from this channel (nothing is saved until the manager does)."""
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Adding a machine from a discovered meter"))
         self.ensure_one()
         meter = self.meter_id

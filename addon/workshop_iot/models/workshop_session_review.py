@@ -75,6 +75,7 @@ class WorkshopSession(models.Model):
         refused. Written as superuser after the rights check: a billed session that changed after
         billing is frozen for managers by the record rules, yet is exactly the one to review.
         """
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Reviewing sessions"))
         if note is None:
             return {
@@ -138,5 +139,7 @@ class WorkshopSessionReview(models.TransientModel):
     def action_confirm(self):
         """Managers (the dialog's ACL, and ``action_mark_reviewed`` checks again)."""
         self.ensure_one()
+        # rights: the dialog's ACL is managers only, and action_mark_reviewed checks the manager
+        # group again (rights.require -> AccessError) for the caller.
         self.session_ids.action_mark_reviewed(self.note or "")
         return {"type": "ir.actions.act_window_close"}

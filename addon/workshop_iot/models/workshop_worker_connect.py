@@ -121,6 +121,7 @@ class WorkshopWorkerConnect(models.TransientModel):
         """Step 1 -> 2: create (or update) the worker, mint its token and an Odoo API key, and show
         them once with the settings to paste."""
         self.ensure_one()
+        # rights: _check_admin -> administrators only (AccessError).
         self._check_admin()
         if self.step != "worker":
             raise UserError(_("The worker's secrets were already shown; start again to generate new ones."))
@@ -142,6 +143,7 @@ class WorkshopWorkerConnect(models.TransientModel):
     def action_wait(self):
         """Step 2 -> 3: the action of step 3 carries no secret, so they are not shown again."""
         self.ensure_one()
+        # rights: _check_admin -> administrators only (AccessError).
         self._check_admin()
         self.step = "wait"
         return self._action(_("Connect a worker: waiting for the worker"))
@@ -149,6 +151,7 @@ class WorkshopWorkerConnect(models.TransientModel):
     def action_open_worker(self):
         """Step 3: open the connected worker's form."""
         self.ensure_one()
+        # rights: _check_admin -> administrators only (AccessError).
         self._check_admin()
         return {"type": "ir.actions.act_window", "res_model": "workshop.worker", "res_id": self.worker_id.id,
                 "views": [(False, "form")], "target": "current"}

@@ -23,6 +23,7 @@ class WorkshopWorker(models.Model):
     def action_open_dead_letters(self):
         """Button "Dead letters": list them in a dialog."""
         self.ensure_one()
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Handling a worker's dead letters"))
         wizard = self.env["workshop.worker.deadletters"].create({"worker_id": self.id})
         wizard._load()
@@ -70,6 +71,7 @@ class WorkshopWorkerDeadLetters(models.TransientModel):
 
     def _change(self, method, all_rows):
         self.ensure_one()
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Handling a worker's dead letters"))
         if all_rows:
             params = {"all": True}
@@ -83,18 +85,23 @@ class WorkshopWorkerDeadLetters(models.TransientModel):
         return self._reopen()
 
     def action_retry(self):
+        # rights: _change -> workshop managers only (AccessError).
         return self._change("deadletters.retry", False)
 
     def action_retry_all(self):
+        # rights: _change -> workshop managers only (AccessError).
         return self._change("deadletters.retry", True)
 
     def action_purge(self):
+        # rights: _change -> workshop managers only (AccessError).
         return self._change("deadletters.purge", False)
 
     def action_purge_all(self):
+        # rights: _change -> workshop managers only (AccessError).
         return self._change("deadletters.purge", True)
 
     def action_refresh(self):
+        # rights: rights.require raises AccessError unless the caller is a workshop manager.
         rights.require(self.env, rights.MANAGER, self.env._("Handling a worker's dead letters"))
         self._load()
         return self._reopen()

@@ -90,6 +90,7 @@ class WorkshopWorker(models.Model):
     def action_generate_token(self):
         """Generate a new worker token (administrators), store it and show it once."""
         self.ensure_one()
+        # rights: _check_can_show_secret -> administrators only (AccessError) + write access.
         self._check_can_show_secret(_("Generating a worker token"))
         token = self._mint_token()
         return self.env["workshop.worker.secret"]._show(
@@ -102,6 +103,7 @@ class WorkshopWorker(models.Model):
         the worker has none. The key never expires: it is listed on the worker form to be revoked.
         """
         self.ensure_one()
+        # rights: _check_can_show_secret -> administrators only (AccessError) + write access.
         self._check_can_show_secret(_("Generating an Odoo API key"))
         key = self._mint_api_key()
         return self.env["workshop.worker.secret"]._show(
@@ -143,6 +145,7 @@ class WorkshopWorker(models.Model):
     def action_connect(self):
         """Open the guided "Connect a worker" wizard (administrators): for this worker, or for a
         new one when called on an empty recordset (the Workers list's button)."""
+        # rights: rights.require raises AccessError unless the caller is an administrator.
         rights.require(self.env, rights.SYSTEM, _("Connecting a worker"))
         return self.env["workshop.worker.connect"]._open_for(self[:1])
 

@@ -41,6 +41,8 @@ class AccountMove(models.Model):
         """Smart button: the machine sessions invoiced here (read access to sessions is checked by
         the list itself; billing users have it)."""
         self.ensure_one()
+        # rights: the caller must read this invoice; the list then applies the sessions' own rules.
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Machine sessions"),

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.workshop_iot.tools import rights
+
 # What a posted invoice has said about a session: these no longer change (the fold may still record
 # late events' times, and flags them "changed after billing" for a credit note or a new invoice).
 FROZEN_FIELDS = frozenset({
@@ -58,6 +60,8 @@ class WorkshopSession(models.Model):
         linked._update_billing()
 
     def action_reset_billing(self):
+        # rights: administrators only, checked first (the message below names invoices).
+        rights.require(self.env, rights.SYSTEM, _("Resetting the billing of sessions"))
         # An invoiced session goes back to "to bill" through its invoice (cancel it or delete the
         # line), so that the invoice and the session never disagree.
         invoiced = self.sudo().filtered("invoice_line_id")

@@ -74,6 +74,8 @@ class WorkshopSession(models.Model):
     def action_create_invoices(self):
         """Sessions list > Create invoices: draft invoices for the selected sessions that can be
         invoiced; a notification lists the others and opens the invoices."""
+        # rights: _create_invoices_as_caller checks the caller (Billing user or workshop manager,
+        # AccessError otherwise) before anything is read or made as superuser.
         return self._invoicing_notification(self._create_invoices_as_caller())
 
     def _create_invoices_as_caller(self):

@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import WorkshopInvoicingCase
@@ -81,3 +81,8 @@ class TestInvoiceLifecycle(WorkshopInvoicingCase):
         with self.assertRaises(UserError) as caught:
             self.s1.with_user(admin).action_reset_billing()
         self.assertIn("Cancel the invoice or delete its line", str(caught.exception))
+        # A manager is refused before anything about the invoice is said.
+        manager = new_test_user(self.env, login="inv-manager2", groups="workshop_iot.workshop_iot_group_manager")
+        with self.assertRaises(AccessError) as refused:
+            self.s1.with_user(manager).action_reset_billing()
+        self.assertNotIn("Cancel the invoice", str(refused.exception))
