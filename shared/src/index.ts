@@ -1,4 +1,5 @@
 /** Public API of the schema package: contracts, their static types and the validator. */
+export * from './contracts/analysis.ts';
 export * from './contracts/common.ts';
 export * from './contracts/dashboard.ts';
 export * from './contracts/discovery.ts';

@@ -9,6 +9,7 @@ import {
   WORKER_CONFIG_RULES,
   WORKER_SETTINGS_RULES,
 } from '../rules.ts';
+import { AnalysisRunParams, AnalysisRunResult } from './analysis.ts';
 import { DeviceTopic } from './common.ts';
 import { DashboardMachineList } from './dashboard.ts';
 import { DiscoveryReportParams, DiscoveryReportResult } from './discovery.ts';
@@ -136,6 +137,18 @@ export const CONTRACTS = {
     schema: DeadLettersChangeResult,
     rules: [],
     description: 'deadletters.retry / deadletters.purge result',
+  },
+  analysis_run_params: {
+    schema: AnalysisRunParams,
+    rules: [],
+    description:
+      'analysis.run params: a machine, a range of its recorded readings, optional candidate settings',
+  },
+  analysis_run_result: {
+    schema: AnalysisRunResult,
+    rules: [],
+    description:
+      'analysis.run result: histogram, clusters, proposed settings, current vs proposed replayed sessions',
   },
   dashboard_machines: {
     schema: DashboardMachineList,

@@ -120,6 +120,12 @@ export const DeviceConfig = Type.Object(
           'Meter noise band in W (default 1): a reading in [-band, 0) counts as 0 W; below -band it is a parse error',
       }),
     ),
+    recording: Type.Optional(
+      Type.Boolean({
+        description:
+          "Keep this machine's readings in the worker's local recording for calibration (default true; false = off for this machine)",
+      }),
+    ),
     session_config: SessionConfig,
   },
   { additionalProperties: false },

@@ -106,6 +106,19 @@ export const WorkerSettings = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    recording: Type.Optional(
+      Type.Object(
+        {
+          /** Record readings at all (default true); a machine can still opt out with `recording: false`. */
+          enabled: Type.Optional(Type.Boolean()),
+          /** Keep each machine's readings this many days (default 14). */
+          max_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+          /** And at most this many MB per machine, oldest dropped first (default 16). */
+          max_mb_per_machine: Type.Optional(Type.Number({ minimum: 0.1, maximum: 10_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     metrics: Type.Optional(
       Type.Object(
         {
