@@ -101,6 +101,8 @@ step('system-packages', () =>
     'mosquitto-clients',
     'openssl',
     'chromium',
+    // Python lint (step python-lint): Debian's flake8, configured by .flake8.
+    'flake8',
     // Validates docker-compose.yaml offline when the `docker compose` plugin is absent.
     ...(hasComposePlugin ? [] : ['docker-compose']),
   ]),
@@ -152,6 +154,8 @@ step('python', () => {
 });
 
 step('py-compile', check('python3', ['-m', 'compileall', '-q', 'addon']));
+// The addons, the scripts and the schema package's Python tests, at the width set in .flake8.
+step('python-lint', check('flake8', ['addon', 'scripts', 'shared']));
 step('compose-config', () =>
   totals(run('bash', ['scripts/compose/check-config.sh'], { capture: true })),
 );

@@ -5,6 +5,8 @@
     "category": "Manufacturing",
     "license": "LGPL-3",
     "author": "Workshop IoT contributors",
+    # The project's home (issue tracker, releases, docs/); Odoo's Apps screen links to it.
+    "website": "https://github.com/workshop-iot/workshop-iot",
     "depends": ["base", "web", "bus", "mail"],
     "external_dependencies": {"python": ["requests"]},
     "data": [

@@ -5,6 +5,8 @@
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Workshop IoT contributors",
+    # The project's home (issue tracker, releases, docs/); Odoo's Apps screen links to it.
+    "website": "https://github.com/workshop-iot/workshop-iot",
     # A separate module so that a workshop without Invoicing can still install workshop_iot.
     "depends": ["workshop_iot", "account"],
     "data": [

@@ -5,6 +5,8 @@
     "category": "Manufacturing",
     "license": "LGPL-3",
     "author": "Workshop IoT contributors",
+    # The project's home (issue tracker, releases, docs/); Odoo's Apps screen links to it.
+    "website": "https://github.com/workshop-iot/workshop-iot",
     # A separate module so that a workshop without a customer portal need not install `portal`.
     "depends": ["workshop_iot", "portal"],
     "data": [

@@ -119,7 +119,7 @@ export function emitPython(contracts: Record<string, Contract>, digest: string):
       (n) => `    ${pyStr(n)},`,
     ),
     ']',
-    PYTHON_RUNTIME,
+    PYTHON_RUNTIME.trimEnd(),
     section('Constants: one spec per distinct string/number/enum schema, messages rendered by JS'),
     ...ctx.constantLines.flatMap((c) => ['', c]),
     section('Checks: one function per object, array and discriminated-union node'),

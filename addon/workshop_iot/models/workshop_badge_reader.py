@@ -56,15 +56,21 @@ class WorkshopBadgeReader(models.Model):
     def _check_reader(self):
         for reader in self:
             if not _DEVICE_ID_RE.match(reader.reader_id or ""):
-                raise ValidationError(_("Reader id %(id)r: letters, digits, _ . : - (1-64 characters).", id=reader.reader_id))
+                raise ValidationError(
+                    _("Reader id %(id)r: letters, digits, _ . : - (1-64 characters).", id=reader.reader_id),
+                )
             errors = _validators().validate_device_topic(reader.topic or "")
             if errors:
                 raise ValidationError(_("MQTT topic %(t)r %(why)s.", t=reader.topic, why=errors[0]["message"]))
             if reader.card_path and not _JSON_PATH_RE.match(reader.card_path):
-                raise ValidationError(_("%(name)s: the card field path is not a dotted path like 'card.uid'.", name=reader.name))
+                raise ValidationError(
+                    _("%(name)s: the card field path is not a dotted path like 'card.uid'.", name=reader.name),
+                )
             full = reader.tasmota_full_topic or DEFAULT_FULL_TOPIC
             if reader.parser_type == "tasmota" and ("%prefix%" not in full or "%topic%" not in full):
-                raise ValidationError(_("%(name)s: the Tasmota FullTopic must contain %%prefix%% and %%topic%%.", name=reader.name))
+                raise ValidationError(
+                    _("%(name)s: the Tasmota FullTopic must contain %%prefix%% and %%topic%%.", name=reader.name),
+                )
 
     @api.constrains("reader_id", "active")
     def _check_not_a_machine_id(self):

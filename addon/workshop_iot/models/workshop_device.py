@@ -218,10 +218,22 @@ class WorkshopDevice(models.Model):
     live_session_id = fields.Char(string="Live session UUID", readonly=True,
                                   help="Worker session uuid of the running session, if any.")
     live_session_started_at = fields.Datetime(string="Session started", readonly=True)
-    live_session_working_s = fields.Float(string="Session working time", readonly=True, help="Working seconds of the running session.")
-    live_session_standby_s = fields.Float(string="Session standby time", readonly=True, help="Standby seconds of the running session.")
+    live_session_working_s = fields.Float(
+        string="Session working time",
+        readonly=True,
+        help="Working seconds of the running session.",
+    )
+    live_session_standby_s = fields.Float(
+        string="Session standby time",
+        readonly=True,
+        help="Standby seconds of the running session.",
+    )
     live_last_seen_at = fields.Datetime(string="Last seen", readonly=True, help="Last message from the meter.")
-    live_changed_at = fields.Datetime(string="State reported", readonly=True, help="When the live state was last reported.")
+    live_changed_at = fields.Datetime(
+        string="State reported",
+        readonly=True,
+        help="When the live state was last reported.",
+    )
 
     session_ids = fields.One2many("workshop.session", "device_id", string="Sessions")
     session_count = fields.Integer(string="Number of sessions", compute="_compute_session_count")
@@ -253,7 +265,9 @@ class WorkshopDevice(models.Model):
     def _check_identifiers(self):
         for device in self:
             if not _DEVICE_ID_RE.match(device.device_id or ""):
-                raise ValidationError(_("Device id %(id)r: letters, digits, _ . : - (1-64 characters).", id=device.device_id))
+                raise ValidationError(
+                    _("Device id %(id)r: letters, digits, _ . : - (1-64 characters).", id=device.device_id),
+                )
             errors = _validators().validate_device_topic(device.topic or "")
             if errors:
                 raise ValidationError(_("MQTT topic %(t)r %(why)s.", t=device.topic, why=errors[0]["message"]))
@@ -268,20 +282,25 @@ class WorkshopDevice(models.Model):
                 raise ValidationError(_("%(name)s: debounce times must be between 0 and 3600 s.", name=device.name))
             if not (5 <= device.message_timeout_s <= 86400 and 5 <= device.heartbeat_interval_s <= 86400):
                 raise ValidationError(
-                    _("%(name)s: message timeout and heartbeat interval must be between 5 and 86400 s.", name=device.name))
+                    _("%(name)s: message timeout and heartbeat interval must be between 5 and 86400 s.",
+                      name=device.name))
 
     @api.constrains("negative_noise_w")
     def _check_negative_noise(self):
         for device in self:
             if not 0 <= device.negative_noise_w <= 1000:
-                raise ValidationError(_("%(name)s: the negative noise band must be between 0 and 1000 W.", name=device.name))
+                raise ValidationError(
+                    _("%(name)s: the negative noise band must be between 0 and 1000 W.", name=device.name),
+                )
 
     @api.constrains("parser_type", "generic_field_path", "generic_energy_path")
     def _check_generic(self):
         for device in self.filtered(lambda d: d.parser_type == "generic_json"):
             # No power path = the payload is a bare number (Zigbee2MQTT attribute output, ESPHome).
             if device.generic_field_path and not _JSON_PATH_RE.match(device.generic_field_path):
-                raise ValidationError(_("%(name)s: the power field path is not a dotted path like 'ENERGY.Power'.", name=device.name))
+                raise ValidationError(
+                    _("%(name)s: the power field path is not a dotted path like 'ENERGY.Power'.", name=device.name),
+                )
             if device.generic_energy_path and not device.generic_field_path:
                 raise ValidationError(_(
                     "%(name)s: an energy field path needs a power field path (a bare-number topic carries "

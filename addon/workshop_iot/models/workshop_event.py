@@ -75,7 +75,11 @@ class WorkshopEvent(models.Model):
     occurred_at = fields.Datetime(string="Occurred", required=True, readonly=True, index=True)
     received_at = fields.Datetime(string="Received", required=True, readonly=True)
     delay_s = fields.Float(string="Delay (s)", readonly=True, help="Received minus occurred, in seconds.")
-    is_late = fields.Boolean(string="Late", readonly=True, help="Received after the late threshold (workshop_iot.late_event_after_s).")
+    is_late = fields.Boolean(
+        string="Late",
+        readonly=True,
+        help="Received after the late threshold (workshop_iot.late_event_after_s).",
+    )
     session_uid = fields.Char(string="Session UUID", readonly=True, index=True)
     session_id = fields.Many2one("workshop.session", string="Session", readonly=True, index=True, ondelete="set null")
     payload = fields.Json(readonly=True)
@@ -170,7 +174,8 @@ class WorkshopEvent(models.Model):
         inserted = self._insert_events(worker, {}, [e for _i, e in fresh], None, now)
         for index, event in fresh:
             uid = event["event_uid"]
-            results[index] = {"index": index, "event_uid": uid, "status": "accepted" if uid in inserted else "duplicate"}
+            status = "accepted" if uid in inserted else "duplicate"
+            results[index] = {"index": index, "event_uid": uid, "status": status}
         if inserted:
             self._trigger_fold()
         return {"results": results}

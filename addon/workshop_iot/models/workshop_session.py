@@ -78,8 +78,18 @@ class WorkshopSession(models.Model):
         string="Part", readonly=True, default=0,
         help="0 for a session as the worker reported it or the first part of a split one; 1, 2... for "
              "the parts that started with another member's badge.")
-    started_at = fields.Datetime(string="Started", required=True, readonly=True, index=True, help="When power first crossed the standby threshold.")
-    ended_at = fields.Datetime(string="Ended", readonly=True, help="When power dropped (the stop debounce is not billed).")
+    started_at = fields.Datetime(
+        string="Started",
+        required=True,
+        readonly=True,
+        index=True,
+        help="When power first crossed the standby threshold.",
+    )
+    ended_at = fields.Datetime(
+        string="Ended",
+        readonly=True,
+        help="When power dropped (the stop debounce is not billed).",
+    )
     last_event_at = fields.Datetime(string="Last report", readonly=True, help="End of the last reported interval.")
     total_s = fields.Float(string="Total (s)", readonly=True)
     working_s = fields.Float(string="Working (s)", readonly=True)
@@ -92,9 +102,21 @@ class WorkshopSession(models.Model):
     standby_hours = fields.Float(compute="_compute_hours", store=True, string="Standby time")
 
     event_ids = fields.One2many("workshop.event", "session_id", string="Events")
-    first_seq = BigInteger(string="First sequence", readonly=True, help="Lowest per-device seq of this session's events received.")
-    last_seq = BigInteger(string="Last sequence", readonly=True, help="Highest per-device seq of this session's events received.")
-    applied_seq = BigInteger(string="Applied sequence", readonly=True, help="Seq of the event whose cumulative totals are applied.")
+    first_seq = BigInteger(
+        string="First sequence",
+        readonly=True,
+        help="Lowest per-device seq of this session's events received.",
+    )
+    last_seq = BigInteger(
+        string="Last sequence",
+        readonly=True,
+        help="Highest per-device seq of this session's events received.",
+    )
+    applied_seq = BigInteger(
+        string="Applied sequence",
+        readonly=True,
+        help="Seq of the event whose cumulative totals are applied.",
+    )
     event_count = fields.Integer(string="Number of events", readonly=True)
     has_start_event = fields.Boolean(string="Start received", readonly=True)
     has_stop_event = fields.Boolean(string="Stop received", readonly=True)
@@ -104,11 +126,14 @@ class WorkshopSession(models.Model):
         string="Missing events", readonly=True,
         help="Per-device seq numbers missing between the first and last event of the session.")
     late_event_count = fields.Integer(
-        string="Late events", readonly=True, help="Events received long after they occurred (delivered from the worker's outbox).")
+        string="Late events", readonly=True,
+        help="Events received long after they occurred (delivered from the worker's outbox).")
     closed_by_odoo = fields.Boolean(
-        string="Closed by Odoo", readonly=True, help="Closed by Odoo's stale-session cron because the worker stopped reporting.")
+        string="Closed by Odoo", readonly=True,
+        help="Closed by Odoo's stale-session cron because the worker stopped reporting.")
     changed_after_billing = fields.Boolean(
-        string="Changed after billing", readonly=True, help="Late events changed the times after the session was marked billed.")
+        string="Changed after billing", readonly=True,
+        help="Late events changed the times after the session was marked billed.")
     offline_report_count = fields.Integer(
         string="Offline reports", readonly=True,
         help="device_offline events of the machine between the session's first and last event: the meter "
@@ -187,7 +212,10 @@ class WorkshopSession(models.Model):
     def _compute_display_name(self):
         for session in self:
             started = fields.Datetime.context_timestamp(session, session.started_at) if session.started_at else None
-            session.display_name = "%s %s" % (session.device_id.name or "", started.strftime("%Y-%m-%d %H:%M") if started else "")
+            session.display_name = "%s %s" % (
+                session.device_id.name or "",
+                started.strftime("%Y-%m-%d %H:%M") if started else "",
+            )
 
     # ------------------------------------------------------------------ members
     def write(self, vals):
@@ -290,7 +318,11 @@ class WorkshopSession(models.Model):
             })
             closed |= session
         if closed:
-            _logger.info("Closed %s stale session(s) with reason timeout: %s", len(closed), closed.mapped("session_uid"))
+            _logger.info(
+                "Closed %s stale session(s) with reason timeout: %s",
+                len(closed),
+                closed.mapped("session_uid"),
+            )
             devices = closed.device_id.filtered(lambda d: d.live_session_id in closed.mapped("session_uid"))
             for device in devices:
                 device._set_live({"live_state": "unknown", "live_session_id": False, "live_power_w": 0.0,

@@ -117,8 +117,9 @@ class WorkshopSession(models.Model):
         badges = self._badges_around(device, start, end, window, batch_badges)
         if badges and badges[0].at < start:
             # A badge before the start belongs to this session only if the machine was off then.
-            before = self.search([("device_id", "=", device.id), ("started_at", "<", start),
-                                  ("worker_session_uid", "!=", uid)], order="started_at desc, split_index desc", limit=1)
+            before = self.search(
+                [("device_id", "=", device.id), ("started_at", "<", start), ("worker_session_uid", "!=", uid)],
+                order="started_at desc, split_index desc", limit=1)
             if before:
                 busy_until = before.ended_at if before.state != "running" else _FAR_FUTURE
                 badges = [b for b in badges if b.at >= start or b.at > busy_until]
@@ -189,8 +190,8 @@ class WorkshopSession(models.Model):
         for index, low in enumerate(bounds):
             high = bounds[index + 1] if index + 1 < len(bounds) else None
             at_low = _figures_at(curve, low)
-            at_high = _figures_at(curve, high) if high else Figures(whole.total_s, whole.working_s,
-                                                                      whole.standby_s, whole.energy_wh)
+            at_high = (_figures_at(curve, high) if high
+                       else Figures(whole.total_s, whole.working_s, whole.standby_s, whole.energy_wh))
             working = max(at_high.working - at_low.working, 0.0)
             standby = max(at_high.standby - at_low.standby, 0.0)
             total = (high - low).total_seconds() if high else whole.total_s - earlier_total

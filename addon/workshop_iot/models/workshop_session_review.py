@@ -94,8 +94,8 @@ class WorkshopSession(models.Model):
             raise UserError(self.env._("Running sessions are reviewed once they end: %s", _names(running)))
         unflagged = self.filtered(lambda s: not s.needs_review)
         if unflagged:
-            raise UserError(self.env._("These sessions have no data-quality flag, there is nothing to review: %s",
-                              _names(unflagged)))
+            raise UserError(self.env._(
+                "These sessions have no data-quality flag, there is nothing to review: %s", _names(unflagged)))
         now = fields.Datetime.now()
         for session in self.sudo():
             session.write({"reviewed_by_id": self.env.uid, "reviewed_at": now, "review_note": note})
@@ -114,8 +114,9 @@ class WorkshopSession(models.Model):
         reviewed.write({"reviewed_by_id": False, "reviewed_at": False, "review_note": False})
         for session in reviewed:
             session.message_post(
-                body=self.env._("Review cleared: new events changed the session after it was reviewed (%s).",
-                       ", ".join(session._review_reasons()) or self.env._("no flag left")),
+                body=self.env._(
+                    "Review cleared: new events changed the session after it was reviewed (%s).",
+                    ", ".join(session._review_reasons()) or self.env._("no flag left")),
                 subtype_xmlid="mail.mt_note")
 
 

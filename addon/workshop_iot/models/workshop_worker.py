@@ -82,7 +82,8 @@ class WorkshopWorker(models.Model):
         help="User whose API key the worker uses. Only this user may report for this worker uid.",
     )
     close_sessions_on_shutdown = fields.Boolean(
-        string="End sessions when stopped", help="On SIGTERM the worker closes open sessions with reason 'shutdown' instead of resuming them.",
+        string="End sessions when stopped",
+        help="On SIGTERM the worker closes open sessions with reason 'shutdown' instead of resuming them.",
     )
     device_ids = fields.One2many("workshop.device", "worker_id", string="Devices")
     device_count = fields.Integer(string="Machines", compute="_compute_device_count")
@@ -94,9 +95,17 @@ class WorkshopWorker(models.Model):
         readonly=True,
         help="Online while the worker reports or answers health checks.",
     )
-    last_seen_at = fields.Datetime(string="Last seen", readonly=True, help="Last hello, status report, event batch or health answer.")
+    last_seen_at = fields.Datetime(
+        string="Last seen",
+        readonly=True,
+        help="Last hello, status report, event batch or health answer.",
+    )
     last_hello_at = fields.Datetime(string="Last hello", readonly=True)
-    started_at = fields.Datetime(string="Process started", readonly=True, help="Start time of the worker process (from worker.hello).")
+    started_at = fields.Datetime(
+        string="Process started",
+        readonly=True,
+        help="Start time of the worker process (from worker.hello).",
+    )
     software_version = fields.Char(string="Worker version", readonly=True)
     hostname = fields.Char(readonly=True)
 
@@ -115,8 +124,18 @@ class WorkshopWorker(models.Model):
         string="Config push", default="none", required=True, readonly=True, copy=False,
         help="Outcome of the last config push. 'Retrying' pushes are retried by a cron with backoff.",
     )
-    push_attempts = fields.Integer(string="Failed pushes", readonly=True, copy=False, help="Failed attempts since the last success.")
-    push_next_at = fields.Datetime(string="Next push", readonly=True, copy=False, help="When the cron retries the push.")
+    push_attempts = fields.Integer(
+        string="Failed pushes",
+        readonly=True,
+        copy=False,
+        help="Failed attempts since the last success.",
+    )
+    push_next_at = fields.Datetime(
+        string="Next push",
+        readonly=True,
+        copy=False,
+        help="When the cron retries the push.",
+    )
     push_last_at = fields.Datetime(string="Last push", readonly=True, copy=False)
     push_error = fields.Text(string="Push problem", readonly=True, copy=False, help="What went wrong and what to do.")
     push_error_detail = fields.Text(
@@ -212,7 +231,11 @@ class WorkshopWorker(models.Model):
             return self._notify(_("Config push failed"), self.push_error, "danger")
         return self._notify(
             _("Config pushed"),
-            _("Worker %(name)s applied config version %(version)s.", name=self.name, version=self.applied_config_version),
+            _(
+                "Worker %(name)s applied config version %(version)s.",
+                name=self.name,
+                version=self.applied_config_version,
+            ),
             "success",
         )
 

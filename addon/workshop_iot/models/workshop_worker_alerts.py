@@ -87,7 +87,8 @@ class WorkshopWorker(models.Model):
                 worker._alert_set(
                     "dead_letters", worker.dead_letters > 0,
                     _("%s dead letter(s)", worker.dead_letters),
-                    _("The worker holds events Odoo refused: open Dead letters on the worker form to retry or purge them."),
+                    _("The worker holds events Odoo refused: "
+                      "open Dead letters on the worker form to retry or purge them."),
                     _("No dead letters left."))
             if "degraded" in conditions and worker.health_status:
                 worker._alert_set(

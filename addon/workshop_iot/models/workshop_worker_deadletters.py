@@ -35,7 +35,9 @@ class WorkshopWorker(models.Model):
         worker = self.sudo()
         try:
             if not worker.url:
-                raise UserError(self.env._("Worker %s has no URL: Odoo cannot ask it for its dead letters.", worker.name))
+                raise UserError(
+                    self.env._("Worker %s has no URL: Odoo cannot ask it for its dead letters.", worker.name),
+                )
             result = worker_client.call(worker.url, worker.token, method, params)
         except WorkerCallError as exc:
             raise UserError(exc.message) from exc

@@ -43,7 +43,9 @@ class WorkshopWorker(models.Model):
             health = worker_client.call(worker.url, worker.token, "health.get", {})
             errors = _validators().validate_health(health)
             if errors:
-                raise WorkerCallError("Unexpected health.get result at %s: %s" % (errors[0]["path"], errors[0]["message"]))
+                raise WorkerCallError(
+                    "Unexpected health.get result at %s: %s" % (errors[0]["path"], errors[0]["message"]),
+                )
         except WorkerCallError as exc:
             _logger.warning("Health check of worker %s failed: %s", worker.worker_uid, exc.detail)
             return {"health_checked_at": now, "health_error": exc.message, "health_error_detail": exc.detail,
@@ -103,7 +105,11 @@ class WorkshopWorker(models.Model):
         try:
             return max(int(param), MIN_STALE_AFTER_S) if param else DEFAULT_STALE_AFTER_S
         except ValueError:
-            _logger.warning("workshop_iot.worker_stale_after_s=%r is not an integer; using %s", param, DEFAULT_STALE_AFTER_S)
+            _logger.warning(
+                "workshop_iot.worker_stale_after_s=%r is not an integer; using %s",
+                param,
+                DEFAULT_STALE_AFTER_S,
+            )
             return DEFAULT_STALE_AFTER_S
 
     # ------------------------------------------------------------------ crons

@@ -287,7 +287,6 @@ def _rule_forbidden_unless(value, errors, at: str, field: str, when_field: str, 
             _fail(errors, _ptr(path, field), f"is only allowed when {when_field} is '{equals}'")
 
 
-
 # ---------------------------------------------------------------------------------------------------
 # Constants: one spec per distinct string/number/enum schema, messages rendered by JS
 # ---------------------------------------------------------------------------------------------------

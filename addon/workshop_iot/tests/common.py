@@ -89,8 +89,9 @@ class FakeResponse:
 def mock_worker(handler):
     """Replace the HTTP transport of ``tools/worker_client`` by ``handler(method, params) -> result``
     (or an exception to raise: ``requests.ConnectionError`` for an unreachable worker, a dict
-    ``{"error": {...}}`` for a JSON-RPC error, a ``FakeResponse`` for any other HTTP answer). Decouples config push and health tests from a real
-    worker process; yields the list of calls as ``(url, method, params, headers)``."""
+    ``{"error": {...}}`` for a JSON-RPC error, a ``FakeResponse`` for any other HTTP answer). Decouples
+    config push and health tests from a real worker process; yields the list of calls as
+    ``(url, method, params, headers)``."""
     calls = []
 
     def fake_post(url, json=None, headers=None, timeout=None):

@@ -83,7 +83,11 @@ class TestWorkerAlerts(AlertCase):
         # What a concurrent transaction would do: create the same alert past the ORM-level check.
         self.worker._alert_raise("dead_letters", "1 dead letter(s)")
         with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.worker.sudo().activity_schedule(ACTIVITY_TYPE, summary="again", workshop_alert_condition="dead_letters")
+            self.worker.sudo().activity_schedule(
+                ACTIVITY_TYPE,
+                summary="again",
+                workshop_alert_condition="dead_letters",
+            )
             self.env.flush_all()
         self.env.invalidate_all(flush=False)
 
@@ -223,7 +227,9 @@ class TestReviewDigest(AlertCase):
     def _flagged(self, device, seq):
         uid = self.new_session()
         ev = self.events
-        self.ingest_and_fold([ev.started(device, seq, uid), ev.stopped(device, seq + 1, uid, 120, 60.0, 0.0, reason="timeout")])
+        self.ingest_and_fold(
+            [ev.started(device, seq, uid), ev.stopped(device, seq + 1, uid, 120, 60.0, 0.0, reason="timeout")],
+        )
         return self.session(uid)
 
     def digest_alerts(self, done=False):

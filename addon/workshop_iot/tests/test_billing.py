@@ -32,8 +32,9 @@ class TestSessionBilling(WorkshopIotCase):
     def _closed_session(self, working_s, standby_s, seq=1):
         uid = self.new_session()
         ev = self.events
+        total = int(working_s + standby_s) or 1
         self.ingest_and_fold([ev.started(self.device, seq, uid),
-                     ev.stopped(self.device, seq + 1, uid, int(working_s + standby_s) or 1, working_s, standby_s)])
+                              ev.stopped(self.device, seq + 1, uid, total, working_s, standby_s)])
         return self.session(uid)
 
     def test_closed_session_has_billing_figures(self):

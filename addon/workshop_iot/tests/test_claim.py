@@ -59,10 +59,14 @@ class TestClaimFromDashboard(WorkshopIotCase):
     def test_a_claim_replaces_a_default_or_manual_member_but_not_a_badge(self):
         session = self._running()
         for source in ("machine", "manual", "claim"):
-            session.with_context(workshop_member_source=source).write({"member_id": self.grace.id, "member_source": source})
+            session.with_context(workshop_member_source=source).write(
+                {"member_id": self.grace.id, "member_source": source},
+            )
             self.device.with_user(self.staff).action_claim_session(self.ada.id)
             self.assertEqual((session.member_id, session.member_source), (self.ada, "claim"), source)
-        session.with_context(workshop_member_source="badge").write({"member_id": self.grace.id, "member_source": "badge"})
+        session.with_context(workshop_member_source="badge").write(
+            {"member_id": self.grace.id, "member_source": "badge"},
+        )
         with self.assertRaisesRegex(UserError, "Grace Hopper's badge"):
             self.device.with_user(self.staff).action_claim_session(self.ada.id)
         self.assertEqual((session.member_id, session.member_source), (self.grace, "badge"))

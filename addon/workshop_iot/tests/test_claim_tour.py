@@ -24,7 +24,8 @@ CLAIM_BODY = """
         ada.click();
         const done = await waitFor(() => document.querySelector(".o_workshop_iot_claimed_member"), "the outcome");
         if (done.textContent.trim() !== "Ada Lovelace") throw new Error(`claimed for: ${done.textContent}`);
-        const name = await waitFor(() => tile("claim-laser").querySelector(".o_workshop_iot_member_name"), "the member on the tile");
+        const name = await waitFor(
+            () => tile("claim-laser").querySelector(".o_workshop_iot_member_name"), "the member on the tile");
         if (name.textContent.trim() !== "Ada Lovelace") throw new Error(`tile member: ${name.textContent}`);
         document.querySelector(".o_workshop_iot_claim_close").click();
         await waitFor(() => !document.querySelector(".o_workshop_iot_claim_panel"), "the panel closed");
@@ -40,7 +41,8 @@ SELF_SERVICE_BODY = """
         const done = await waitFor(() => document.querySelector(".o_workshop_iot_claimed_member"), "the outcome");
         if (done.textContent.trim() !== ME) throw new Error(`claimed for: ${done.textContent}`);
         if (document.querySelector(".o_workshop_iot_claim_search")) throw new Error("self-service asks for a member");
-        const name = await waitFor(() => tile("claim-laser").querySelector(".o_workshop_iot_member_name"), "the member on the tile");
+        const name = await waitFor(
+            () => tile("claim-laser").querySelector(".o_workshop_iot_member_name"), "the member on the tile");
         if (name.textContent.trim() !== ME) throw new Error(`tile member: ${name.textContent}`);
 """
 
@@ -48,8 +50,8 @@ REFUSED_BODY = """
         const tile = (id) => document.querySelector(`.o_workshop_iot_tile[data-device-id="${id}"]`);
         await waitFor(() => tile("claim-laser"), "the laser tile");
         tile("claim-laser").querySelector(".o_workshop_iot_claim").click();
-        const outcome = await waitFor(() => document.querySelector('.o_workshop_iot_claim_outcome[data-status="error"]'),
-                                      "the refusal");
+        const outcome = await waitFor(
+            () => document.querySelector('.o_workshop_iot_claim_outcome[data-status="error"]'), "the refusal");
         if (!outcome.textContent.includes("badge")) throw new Error(`refusal: ${outcome.textContent}`);
         if (document.querySelector(".o_error_dialog")) throw new Error("an error dialog instead of the message");
 """
@@ -101,7 +103,9 @@ class TestClaimTour(HttpCase):
         self.assertEqual((self.running.member_id, self.running.member_source), (self.staff.partner_id, "claim"))
 
     def test_a_refused_claim_says_why_in_the_panel(self):
-        self.running.with_context(workshop_member_source="badge").write({"member_id": self.ada.id, "member_source": "badge"})
+        self.running.with_context(workshop_member_source="badge").write(
+            {"member_id": self.ada.id, "member_source": "badge"},
+        )
         code = browser_script("claim refused", REFUSED_BODY)
         # Odoo logs every UserError answered over JSON-RPC (odoo.http, WARNING): expected here.
         with self.assertLogs("odoo.http", "WARNING") as logs:

@@ -8,6 +8,8 @@ from ..schema import generated
 from ..tools import config_push
 from .common import WorkshopIotCase, apply_ok, mock_worker, unreachable
 
+WORKER_LOGGER = "odoo.addons.workshop_iot.models.workshop_worker"
+
 
 @tagged("post_install", "-at_install")
 class TestConfigBuilding(WorkshopIotCase):
@@ -151,7 +153,7 @@ class TestConfigPushHooks(WorkshopIotCase):
                          ("ok", self.worker.config_version))
 
     def test_push_failure_is_visible_and_retried_by_cron_with_backoff(self):
-        with mock_worker(unreachable), self.assertLogs("odoo.addons.workshop_iot.models.workshop_worker", level="WARNING") as logs:
+        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, level="WARNING") as logs:
             self.worker._push_config()
         self.assertIn("Config push to worker wk-test failed (attempt 1)", logs.output[0])
         self.assertEqual(self.worker.push_state, "retry")
@@ -159,7 +161,7 @@ class TestConfigPushHooks(WorkshopIotCase):
         self.assertIn("Cannot reach the worker", self.worker.push_error)
         self.assertIn("ConnectionError", self.worker.push_error_detail)
         self.assertTrue(self.worker.push_next_at > fields.Datetime.now())
-        with mock_worker(unreachable), self.assertLogs("odoo.addons.workshop_iot.models.workshop_worker", level="WARNING") as logs:
+        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, level="WARNING") as logs:
             self.worker._push_config()
         self.assertIn("(attempt 2)", logs.output[0])
         self.assertEqual(self.worker.push_attempts, 2)
@@ -175,7 +177,7 @@ class TestConfigPushHooks(WorkshopIotCase):
         def reject(method, params):
             return {"error": {"code": -32602, "message": "Invalid config", "data": {"errors": []}}}
 
-        with mock_worker(reject), self.assertLogs("odoo.addons.workshop_iot.models.workshop_worker", level="WARNING") as logs:
+        with mock_worker(reject), self.assertLogs(WORKER_LOGGER, level="WARNING") as logs:
             self.worker._push_config()
         self.assertIn("Invalid config", logs.output[0])
         self.assertIn("Invalid config", self.worker.push_error)
@@ -185,7 +187,7 @@ class TestConfigPushHooks(WorkshopIotCase):
             action = self.device.with_user(self.manager).action_push_config()
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(action["params"]["type"], "success")
-        with mock_worker(unreachable), self.assertLogs("odoo.addons.workshop_iot.models.workshop_worker", level="WARNING") as logs:
+        with mock_worker(unreachable), self.assertLogs(WORKER_LOGGER, level="WARNING") as logs:
             action = self.device.with_user(self.manager).action_push_config()
         self.assertIn("Config push to worker wk-test failed", logs.output[0])
         self.assertEqual(action["params"]["type"], "danger")

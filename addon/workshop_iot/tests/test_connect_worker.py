@@ -38,7 +38,10 @@ class TestConnectWorker(WorkshopIotCase):
         wizard, action, shown = self.create_and_show()
         self.assertEqual(action["res_id"], wizard.id)
         worker = wizard.worker_id
-        self.assertEqual((worker.name, worker.worker_uid, worker.url), ("Bench PC", "bench-pc", "http://192.168.1.20:8790"))
+        self.assertEqual(
+            (worker.name, worker.worker_uid, worker.url),
+            ("Bench PC", "bench-pc", "http://192.168.1.20:8790"),
+        )
         token, key = shown.token, shown.api_key
         self.assertEqual(token, worker.sudo().token)
         self.assertEqual(self.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key), worker.user_id.id,
@@ -56,7 +59,10 @@ class TestConnectWorker(WorkshopIotCase):
     def test_a_loopback_or_empty_url_keeps_the_worker_on_loopback(self):
         for url, port in (("http://127.0.0.1:8787", 8787), (False, 8787)):
             with self.subTest(url=url):
-                _wizard, _action, shown = self.create_and_show(name="Bench PC %s" % port if url else "Bench PC", url=url)
+                _wizard, _action, shown = self.create_and_show(
+                    name="Bench PC %s" % port if url else "Bench PC",
+                    url=url,
+                )
                 settings = json.loads(shown.settings_file)
                 self.assertEqual((settings["http"]["host"], settings["http"]["port"]), ("127.0.0.1", port))
 

@@ -51,7 +51,7 @@ class TestCrons(WorkshopIotCase):
         ev = self.events
         stale, fresh = self.new_session(), self.new_session()
         self.ingest_and_fold([ev.started(self.device, 1, stale), ev.heartbeat(self.device, 2, stale, 60, 50.0, 0.0),
-                     ev.started(self.device2, 1, fresh)])
+                              ev.started(self.device2, 1, fresh)])
         an_hour_ago = fields.Datetime.now() - timedelta(hours=1)
         for uid in (stale, fresh):
             self.session(uid).write({"started_at": an_hour_ago - timedelta(minutes=10), "last_event_at": an_hour_ago})

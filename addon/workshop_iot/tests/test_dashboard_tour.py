@@ -24,6 +24,7 @@ def dashboard_channel(env, company):
     """The bus row's channel of ``company``'s dashboard (models/workshop_device_live.py)."""
     return json.dumps([env.cr.dbname, "res.company", company.id, DASHBOARD_SUBCHANNEL], separators=(",", ":"))
 
+
 # The dashboard walk-through (constants KEY and STATUS come from the test).
 BROWSER_BODY = """
         const tile = (id) => document.querySelector(`.o_workshop_iot_tile[data-device-id="${id}"]`);
@@ -37,7 +38,8 @@ BROWSER_BODY = """
         // reconnect can show it.
         const bus = odoo.__WOWL_DEBUG__.root.env.services.bus_service;
         bus.trigger("disconnect", { code: 1006 });
-        await waitFor(() => document.querySelector('.o_workshop_iot_connection[data-online="false"]'), "offline status");
+        await waitFor(
+            () => document.querySelector('.o_workshop_iot_connection[data-online="false"]'), "offline status");
         const response = await fetch("/workshop_iot/rpc", {
             method: "POST",
             credentials: "omit",
@@ -164,7 +166,8 @@ SILENT_BODY = """
         const tile = (id) => document.querySelector(`.o_workshop_iot_tile[data-device-id="${id}"]`);
         const fact = (id, cls) => tile(id).querySelector(cls).textContent.trim();
         await waitFor(() => tile("dash-never") && tile("dash-silent") && tile("dash-quiet"), "the tiles");
-        if (fact("dash-never", ".o_workshop_iot_power") !== "—") throw new Error(`never: ${fact("dash-never", ".o_workshop_iot_power")}`);
+        const neverPower = fact("dash-never", ".o_workshop_iot_power");
+        if (neverPower !== "—") throw new Error(`never: ${neverPower}`);
         if (fact("dash-never", ".o_workshop_iot_last_seen") !== "never") throw new Error("never: last seen");
         if (tile("dash-never").dataset.silent !== "false") throw new Error("a meter never heard from is not silent");
 
@@ -173,7 +176,8 @@ SILENT_BODY = """
         const line = fact("dash-silent", ".o_workshop_iot_silent");
         if (!line.startsWith("No data since ")) throw new Error(`silent line: ${line}`);
         // The session stops at the last message (started 20 min ago, last message 10 min ago).
-        if (fact("dash-silent", ".o_workshop_iot_session") !== "0:10:00") throw new Error(`session: ${fact("dash-silent", ".o_workshop_iot_session")}`);
+        const silentSession = fact("dash-silent", ".o_workshop_iot_session");
+        if (silentSession !== "0:10:00") throw new Error(`session: ${silentSession}`);
         if (tile("dash-quiet").dataset.silent !== "false") throw new Error("quiet (no usual interval yet) is silent");
 
         // The worker reports through the ingest route: the silent meter spoke, the quiet one has said
@@ -205,7 +209,11 @@ class TestDashboardEmptyAndSilentTour(HttpCase):
         env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.manager = new_test_user(env, login="wiot-empty-manager", groups="workshop_iot.workshop_iot_group_manager")
         cls.staff = new_test_user(env, login="wiot-empty-staff", groups="workshop_iot.workshop_iot_group_user")
-        cls.worker_user = new_test_user(env, login="wiot-silent-worker", groups="workshop_iot.workshop_iot_group_worker")
+        cls.worker_user = new_test_user(
+            env,
+            login="wiot-silent-worker",
+            groups="workshop_iot.workshop_iot_group_worker",
+        )
         broker = env["workshop.broker"].create({"name": "Silent broker", "url": "mqtt://broker.test:1883"})
         cls.worker = env["workshop.worker"].create({
             "name": "Silent worker", "worker_uid": "wk-silent", "url": "http://worker.test:8787",

@@ -19,6 +19,7 @@ def _load_migration(version, name):
     spec.loader.exec_module(module)
     return module
 
+
 # Each field of EXPECT (from the test) shows its expected text on the open form.
 BROWSER_BODY = """
         const text = (sel) => (document.querySelector(sel)?.textContent ?? "").trim();

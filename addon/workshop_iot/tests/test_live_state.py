@@ -125,5 +125,7 @@ class TestLiveState(WorkshopIotCase):
 
     def test_workshop_timezone_parameter(self):
         self.env["ir.config_parameter"].set_param("workshop_iot.timezone", "Europe/Brussels")
-        midnight = self.env["workshop.device"]._workshop_midnight_utc(fields.Datetime.to_datetime("2026-07-01 12:00:00"))
+        midnight = self.env["workshop.device"]._workshop_midnight_utc(
+            fields.Datetime.to_datetime("2026-07-01 12:00:00"),
+        )
         self.assertEqual(midnight, fields.Datetime.to_datetime("2026-06-30 22:00:00"))

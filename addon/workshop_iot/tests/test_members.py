@@ -1,7 +1,6 @@
 """Members on sessions (issue 16): cards, badge readers, attribution rules of readme/USAGE.md."""
 
 import itertools
-from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
@@ -51,7 +50,8 @@ class MembersCase(WorkshopIotCase):
     def session_from(self, start_s, uid, seq0):
         """A 50 s session starting ``start_s`` after t0 (start and stop events)."""
         ev = EventFactory(self.worker.worker_uid, self.events.at(start_s))
-        return [ev.started(self.device, seq0, uid), ev.stopped(self.device, seq0 + 1, uid, 50, working_s=40.0, standby_s=0.0)]
+        return [ev.started(self.device, seq0, uid),
+                ev.stopped(self.device, seq0 + 1, uid, 50, working_s=40.0, standby_s=0.0)]
 
     def parts(self, uid):
         return self.env["workshop.session"].search([("worker_session_uid", "=", uid)], order="split_index")

@@ -19,7 +19,8 @@ class TestBadgeHttp(RpcHttpCase):
         super().setUpClass()
         cls.user_a, cls.key_a = cls.new_worker_user("wiot-badge-a")
         cls.user_b, cls.key_b = cls.new_worker_user("wiot-badge-b")
-        Worker, Device, Reader = cls.env["workshop.worker"], cls.env["workshop.device"], cls.env["workshop.badge.reader"]
+        Worker, Device = cls.env["workshop.worker"], cls.env["workshop.device"]
+        Reader = cls.env["workshop.badge.reader"]
         cls.worker_a = Worker.create({"name": "A", "worker_uid": "wk-badge-a", "user_id": cls.user_a.id})
         cls.worker_b = Worker.create({"name": "B", "worker_uid": "wk-badge-b", "user_id": cls.user_b.id})
         cls.device_a = Device.create({"name": "Mill A", "device_id": "shelly-badge-a", "topic": "shelly-badge-a",
@@ -36,7 +37,13 @@ class TestBadgeHttp(RpcHttpCase):
         cls.events = EventFactory("wk-badge-a", fields.Datetime.now().replace(microsecond=0) - timedelta(seconds=60))
 
     def badge(self, reader, machine, seq):
-        return self.events.event("badge_presented", reader, seq, {"card_id": "A1B2C3D4", "machine_device_id": machine}, 1)
+        return self.events.event(
+            "badge_presented",
+            reader,
+            seq,
+            {"card_id": "A1B2C3D4", "machine_device_id": machine},
+            1,
+        )
 
     def test_badges_only_at_the_workers_own_readers_and_machines(self):
         results = self.ingest(self.key_a, "wk-badge-a", [

@@ -32,7 +32,12 @@ class TestMultiCompany(WorkshopIotCase):
         a = {"company_id": cls.company_a.id, "company_ids": [cls.company_a.id]}
         cls.manager_a = new_test_user(cls.env, login="wiot-mc-manager-a",
                                       groups="workshop_iot.workshop_iot_group_manager", **a)
-        cls.staff_a = new_test_user(cls.env, login="wiot-mc-staff-a", groups="workshop_iot.workshop_iot_group_user", **a)
+        cls.staff_a = new_test_user(
+            cls.env,
+            login="wiot-mc-staff-a",
+            groups="workshop_iot.workshop_iot_group_user",
+            **a,
+        )
         cls.admin_a = new_test_user(cls.env, login="wiot-mc-admin-a",
                                     groups="base.group_system,workshop_iot.workshop_iot_group_manager", **a)
         cls.staff_ab = new_test_user(
@@ -147,7 +152,10 @@ class TestMultiCompany(WorkshopIotCase):
             self.ingest_b([self.events_b.online(self.device_b, 1, 0, state="working", power_w=300.0)])
             self.fold_pending()
         tiles = [(target, message) for target, kind, message in sent if kind == BUS_TYPE]
-        self.assertEqual([(t, m["device_id"]) for t, m in tiles], [((self.company_b, DASHBOARD_SUBCHANNEL), "shelly-mc-b")])
+        self.assertEqual(
+            [(t, m["device_id"]) for t, m in tiles],
+            [((self.company_b, DASHBOARD_SUBCHANNEL), "shelly-mc-b")],
+        )
 
     # ------------------------------------------------------------------ relations across companies
     def test_cross_company_relations_are_refused(self):
@@ -206,8 +214,9 @@ class TestMultiCompany(WorkshopIotCase):
         tables = ("workshop_broker", "workshop_worker", "workshop_device", "workshop_session", "workshop_event")
         for table in tables:
             self.env.cr.execute("ALTER TABLE %s ALTER COLUMN company_id DROP NOT NULL" % table)  # noqa: S608
-            self.env.cr.execute("UPDATE %s SET company_id = NULL WHERE id IN (SELECT id FROM %s WHERE company_id = %%s)"  # noqa: S608
-                                % (table, table), [self.company_a.id])
+            self.env.cr.execute(
+                "UPDATE %s SET company_id = NULL WHERE id IN (SELECT id FROM %s WHERE company_id = %%s)"  # noqa: S608
+                % (table, table), [self.company_a.id])
         self.env.invalidate_all()
         self.assertFalse(session_a.company_id)
         spec = importlib.util.spec_from_file_location("workshop_iot_migrate_1_2", MIGRATION)

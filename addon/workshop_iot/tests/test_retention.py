@@ -14,7 +14,9 @@ class TestRetention(WorkshopIotCase):
     def _session(self, device, seq, reason="power_off"):
         uid = self.new_session()
         ev = self.events
-        self.ingest_and_fold([ev.started(device, seq, uid), ev.stopped(device, seq + 1, uid, 120, 60.0, 0.0, reason=reason)])
+        self.ingest_and_fold(
+            [ev.started(device, seq, uid), ev.stopped(device, seq + 1, uid, 120, 60.0, 0.0, reason=reason)],
+        )
         return self.session(uid)
 
     def test_purges_old_processed_events_but_keeps_unbilled_and_flagged_sessions(self):

@@ -12,7 +12,9 @@ class TestSessionReview(WorkshopIotCase):
     def _closed(self, device, seq, reason="power_off", working_s=60.0):
         uid = self.new_session()
         ev = self.events
-        self.ingest_and_fold([ev.started(device, seq, uid), ev.stopped(device, seq + 1, uid, 120, working_s, 0.0, reason=reason)])
+        self.ingest_and_fold(
+            [ev.started(device, seq, uid), ev.stopped(device, seq + 1, uid, 120, working_s, 0.0, reason=reason)],
+        )
         return self.session(uid)
 
     # ------------------------------------------------------------------ offline segment

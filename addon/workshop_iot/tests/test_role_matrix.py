@@ -81,7 +81,8 @@ METHODS = {
     ("workshop.worker.deadletters", "action_refresh"): MANAGERS,
     ("workshop.review.digest", "action_open_sessions"): MANAGERS,
     ("workshop.event", "init"): NO_ONE,
-    ("mail.activity", "init"): NO_ONE,  # the alerts' unique index (issue 17); same  # Odoo's dispatcher refuses it (check_method_name)
+    # the alerts' unique index (issue 17); same: Odoo's dispatcher refuses it (check_method_name)
+    ("mail.activity", "init"): NO_ONE,
 }
 
 # Methods called with arguments or on another record than ``records[model]``:
@@ -189,7 +190,8 @@ class TestRoleMatrix(WorkshopIotCase):
             "workshop.member.card": self.env["workshop.member.card"].create(
                 {"partner_id": self.manager.partner_id.id, "card_id": "AB12"}),
             "workshop.badge.reader": self.env["workshop.badge.reader"].create(
-                {"name": "Matrix reader", "reader_id": "rfid-matrix", "topic": "rfid_matrix", "device_id": self.device.id}),
+                {"name": "Matrix reader", "reader_id": "rfid-matrix", "topic": "rfid_matrix",
+                 "device_id": self.device.id}),
             "res.partner": self.manager.partner_id,
             "workshop.session.review": self.env["workshop.session.review"].create(
                 {"session_ids": [(6, 0, self.session(flagged_uid).ids)], "note": "Matrix review"}),

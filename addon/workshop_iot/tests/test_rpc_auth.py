@@ -96,8 +96,9 @@ class TestRpcAuthCache(HttpCase):
     def test_expired_key_is_refused_at_once(self):
         self.assertAccepted(self.key)
         # expiration_date is readonly in the ORM, as in Odoo: move it into the past the way time would.
-        self.env.cr.execute("UPDATE res_users_apikeys SET expiration_date = now() at time zone 'utc' - interval '1 second'"
-                            " WHERE id = %s", [self.key_row(self.key).id])
+        self.env.cr.execute(
+            "UPDATE res_users_apikeys SET expiration_date = now() at time zone 'utc' - interval '1 second'"
+            " WHERE id = %s", [self.key_row(self.key).id])
         self.assertUnauthenticated(self.key)
 
     def test_archived_user_is_refused_at_once(self):

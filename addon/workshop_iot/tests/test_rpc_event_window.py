@@ -21,7 +21,9 @@ class TestRpcEventWindow(RpcHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.user, cls.key = cls.new_worker_user("wiot-window")
-        cls.worker = cls.env["workshop.worker"].create({"name": "Window", "worker_uid": "wk-win", "user_id": cls.user.id})
+        cls.worker = cls.env["workshop.worker"].create(
+            {"name": "Window", "worker_uid": "wk-win", "user_id": cls.user.id},
+        )
         cls.device = cls.env["workshop.device"].create(
             {"name": "Press", "device_id": "shelly-press", "topic": "shelly-press", "worker_id": cls.worker.id})
         cls.now = fields.Datetime.now()
@@ -100,7 +102,13 @@ class TestRpcEventWindow(RpcHttpCase):
         fold_pending(self.env)
         self.assertEqual(self.device.live_state, "working")
         self.assertLessEqual(self.device.live_changed_at, fields.Datetime.now())
-        later = self.events.online(self.device, 2, 0, state="idle", occurred_at=fields.Datetime.now() + timedelta(seconds=1))
+        later = self.events.online(
+            self.device,
+            2,
+            0,
+            state="idle",
+            occurred_at=fields.Datetime.now() + timedelta(seconds=1),
+        )
         self.assertEqual(self.send(later)[0]["status"], "accepted")
         fold_pending(self.env)
         self.assertEqual(self.device.live_state, "idle")
@@ -129,7 +137,8 @@ class TestRpcEventWindow(RpcHttpCase):
 
     def test_a_status_cannot_claim_more_session_time_than_since_its_start(self):
         now = fields.Datetime.now()
-        self.status("working", now, session_id=str(uuid.uuid4()), session_started_at=wire_ts(now - timedelta(seconds=60)),
+        self.status("working", now, session_id=str(uuid.uuid4()),
+                    session_started_at=wire_ts(now - timedelta(seconds=60)),
                     session_working_s=TEN_YEARS_S, session_standby_s=TEN_YEARS_S)
         self.assertEqual(self.device.live_state, "working")
         self.assertLessEqual(self.device.live_session_working_s, 120.0)

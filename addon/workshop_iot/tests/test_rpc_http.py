@@ -26,10 +26,18 @@ class TestRpcHttp(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.worker_user = new_test_user(cls.env, login="wiot-http-worker", groups="workshop_iot.workshop_iot_group_worker")
+        cls.worker_user = new_test_user(
+            cls.env,
+            login="wiot-http-worker",
+            groups="workshop_iot.workshop_iot_group_worker",
+        )
         cls.internal_user = new_test_user(cls.env, login="wiot-http-internal", groups="base.group_user")
         cls.key = cls.env["res.users.apikeys"].with_user(cls.worker_user).sudo()._generate(None, "test", None)
-        cls.internal_key = cls.env["res.users.apikeys"].with_user(cls.internal_user).sudo()._generate(None, "test", None)
+        cls.internal_key = cls.env["res.users.apikeys"].with_user(cls.internal_user).sudo()._generate(
+            None,
+            "test",
+            None,
+        )
         cls.worker = cls.env["workshop.worker"].create(
             {"name": "HTTP worker", "worker_uid": "wk-http", "user_id": cls.worker_user.id})
         cls.device = cls.env["workshop.device"].create(
@@ -61,7 +69,8 @@ class TestRpcHttp(HttpCase):
 
     def test_valid_batch_and_duplicates(self):
         session = str(uuid.uuid4())
-        events = [self.events.started(self.device, 1, session), self.events.heartbeat(self.device, 2, session, 0, 0.0, 0.0)]
+        events = [self.events.started(self.device, 1, session),
+                  self.events.heartbeat(self.device, 2, session, 0, 0.0, 0.0)]
         response = self.post(self.ingest_call(events))
         self.assertEqual(response.status_code, 200)
         doc = response.json()

@@ -68,7 +68,8 @@ class TestRpcIsolation(RpcHttpCase):
         self.assertEqual(event.state, "error")
         # The id turns up as worker B's machine: A's stored event must not land there ...
         machine_b = self.env["workshop.device"].create(
-            {"name": "Later B", "device_id": "shelly-iso-later", "topic": "shelly-iso-later", "worker_id": self.worker_b.id})
+            {"name": "Later B", "device_id": "shelly-iso-later", "topic": "shelly-iso-later",
+             "worker_id": self.worker_b.id})
         event.action_reprocess()
         self.assertEqual(event.state, "error")
         self.assertFalse(machine_b.session_ids)
@@ -78,7 +79,8 @@ class TestRpcIsolation(RpcHttpCase):
         machine_b.active = False
         machine_b.flush_recordset()  # the exclusion constraint on active ids is checked at INSERT
         machine_a = self.env["workshop.device"].create(
-            {"name": "Later A", "device_id": "shelly-iso-later", "topic": "shelly-iso-later", "worker_id": self.worker_a.id})
+            {"name": "Later A", "device_id": "shelly-iso-later", "topic": "shelly-iso-later",
+             "worker_id": self.worker_a.id})
         event.action_reprocess()
         self.assertEqual(event.state, "processed")
         self.assertEqual(machine_a.session_ids.session_uid, session)
@@ -106,13 +108,13 @@ class TestRpcIsolation(RpcHttpCase):
         # close the session although that worker still reports.
         session = str(uuid.uuid4())
         hour_ago = EventFactory("wk-iso-a", fields.Datetime.now().replace(microsecond=0) - timedelta(hours=1))
-        self.assertEqual(self.ingest(self.key_a, "wk-iso-a", [hour_ago.started(self.device_a, 1, session)])[0]["status"],
-                         "accepted")
+        answer = self.ingest(self.key_a, "wk-iso-a", [hour_ago.started(self.device_a, 1, session)])
+        self.assertEqual(answer[0]["status"], "accepted")
         fold_pending(self.env)
         Session = self.env["workshop.session"]
         self.assertFalse(Session._cron_close_stale_sessions(), "worker A still reports for its machine")
         self.device_a.worker_id = self.worker_b
-        self.assertEqual(self.ingest(self.key_a, "wk-iso-a", [hour_ago.stopped(self.device_a, 2, session, 3600, 3600.0, 0.0)])
-                         [0]["code"], "DEVICE_FORBIDDEN")
+        answer = self.ingest(self.key_a, "wk-iso-a", [hour_ago.stopped(self.device_a, 2, session, 3600, 3600.0, 0.0)])
+        self.assertEqual(answer[0]["code"], "DEVICE_FORBIDDEN")
         closed = Session._cron_close_stale_sessions()
         self.assertEqual((closed.session_uid, closed.state, closed.closed_by_odoo), (session, "timeout", True))

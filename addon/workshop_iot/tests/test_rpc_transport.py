@@ -92,7 +92,12 @@ class TestRpcTransport(RpcHttpCase):
         self.assertEqual(doc["error"]["data"], {"code": "PARSE_ERROR", "reason": "malformed chunked body"})
 
     def test_form_body_is_refused_unparsed(self):
-        response = self.post(self.key, b"a=1&b=2", raw=True, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = self.post(
+            self.key,
+            b"a=1&b=2",
+            raw=True,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         self.assertEqual(response.status_code, 415)
         self.assertEqual(response.json()["error"]["data"]["code"], "UNSUPPORTED_MEDIA_TYPE")
 
@@ -112,7 +117,10 @@ class TestRpcTransport(RpcHttpCase):
         hello = self.rpc(self.key, "worker.hello", {"worker_uid": "wk-transport", "software_version": "0.1.0",
                                                     "config_version": 0, "started_at": "2026-02-29T00:00:00Z"})
         self.assertEqual(hello["error"]["data"]["code"], "INVALID_PARAMS")
-        self.assertEqual(hello["error"]["data"]["errors"], [{"path": "/started_at", "message": "is not a calendar date"}])
+        self.assertEqual(
+            hello["error"]["data"]["errors"],
+            [{"path": "/started_at", "message": "is not a calendar date"}],
+        )
         item = {"device_id": "shelly-saw", "state": "idle", "power_w": 0.0, "session_id": None,
                 "session_started_at": None, "session_working_s": 0.0, "session_standby_s": 0.0,
                 "last_seen_at": "2026-13-01T00:00:00Z", "changed_at": "2026-01-01T24:00:00Z"}

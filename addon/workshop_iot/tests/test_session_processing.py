@@ -101,7 +101,7 @@ class TestSessionProcessing(WorkshopIotCase):
         uid = self.new_session()
         ev = self.events
         self.ingest_and_fold([ev.started(self.device, 1, uid), ev.heartbeat(self.device, 2, uid, 60, 50.0, 0.0),
-                     ev.stopped(self.device, 5, uid, 130, 100.0, 0.0)])
+                              ev.stopped(self.device, 5, uid, 130, 100.0, 0.0)])
         session = self.session(uid)
         self.assertEqual(session.seq_gap_count, 2)
         self.assertTrue(session.needs_review)
@@ -141,7 +141,9 @@ class TestSessionProcessing(WorkshopIotCase):
     def test_worker_timeout_stop_gives_timeout_state(self):
         uid = self.new_session()
         ev = self.events
-        self.ingest_and_fold([ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 100, 80.0, 0.0, reason="timeout")])
+        self.ingest_and_fold(
+            [ev.started(self.device, 1, uid), ev.stopped(self.device, 2, uid, 100, 80.0, 0.0, reason="timeout")],
+        )
         self.assertEqual(self.session(uid).state, "timeout")
         self.assertEqual(self.device.live_state, "offline")
 

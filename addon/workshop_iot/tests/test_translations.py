@@ -149,11 +149,13 @@ GERMAN_BODY = """
             title: textOf(".o_workshop_iot_title"),
             working: tile("de-laser").querySelector(".o_workshop_iot_state_text").textContent.trim(),
             unknown: tile("de-lathe").querySelector(".o_workshop_iot_state_text").textContent.trim(),
-            all: document.querySelector('.o_workshop_iot_filter[data-filter="all"]').textContent.replace(/[0-9]/g, "").trim(),
+            all: document.querySelector('.o_workshop_iot_filter[data-filter="all"]')
+                .textContent.replace(/[0-9]/g, "").trim(),
             groupByArea: textOf(".o_workshop_iot_group_toggle"),
             kiosk: textOf(".o_workshop_iot_kiosk_toggle"),
             power: tile("de-laser").querySelector(".o_workshop_iot_fact dt").textContent.trim(),
-            noArea: [...document.querySelectorAll(".o_workshop_iot_area_title")].map((el) => el.firstChild.textContent.trim()).pop(),
+            noArea: [...document.querySelectorAll(".o_workshop_iot_area_title")]
+                .map((el) => el.firstChild.textContent.trim()).pop(),
             never: tile("de-lathe").querySelector(".o_workshop_iot_last_seen").textContent.trim(),
             powerValue: tile("de-laser").querySelector(".o_workshop_iot_power").textContent.trim(),
         };

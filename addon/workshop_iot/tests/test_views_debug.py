@@ -39,7 +39,8 @@ BROWSER_BODY = """
                 type: "ir.actions.act_window", res_model: step.model, res_id: step.res_id,
                 views: [[false, "form"]],
             });
-            await waitForSelector(".o_form_view .o_form_sheet_bg, .o_form_view .o_form_renderer", `form of ${step.model}`);
+            await waitForSelector(
+                ".o_form_view .o_form_sheet_bg, .o_form_view .o_form_renderer", `form of ${step.model}`);
             // Lazy parts of the form (code editor, chatter) load after the first render.
             for (let i = 0; i < 10; i++) await settle();
             await waitForSelector(".o_form_view", `form of ${step.model} after load`);
@@ -66,7 +67,9 @@ class TestViewsDebug(HttpCase):
         factory = EventFactory(worker.worker_uid, fields.Datetime.now().replace(microsecond=0) - timedelta(seconds=200))
         session = str(uuid.uuid4())
         events = [factory.started(device, 1, session), factory.stopped(device, 2, session, 120, 90.0, 30.0)]
-        env["workshop.worker"].with_user(worker_user).sudo()._rpc_ingest({"worker_uid": worker.worker_uid, "events": events})
+        env["workshop.worker"].with_user(worker_user).sudo()._rpc_ingest(
+            {"worker_uid": worker.worker_uid, "events": events},
+        )
         fold_pending(env)
         # A badge reader and a member's card (their lists: Badge readers, Member cards).
         env["workshop.badge.reader"].create({"name": "Views reader", "reader_id": "views-rfid", "topic": "views_rfid",
@@ -84,7 +87,9 @@ class TestViewsDebug(HttpCase):
 
     def _steps(self):
         """One step per window action of this module: its id, model and a record of that model."""
-        data = self.env["ir.model.data"].search([("module", "=", "workshop_iot"), ("model", "=", "ir.actions.act_window")])
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "workshop_iot"), ("model", "=", "ir.actions.act_window")],
+        )
         self.assertTrue(data, "the module defines window actions")
         steps = []
         for row in data:
@@ -98,7 +103,9 @@ class TestViewsDebug(HttpCase):
 
     def _form_actions(self):
         """The module's form-only window actions (no list to open), with what their form shows."""
-        data = self.env["ir.model.data"].search([("module", "=", "workshop_iot"), ("model", "=", "ir.actions.act_window")])
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "workshop_iot"), ("model", "=", "ir.actions.act_window")],
+        )
         actions = self.env["ir.actions.act_window"].browse(data.mapped("res_id"))
         form_only = actions.filtered(lambda act: "list" not in act.view_mode)
         # Settings: the Workshop IoT app block of the settings form.

@@ -56,7 +56,9 @@ class TestWireChecks(BaseCase):
         for event in events:  # the meter's last message, on every payload (optional but offline's)
             event["payload"].setdefault("last_seen_at", event["occurred_at"])
         # A badge event's only time is its envelope's (the reader has no clock of its own).
-        events.append(self.events.event("badge_presented", "rfid-1", 1, {"card_id": "04A1B2C3", "machine_device_id": "d1"}))
+        events.append(
+            self.events.event("badge_presented", "rfid-1", 1, {"card_id": "04A1B2C3", "machine_device_id": "d1"}),
+        )
         return events
 
     def test_event_timestamp_lists_match_the_contract(self):
@@ -71,7 +73,8 @@ class TestWireChecks(BaseCase):
                  "http_url": "http://h:1", "started_at": "2026-01-01T00:00:00Z"}
         self.assertEqual(timestamp_paths(generated.validate_worker_hello_params, hello),
                          set(wire_checks.HELLO_TIMESTAMPS))
-        item = {"device_id": "d1", "state": "working", "power_w": 1.0, "session_id": "0190a000-0000-7000-8000-000000000001",
+        item = {"device_id": "d1", "state": "working", "power_w": 1.0,
+                "session_id": "0190a000-0000-7000-8000-000000000001",
                 "session_started_at": "2026-01-01T00:00:00Z", "session_working_s": 0.0, "session_standby_s": 0.0,
                 "last_seen_at": "2026-01-01T00:00:00Z", "changed_at": "2026-01-01T00:00:00Z"}
         status = {"worker_uid": "wk", "config_version": 0, "full": True, "devices": [item],
@@ -84,9 +87,15 @@ class TestWireChecks(BaseCase):
     def test_window_bounds(self):
         created = self.t0 - timedelta(days=30)
         window = wire_checks.event_window(self.t0, created, 3600)
-        self.assertEqual((window.not_before, window.not_after), (created - timedelta(hours=1), self.t0 + timedelta(hours=1)))
+        self.assertEqual(
+            (window.not_before, window.not_after),
+            (created - timedelta(hours=1), self.t0 + timedelta(hours=1)),
+        )
         self.assertEqual(wire_checks.event_window(self.t0, None, 3600).not_before, wire_checks.TIME_FLOOR)
-        self.assertEqual(wire_checks.event_window(self.t0, datetime(2020, 1, 1), 3600).not_before, wire_checks.TIME_FLOOR)
+        self.assertEqual(
+            wire_checks.event_window(self.t0, datetime(2020, 1, 1), 3600).not_before,
+            wire_checks.TIME_FLOOR,
+        )
         event = self.events.heartbeat("d1", 2, "0190a000-0000-7000-8000-000000000001", 60, 30.0, 10.0)
         parsed, errors = wire_checks.parse_times(event, wire_checks.EVENT_TIMESTAMPS["session_heartbeat"])
         self.assertEqual(errors, [])

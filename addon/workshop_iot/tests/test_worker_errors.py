@@ -76,7 +76,10 @@ class TestWorkerErrorMessages(WorkshopIotCase):
 
     def test_connection_refused(self):
         message, detail, log = self.push_fails_with(requests.ConnectionError(RAW_REFUSED))
-        self.assertEqual(message, "Cannot reach the worker at http://worker.test:8787 (connection refused) — is it running?")
+        self.assertEqual(
+            message,
+            "Cannot reach the worker at http://worker.test:8787 (connection refused) — is it running?",
+        )
         self.assertIn("ConnectionError: HTTPConnectionPool", detail)
         self.assertIn("ConnectionError: HTTPConnectionPool", log)
         self.assertEqual(self.worker.push_state, "retry")
@@ -92,7 +95,9 @@ class TestWorkerErrorMessages(WorkshopIotCase):
         message, detail, _log = self.push_fails_with(requests.exceptions.ConnectTimeout("connect timed out"))
         self.assertIn("did not accept the connection within 10 s", message)
         self.assertIn("ConnectTimeout", detail)
-        message, detail, _log = self.push_fails_with(requests.exceptions.ReadTimeout("Read timed out. (read timeout=10)"))
+        message, detail, _log = self.push_fails_with(
+            requests.exceptions.ReadTimeout("Read timed out. (read timeout=10)"),
+        )
         self.assertIn("did not answer within 10 s", message)
         self.assertIn("ReadTimeout", detail)
         self.assert_readable(message)

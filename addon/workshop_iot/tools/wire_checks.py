@@ -35,10 +35,12 @@ _SESSION_SPAN = ("/payload/started_at", "/payload/interval_end")
 _STOP_SPAN = ("/payload/started_at", "/payload/ended_at")
 _INTERVAL = ("/payload/interval_start", "/payload/interval_end")
 EVENT_DURATIONS = {
-    "session_heartbeat": tuple((f, *_SESSION_SPAN) for f in ("/payload/total_s", "/payload/working_s",
-                                                            "/payload/standby_s")) +
+    "session_heartbeat": tuple((f, *_SESSION_SPAN)
+                               for f in ("/payload/total_s", "/payload/working_s", "/payload/standby_s")) +
     tuple((f, *_INTERVAL) for f in ("/payload/interval_working_s", "/payload/interval_standby_s")),
-    "session_stopped": tuple((f, *_STOP_SPAN) for f in ("/payload/total_s", "/payload/working_s", "/payload/standby_s")),
+    "session_stopped": tuple(
+        (f, *_STOP_SPAN) for f in ("/payload/total_s", "/payload/working_s", "/payload/standby_s")
+    ),
 }
 
 # Before any release of this software: a clock that was never set (1970) is not a machine's history.

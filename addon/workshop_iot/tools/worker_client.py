@@ -88,7 +88,11 @@ def call(url, token, method, params, timeout=None):
         raise WorkerUnreachable(
             "The answer from %s is not a worker's answer (no JSON-RPC result) — check that the URL "
             "points to the worker, not another service." % base,
-            detail="HTTP %s from %s: body is %s" % (status, endpoint, "not JSON" if doc is None else "JSON without result"),
+            detail="HTTP %s from %s: body is %s" % (
+                status,
+                endpoint,
+                "not JSON" if doc is None else "JSON without result",
+            ),
         )
     return doc["result"]
 

@@ -60,7 +60,11 @@ class TestInvoiceLifecycle(WorkshopInvoicingCase):
         # A late event's times are still recorded (and flagged), the billing figures are not touched.
         self.s1.write({"working_s": 3600.0, "changed_after_billing": True})
         self.assertEqual(self.s1.billing_units, 2)
-        admin = new_test_user(self.env, login="inv-admin", groups="base.group_system,workshop_iot.workshop_iot_group_manager")
+        admin = new_test_user(
+            self.env,
+            login="inv-admin",
+            groups="base.group_system,workshop_iot.workshop_iot_group_manager",
+        )
         with self.assertRaises(UserError):
             self.s1.with_user(admin).action_reset_billing()
         with self.assertRaises(UserError) as caught:
@@ -77,7 +81,11 @@ class TestInvoiceLifecycle(WorkshopInvoicingCase):
         self.assertToBill(self.s1)
 
     def test_reset_billing_refuses_a_session_on_a_draft_invoice(self):
-        admin = new_test_user(self.env, login="inv-admin2", groups="base.group_system,workshop_iot.workshop_iot_group_manager")
+        admin = new_test_user(
+            self.env,
+            login="inv-admin2",
+            groups="base.group_system,workshop_iot.workshop_iot_group_manager",
+        )
         with self.assertRaises(UserError) as caught:
             self.s1.with_user(admin).action_reset_billing()
         self.assertIn("Cancel the invoice or delete its line", str(caught.exception))
