@@ -115,7 +115,7 @@ export class App {
     fs.mkdirSync(settings.data_dir, { recursive: true, mode: 0o700 });
     this.workerUid = settings.worker_uid ?? persistentWorkerUid(settings.data_dir);
     // The stored config is loaded before anything else is built: every module starts on it.
-    const store = new ConfigStore(settings.data_dir, log.child({ module: 'config' }));
+    const store = new ConfigStore({ dir: settings.data_dir, log: log.child({ module: 'config' }) });
     const stored = store.load();
     this.configs = new ConfigManager({
       initial: stored?.config ?? settings.config,
@@ -159,7 +159,7 @@ export class App {
     this.ingest = new Ingest({
       onInput: (deviceId, input, meta) => this.registry.input(deviceId, input, meta),
       onCard: (readerId, card) => this.badges.present(readerId, card),
-      logger: log,
+      log,
     });
     this.ingest.setDevices(config.devices);
     const filters = this.ingest.setBadgeReaders(config.badge_readers ?? []);
@@ -180,7 +180,7 @@ export class App {
         if (event.type === 'connected') this.summaries?.connected();
         if (event.type === 'ready') this.discovery?.connected();
       },
-      logger: log,
+      log,
     });
     this.summaries = status.machine_summaries
       ? new MachineSummaries({
@@ -401,7 +401,7 @@ export class App {
       );
     }
     const auth = new TokenAuth(token.token, s.read_token);
-    const rpc = new RpcDispatcher(this.log.child({ module: 'rpc' }));
+    const rpc = new RpcDispatcher({ log: this.log.child({ module: 'rpc' }) });
     registerControlMethods(rpc, {
       applyConfig: (c) => this.configs.apply(c, 'rpc'),
       getConfig: () => this.configs.current(),
@@ -510,7 +510,7 @@ export class App {
 
   private async startEmbedded(): Promise<void> {
     if (this.embedded) return;
-    const broker = new EmbeddedBroker({ ...this.settings.embedded_broker, logger: this.log });
+    const broker = new EmbeddedBroker({ ...this.settings.embedded_broker, log: this.log });
     try {
       await broker.start();
       this.embedded = broker;

@@ -171,10 +171,10 @@ class WorkshopEvent(models.Model):
             badge_items = [item for item in group if item["type"] == "badge_presented"]
             group = [item for item in group if item["type"] != "badge_presented"]
             devices = Device._for_ingest(worker, {item["device_id"] for item in group})
-            part, part_sessions, part_changed = Session._process_events(worker, devices, group)
-            outcome.update(part)
-            sessions |= part_sessions
-            changed |= part_changed
+            part = Session._process_events(worker, devices, group)
+            outcome.update(part.outcome)
+            sessions |= part.sessions
+            changed |= part.changed
             for item in group:
                 device = devices.get(item["device_id"])
                 device_ids[item["_event_id"]] = device.id if device else None

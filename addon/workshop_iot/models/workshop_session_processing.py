@@ -16,6 +16,16 @@ _FIGURE_FIELDS = {"total_s", "working_s", "standby_s"}
 _MAX_GAP_COUNT = 2_147_483_647
 
 
+def _session_events(by_device):
+    """``{device: events}`` -> ``{session_uid: (device, session events)}``, in the given order."""
+    by_session = {}
+    for device, events in by_device.items():
+        for event in events:
+            if event["type"] in SESSION_TYPES:
+                by_session.setdefault(event["payload"]["session_id"], (device, []))[1].append(event)
+    return by_session
+
+
 def meter_seen_at(event):
     """The meter's last message an event reports (naive UTC), or None when it reports none."""
     payload, kind = event["payload"], event["type"]
@@ -33,42 +43,69 @@ def meter_seen_at(event):
     return None
 
 
+class FoldResult:
+    """What applying a group of events produced: ``outcome`` ``{event_uid: (state, session id,
+    error)}``, the ``sessions`` touched (their seq gaps are counted once the events are stored) and
+    the machines whose live state ``changed`` (notified by the caller). Results of the parts of a
+    batch (machines, events retried on their own) are combined with ``merge``."""
+
+    __slots__ = ("outcome", "sessions", "changed")
+
+    def __init__(self, sessions, changed, outcome=None):
+        self.outcome = outcome if outcome is not None else {}
+        self.sessions = sessions
+        self.changed = changed
+
+    @classmethod
+    def empty(cls, env):
+        return cls(env["workshop.session"].browse(), env["workshop.device"].browse())
+
+    @classmethod
+    def failed(cls, env, events, error):
+        """Every event of ``events`` marked ``error`` (kept for reprocessing), nothing else touched."""
+        result = cls.empty(env)
+        result.fail(events, error)
+        return result
+
+    def fail(self, events, error):
+        self.outcome.update({event["event_uid"]: ("error", False, error) for event in events})
+
+    def merge(self, other):
+        self.outcome.update(other.outcome)
+        self.sessions |= other.sessions
+        self.changed |= other.changed
+        return self
+
+
 class WorkshopSession(models.Model):
     _inherit = "workshop.session"
 
     def _process_events(self, worker, devices, events):
-        """Apply wire events (plus ``_occurred_at``, ``_is_late``) of ``worker``.
+        """Apply wire events (plus ``_occurred_at``, ``_is_late``) of ``worker``; returns a ``FoldResult``.
 
-        Returns ``(outcome, sessions, changed)``: ``{event_uid: (state, session id, error)}``, the
-        sessions touched (their seq gaps are counted once the events are stored) and the machines
-        whose live state changed (notified by the caller). The whole batch is applied inside one
-        savepoint; if that fails, machine by machine, then event by event, so a failure marks only
-        the events that fail ``error`` (kept for reprocessing). Order-independent (see
-        ``tools/session_fold.py``); each event must be applied once (its state says whether it was).
+        The whole batch is applied inside one savepoint; if that fails, machine by machine, then
+        event by event, so a failure marks only the events that fail ``error`` (kept for
+        reprocessing). Order-independent (see ``tools/session_fold.py``); each event must be applied
+        once (its state says whether it was).
         """
-        outcome, by_device = {}, {}
+        result, by_device = FoldResult.empty(self.env), {}
         for event in sorted(events, key=lambda e: e["seq"]):
             device = devices.get(event["device_id"])
             if device:
                 by_device.setdefault(device, []).append(event)
             else:
-                outcome[event["event_uid"]] = ("error", False, "Unknown machine (device id %r)" % event["device_id"])
-        sessions, changed = self.browse(), self.env["workshop.device"]
+                result.fail([event], "Unknown machine (device id %r)" % event["device_id"])
         try:
             with self.env.cr.savepoint():
-                result = self._process_device_groups(worker, by_device)
-            groups = [result]
+                return result.merge(self._process_device_groups(worker, by_device))
         except Exception as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # Odoo retries the whole request
             _logger.warning("Batch of worker %s failed as a whole (%s); retrying machine by machine",
                             worker.worker_uid, type(exc).__name__)
-            groups = [self._process_one_device(worker, device, evs) for device, evs in by_device.items()]
-        for part_outcome, part_sessions, part_changed in groups:
-            outcome.update(part_outcome)
-            sessions |= part_sessions
-            changed |= part_changed
-        return outcome, sessions, changed
+        for device, device_events in by_device.items():
+            result.merge(self._process_one_device(worker, device, device_events))
+        return result
 
     def _process_one_device(self, worker, device, events):
         """One machine's events in a savepoint; if that fails, event by event, so only the events
@@ -81,62 +118,65 @@ class WorkshopSession(models.Model):
                 raise
             if len(events) == 1:
                 _logger.exception("Applying event %s of device %s failed", events[0]["event_uid"], device.device_id)
-                error = "Processing failed: %s" % type(exc).__name__
-                return {events[0]["event_uid"]: ("error", False, error)}, self.browse(), device.browse()
+                return FoldResult.failed(self.env, events, "Processing failed: %s" % type(exc).__name__)
             _logger.warning("Applying %s event(s) of device %s failed (%s); retrying event by event",
                             len(events), device.device_id, type(exc).__name__)
-        outcome, sessions, changed = {}, self.browse(), device.browse()
+        result = FoldResult.empty(self.env)
         for event in events:
-            part_outcome, part_sessions, part_changed = self._process_one_device(worker, device, [event])
-            outcome.update(part_outcome)
-            sessions |= part_sessions
-            changed |= part_changed
-        return outcome, sessions, changed
+            result.merge(self._process_one_device(worker, device, [event]))
+        return result
 
     def _process_device_groups(self, worker, by_device):
-        """Fold events into sessions (one search, one create) and update live states."""
-        by_session = {}
+        """Fold events into sessions (one search, one create), record each event's outcome, update
+        the live states, and add the sessions that other events of the same seq range belong to."""
+        result = self._fold_sessions(worker, _session_events(by_device))
+        session_ids = {s.session_uid: s.id for s in result.sessions}
         for device, events in by_device.items():
             for event in events:
-                if event["type"] in SESSION_TYPES:
-                    by_session.setdefault(event["payload"]["session_id"], (device, []))[1].append(event)
+                sid = session_ids.get(event["payload"].get("session_id"), False)
+                result.outcome.setdefault(event["event_uid"], ("processed", sid, None))
+            if events and self._apply_live_from_events(device, events):
+                result.changed |= device
+        result.sessions |= self._sessions_around_other_events(by_device)
+        return result
+
+    def _fold_sessions(self, worker, by_session):
+        """``{session_uid: (device, events)}`` folded into their sessions: the existing ones written,
+        the new ones created in one call. Returns the result with the sessions touched."""
+        result = FoldResult.empty(self.env)
         existing = {s.session_uid: s for s in self.search([("session_uid", "in", list(by_session))])}
         # Sessions split by badges are folded again from all their events afterwards
         # (workshop_session_members.py), not incrementally here.
         split = set(self.search([("worker_session_uid", "in", list(existing)), ("split_index", ">", 0)])
                     .mapped("worker_session_uid"))
-        outcome, to_create, touched = {}, [], self.browse()
+        to_create = []
         for session_uid, (device, events) in by_session.items():
             session = existing.get(session_uid)
             if session and session.device_id != device:
-                error = "Session %s belongs to machine %s" % (session_uid, session.device_id.device_id)
-                outcome.update({e["event_uid"]: ("error", False, error) for e in events})
+                result.fail(events, "Session %s belongs to machine %s" % (session_uid, session.device_id.device_id))
                 continue
             if session_uid in split:
-                touched |= session
+                result.sessions |= session
                 continue
             vals = self._fold_session(device, worker, session, session_uid, events)
             if session:
-                touched |= session
+                result.sessions |= session
             else:
                 to_create.append(vals)
-        touched |= self.create(to_create) if to_create else self.browse()
-        session_ids = {s.session_uid: s.id for s in touched}
-        changed = self.env["workshop.device"]
-        for device, events in by_device.items():
-            for event in events:
-                sid = session_ids.get(event["payload"].get("session_id"), False)
-                outcome.setdefault(event["event_uid"], ("processed", sid, None))
-            if events and self._apply_live_from_events(device, events):
-                changed |= device
-        others = {}
+        if to_create:
+            result.sessions |= self.create(to_create)
+        return result
+
+    def _sessions_around_other_events(self, by_device):
+        """Sessions whose seq range holds a device_online/offline event of this batch: their seq
+        gaps and offline flag must be counted again."""
+        sessions = self.browse()
         for device, events in by_device.items():
             seqs = [e["seq"] for e in events if e["type"] not in SESSION_TYPES]
             if seqs:
-                others[device] = (min(seqs), max(seqs))
-        for device, (low, high) in others.items():
-            touched |= self.search([("device_id", "=", device.id), ("first_seq", "<=", high), ("last_seq", ">=", low)])
-        return outcome, touched, changed
+                sessions |= self.search([("device_id", "=", device.id),
+                                         ("first_seq", "<=", max(seqs)), ("last_seq", ">=", min(seqs))])
+        return sessions
 
     def _fold_session(self, device, worker, session, session_uid, events):
         """Fold ``events`` into ``session``; writes an existing one, returns create vals for a new one."""

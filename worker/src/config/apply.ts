@@ -39,57 +39,60 @@ export interface ConfigManagerOptions {
 }
 
 export class ConfigManager {
-  private config: WorkerConfig;
-  private appliedAt: string | null;
-  private readonly targets: ConfigTarget[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly now: () => Date;
+  #config: WorkerConfig;
+  #appliedAt: string | null;
+  readonly #targets: ConfigTarget[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #now: () => Date;
 
-  constructor(private readonly options: ConfigManagerOptions) {
-    this.config = options.initial;
-    this.appliedAt = options.appliedAt;
-    this.now = options.now ?? (() => new Date());
+  readonly #options: ConfigManagerOptions;
+
+  constructor(options: ConfigManagerOptions) {
+    this.#options = options;
+    this.#config = options.initial;
+    this.#appliedAt = options.appliedAt;
+    this.#now = options.now ?? (() => new Date());
   }
 
   current(): { config: WorkerConfig; applied_at: string | null } {
-    return { config: this.config, applied_at: this.appliedAt };
+    return { config: this.#config, applied_at: this.#appliedAt };
   }
 
   get version(): number {
-    return this.config.version;
+    return this.#config.version;
   }
 
   addTarget(target: ConfigTarget): void {
-    this.targets.push(target);
+    this.#targets.push(target);
   }
 
   /** Validates and applies `candidate`; throws a `WorkerError` (old config kept) when refused. */
   apply(candidate: unknown, source: ApplySource): Promise<ConfigApplyResult> {
-    const run = this.queue.then(() => this.applyNow(candidate, source));
-    this.queue = run.catch(() => undefined);
+    const run = this.#queue.then(() => this.#applyNow(candidate, source));
+    this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  private async applyNow(candidate: unknown, source: ApplySource): Promise<ConfigApplyResult> {
-    const log = this.options.log;
+  async #applyNow(candidate: unknown, source: ApplySource): Promise<ConfigApplyResult> {
+    const log = this.#options.log;
     const errors = validate('worker_config', candidate);
     if (errors.length > 0) {
       log.warn({ source, errors: errors.slice(0, 20) }, 'Config refused: validation failed');
       throw new WorkerError('CONFIG_INVALID', { count: errors.length }, { errors });
     }
     const next = candidate as WorkerConfig;
-    if (next.worker_uid !== undefined && next.worker_uid !== this.options.workerUid)
+    if (next.worker_uid !== undefined && next.worker_uid !== this.#options.workerUid)
       throw new WorkerError('CONFIG_WORKER_MISMATCH', {
         got: next.worker_uid,
-        expected: this.options.workerUid,
+        expected: this.#options.workerUid,
       });
-    const prev = this.config;
+    const prev = this.#config;
     if (next.version < prev.version)
       throw new WorkerError('CONFIG_VERSION_OLDER', {
         version: next.version,
         applied: prev.version,
       });
-    if (next.version === prev.version && this.appliedAt !== null) {
+    if (next.version === prev.version && this.#appliedAt !== null) {
       if (stableJson(next) !== stableJson(prev))
         log.warn(
           { version: next.version },
@@ -98,11 +101,11 @@ export class ConfigManager {
       return { applied: false, version: prev.version, changes: emptyChanges() };
     }
     const changes = diffConfig(prev, next);
-    const stored: StoredConfig = { config: next, applied_at: this.now().toISOString() };
-    this.options.store.save(stored);
-    this.config = next;
-    this.appliedAt = stored.applied_at;
-    for (const target of this.targets) {
+    const stored: StoredConfig = { config: next, applied_at: this.#now().toISOString() };
+    this.#options.store.save(stored);
+    this.#config = next;
+    this.#appliedAt = stored.applied_at;
+    for (const target of this.#targets) {
       try {
         await target.apply(next, changes, prev);
       } catch (err) {

@@ -24,11 +24,13 @@ export const CONFIG_FILE = 'config.json';
 export class ConfigStore {
   readonly file: string;
 
-  constructor(
-    readonly dir: string,
-    private readonly log: Logger,
-  ) {
-    this.file = path.join(dir, CONFIG_FILE);
+  readonly dir: string;
+  readonly #log: Logger;
+
+  constructor(options: { dir: string; log: Logger }) {
+    this.dir = options.dir;
+    this.#log = options.log;
+    this.file = path.join(options.dir, CONFIG_FILE);
   }
 
   load(): StoredConfig | null {
@@ -43,9 +45,9 @@ export class ConfigStore {
       const parsed = JSON.parse(text) as StoredConfig;
       const errors = validate('worker_config', parsed?.config);
       if (errors.length === 0 && typeof parsed.applied_at === 'string') return parsed;
-      this.quarantine({ errors: errors.slice(0, 10) });
+      this.#quarantine({ errors: errors.slice(0, 10) });
     } catch (err) {
-      this.quarantine({ err });
+      this.#quarantine({ err });
     }
     return null;
   }
@@ -54,10 +56,10 @@ export class ConfigStore {
     writeFileAtomic(this.file, `${JSON.stringify(stored, null, 2)}\n`, 0o600);
   }
 
-  private quarantine(details: Record<string, unknown>): void {
+  #quarantine(details: Record<string, unknown>): void {
     const aside = `${this.file}.corrupt-${Date.now()}`;
     fs.renameSync(this.file, aside);
-    this.log.error(
+    this.#log.error(
       { ...details, file: this.file, moved_to: aside },
       'Stored config is unreadable; moved aside, starting from the settings config',
     );

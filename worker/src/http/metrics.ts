@@ -43,9 +43,9 @@ export const DEFAULT_MAX_MACHINE_SERIES = 500;
 
 export class WorkerMetrics {
   readonly registry = new Registry();
-  private readonly events: Counter<'type'>;
-  private readonly acked: Counter;
-  private readonly sendLatency: Histogram<'outcome'>;
+  readonly #events: Counter<'type'>;
+  readonly #acked: Counter;
+  readonly #sendLatency: Histogram<'outcome'>;
 
   constructor(sources: MetricsSources, maxMachineSeries = DEFAULT_MAX_MACHINE_SERIES) {
     const registers = [this.registry];
@@ -123,18 +123,18 @@ export class WorkerMetrics {
       'Discovered meters reported to Odoo',
       () => sources.discovery?.()?.reported ?? 0,
     );
-    this.events = new Counter({
+    this.#events = new Counter({
       name: 'workshop_iot_events_total',
       help: 'Events committed to the outbox',
       labelNames: ['type'],
       registers,
     });
-    this.acked = new Counter({
+    this.#acked = new Counter({
       name: 'workshop_iot_events_delivered_total',
       help: 'Events acknowledged by Odoo',
       registers,
     });
-    this.sendLatency = new Histogram({
+    this.#sendLatency = new Histogram({
       name: 'workshop_iot_send_latency_seconds',
       help: 'events.ingest round trip per batch',
       labelNames: ['outcome'],
@@ -144,15 +144,15 @@ export class WorkerMetrics {
   }
 
   eventsCommitted(types: string[]): void {
-    for (const t of types) this.events.inc({ type: t });
+    for (const t of types) this.#events.inc({ type: t });
   }
 
   batchSent(seconds: number, ok: boolean): void {
-    this.sendLatency.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
+    this.#sendLatency.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
   }
 
   delivered(count: number): void {
-    this.acked.inc(count);
+    this.#acked.inc(count);
   }
 
   text(): Promise<string> {

@@ -43,15 +43,18 @@ export interface RpcAnswer {
 export const DEFAULT_MAX_BATCH = 100;
 
 export class RpcDispatcher {
-  private readonly methods = new Map<string, RpcMethod>();
+  readonly #methods = new Map<string, RpcMethod>();
 
-  constructor(
-    private readonly log: Logger,
-    private readonly maxBatch = DEFAULT_MAX_BATCH,
-  ) {}
+  readonly #log: Logger;
+  readonly #maxBatch: number;
+
+  constructor(options: { log: Logger; maxBatch?: number }) {
+    this.#log = options.log;
+    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  }
 
   add(name: string, method: RpcMethod): void {
-    this.methods.set(name, method);
+    this.#methods.set(name, method);
   }
 
   /**
@@ -61,12 +64,12 @@ export class RpcDispatcher {
   refuse(body: unknown, scope: Scope): WorkerError | null {
     const items = Array.isArray(body) ? body : [body];
     if (Array.isArray(body) && body.length === 0) return new WorkerError('INVALID_REQUEST');
-    if (items.length > this.maxBatch)
-      return new WorkerError('BATCH_TOO_LARGE', { count: items.length, limit: this.maxBatch });
+    if (items.length > this.#maxBatch)
+      return new WorkerError('BATCH_TOO_LARGE', { count: items.length, limit: this.#maxBatch });
     if (scope === 'admin') return null;
     for (const item of items) {
       const method = methodOf(item);
-      if (method !== null && this.methods.get(method)?.scope === 'admin')
+      if (method !== null && this.#methods.get(method)?.scope === 'admin')
         return new WorkerError('FORBIDDEN', { method: method.slice(0, 64) });
     }
     return null;
@@ -80,16 +83,16 @@ export class RpcDispatcher {
       // Sequential on purpose: two config.apply in one batch must not interleave.
       const responses: RpcResponse[] = [];
       for (const item of body) {
-        const r = await this.one(item, scope);
+        const r = await this.#one(item, scope);
         if (r.response) responses.push(r.response);
       }
       return { status: 200, body: responses.length > 0 ? responses : null };
     }
-    const r = await this.one(body, scope);
+    const r = await this.#one(body, scope);
     return { status: r.status, body: r.response };
   }
 
-  private async one(
+  async #one(
     request: unknown,
     scope: Scope,
   ): Promise<{ status: number; response: RpcResponse | null }> {
@@ -102,7 +105,7 @@ export class RpcDispatcher {
     let response: RpcResponse;
     let status = 200;
     try {
-      const method = this.methods.get(request.method);
+      const method = this.#methods.get(request.method);
       if (!method)
         throw new WorkerError('METHOD_NOT_FOUND', { method: request.method.slice(0, 64) });
       if (method.scope === 'admin' && scope !== 'admin')
@@ -110,7 +113,8 @@ export class RpcDispatcher {
       const result = await method.handler(request.params);
       response = { jsonrpc: '2.0', id: id ?? null, result };
     } catch (err) {
-      if (!isWorkerError(err)) this.log.error({ err, method: request.method }, 'RPC method failed');
+      if (!isWorkerError(err))
+        this.#log.error({ err, method: request.method }, 'RPC method failed');
       const known = isWorkerError(err) ? err : new WorkerError('INTERNAL_ERROR');
       status = known.httpStatus;
       response = errorResponse(id ?? null, known);

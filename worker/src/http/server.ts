@@ -50,110 +50,113 @@ export interface HttpServerOptions {
 }
 
 export class HttpServer {
-  private readonly server: http.Server;
-  private readonly routes = new Map<string, Route>();
-  private state: 'new' | 'started' | 'stopped' = 'new';
-  private readonly failedLogins: FailedLoginLog;
+  readonly #server: http.Server;
+  readonly #routes = new Map<string, Route>();
+  #state: 'new' | 'started' | 'stopped' = 'new';
+  readonly #failedLogins: FailedLoginLog;
 
-  constructor(private readonly options: HttpServerOptions) {
-    this.failedLogins = new FailedLoginLog({ log: options.log });
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.requestTimeout = 30_000;
-    this.server.headersTimeout = 10_000;
+  readonly #options: HttpServerOptions;
+
+  constructor(options: HttpServerOptions) {
+    this.#options = options;
+    this.#failedLogins = new FailedLoginLog({ log: options.log });
+    this.#server = http.createServer((req, res) => void this.#handle(req, res));
+    this.#server.requestTimeout = 30_000;
+    this.#server.headersTimeout = 10_000;
     this.addRoute({
       method: 'POST',
       path: '/rpc',
       auth: 'read',
-      handler: (ctx) => this.handleRpc(ctx),
+      handler: (ctx) => this.#handleRpc(ctx),
     });
   }
 
   /** Registers an extra route (exact path). Later registrations of the same method+path win. */
   addRoute(route: Route): void {
-    this.routes.set(`${route.method} ${route.path}`, route);
+    this.#routes.set(`${route.method} ${route.path}`, route);
   }
 
   async start(): Promise<AddressInfo> {
-    if (this.state !== 'new') throw new Error('HttpServer cannot be restarted');
-    this.state = 'started';
+    if (this.#state !== 'new') throw new Error('HttpServer cannot be restarted');
+    this.#state = 'started';
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.port, this.#options.host, () => {
+        this.#server.off('error', reject);
         resolve();
       });
     });
-    return this.server.address() as AddressInfo;
+    return this.#server.address() as AddressInfo;
   }
 
   address(): AddressInfo | null {
-    return (this.server.address() as AddressInfo | null) ?? null;
+    return (this.#server.address() as AddressInfo | null) ?? null;
   }
 
   /** Stops accepting, ends idle keep-alive sockets and long-lived streams (SSE). */
   async stop(): Promise<void> {
-    if (this.state !== 'started') {
-      this.state = 'stopped';
+    if (this.#state !== 'started') {
+      this.#state = 'stopped';
       return;
     }
-    this.state = 'stopped';
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const force = setTimeout(() => this.server.closeAllConnections(), 1000);
+    this.#state = 'stopped';
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    const force = setTimeout(() => this.#server.closeAllConnections(), 1000);
     await closed;
     clearTimeout(force);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://worker');
     try {
-      const route = this.routes.get(`${req.method} ${url.pathname}`);
+      const route = this.#routes.get(`${req.method} ${url.pathname}`);
       if (!route) {
-        const other = [...this.routes.values()].some((r) => r.path === url.pathname);
+        const other = [...this.#routes.values()].some((r) => r.path === url.pathname);
         const code = other ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND';
-        return this.fail(
+        return this.#fail(
           res,
           new WorkerError(code, { method: req.method ?? '', path: url.pathname }),
         );
       }
       const header = req.headers.authorization;
-      const scope = this.options.auth.check(header);
+      const scope = this.#options.auth.check(header);
       // A wrong token is a failed login on any route (an open one answers less); a missing one only
       // where a token is required.
       const failure = header !== undefined && scope === null ? 'invalid' : 'missing';
       if (route.auth !== 'none' && !allowed(scope, route.auth)) {
         this.recordFailedLogin(req, failure);
         res.setHeader('www-authenticate', 'Bearer realm="workshop-iot-worker"');
-        return this.fail(res, new WorkerError('UNAUTHORIZED'));
+        return this.#fail(res, new WorkerError('UNAUTHORIZED'));
       }
       if (failure === 'invalid') this.recordFailedLogin(req, failure);
       await route.handler({ req, res, scope, url });
     } catch (err) {
-      this.options.log.error({ err, path: url.pathname }, 'HTTP handler failed');
-      if (!res.headersSent) this.fail(res, new WorkerError('INTERNAL_ERROR'));
+      this.#options.log.error({ err, path: url.pathname }, 'HTTP handler failed');
+      if (!res.headersSent) this.#fail(res, new WorkerError('INTERNAL_ERROR'));
       else res.destroy();
     }
   }
 
-  private async handleRpc(ctx: RouteContext): Promise<void> {
+  async #handleRpc(ctx: RouteContext): Promise<void> {
     const { req, res } = ctx;
     const type = req.headers['content-type'] ?? 'application/json';
     if (!/^application\/(json|json-rpc)\b/i.test(type))
-      return this.fail(res, new WorkerError('UNSUPPORTED_MEDIA_TYPE'));
+      return this.#fail(res, new WorkerError('UNSUPPORTED_MEDIA_TYPE'));
     const scope = ctx.scope as Scope;
     const limit =
       scope === 'admin'
-        ? this.options.maxBodyBytes
-        : Math.min(this.options.maxBodyBytes, READ_SCOPE_MAX_BODY_BYTES);
+        ? this.#options.maxBodyBytes
+        : Math.min(this.#options.maxBodyBytes, READ_SCOPE_MAX_BODY_BYTES);
     const body = await readBody(req, limit);
-    if (body === null) return this.fail(res, new WorkerError('BODY_TOO_LARGE', { limit }));
+    if (body === null) return this.#fail(res, new WorkerError('BODY_TOO_LARGE', { limit }));
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      return this.fail(res, new WorkerError('PARSE_ERROR'));
+      return this.#fail(res, new WorkerError('PARSE_ERROR'));
     }
-    const answer = await this.options.rpc.dispatch(parsed, scope);
+    const answer = await this.#options.rpc.dispatch(parsed, scope);
     if (answer.body === null) {
       res.writeHead(204).end();
       return;
@@ -165,10 +168,10 @@ export class HttpServer {
   recordFailedLogin(req: http.IncomingMessage, failure: 'invalid' | 'missing'): void {
     const source = req.socket.remoteAddress ?? 'unknown';
     const path = new URL(req.url ?? '/', 'http://worker').pathname;
-    this.failedLogins.record(source, failure, { method: req.method ?? '', path });
+    this.#failedLogins.record(source, failure, { method: req.method ?? '', path });
   }
 
-  private fail(res: http.ServerResponse, err: WorkerError): void {
+  #fail(res: http.ServerResponse, err: WorkerError): void {
     if (err.httpStatus === 413 || err.httpStatus === 401) res.setHeader('connection', 'close');
     sendJson(res, err.httpStatus, errorResponse(null, err));
   }

@@ -25,7 +25,7 @@ export interface MqttConnectionOptions {
   onMessage: MessageHandler;
   /** Connection lifecycle, for status pushes, metrics and tests (no polling for state). */
   onEvent?: (event: ConnectionEvent) => void;
-  logger?: Logger;
+  log?: Logger;
   /**
    * Client id when the config has none, stable across restarts (see `clientIdFor`): the session is
    * then persistent. Without one the id is `workshop-iot-<8 hex>` (unique per process), clean session.

@@ -95,7 +95,7 @@ export class MqttConnection {
     );
     this.#onMessage = options.onMessage;
     this.#onEvent = options.onEvent ?? noop;
-    this.#log = options.logger?.child({ module: 'mqtt.client' });
+    this.#log = options.log?.child({ module: 'mqtt.client' });
     this.#defaultClientId = options.defaultClientId ?? null;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;

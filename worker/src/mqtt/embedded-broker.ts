@@ -24,7 +24,7 @@ export interface EmbeddedBrokerOptions {
   /** Both or neither (the settings loader checks it); null = no login. */
   username?: string | null;
   password?: string | null;
-  logger?: Logger;
+  log?: Logger;
 }
 
 export interface EmbeddedBrokerAddress {
@@ -47,7 +47,7 @@ export class EmbeddedBroker {
   constructor(options: EmbeddedBrokerOptions = {}) {
     this.#host = options.host ?? DEFAULT_EMBEDDED_HOST;
     this.#port = options.port ?? DEFAULT_EMBEDDED_PORT;
-    this.#log = options.logger?.child({ module: 'mqtt.embedded-broker' });
+    this.#log = options.log?.child({ module: 'mqtt.embedded-broker' });
     const { username, password } = options;
     this.#login = username && password ? { username, password } : null;
   }

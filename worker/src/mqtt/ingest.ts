@@ -38,7 +38,7 @@ export interface IngestOptions {
   onInput: InputHandler;
   /** Card reads of the badge readers (`setBadgeReaders`); without it, readers are not read. */
   onCard?: CardHandler;
-  logger?: Logger;
+  log?: Logger;
   /** At most one bad-payload log line per device per interval (default 60 s). */
   logIntervalMs?: number;
   /** Clock for the log rate limit; defaults to `Date.now` (works with vitest fake timers). */
@@ -149,7 +149,7 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.#onInput = options.onInput;
     this.#onCard = options.onCard;
-    this.#log = options.logger?.child({ module: 'mqtt.ingest' });
+    this.#log = options.log?.child({ module: 'mqtt.ingest' });
     this.#logIntervalMs = options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS;
     this.#now = options.now ?? Date.now;
     this.#parsers = options.parsers ?? createParserRegistry();

@@ -39,155 +39,161 @@ export interface OdooLinkOptions {
 }
 
 export class OdooLink {
-  private timers = new Set<NodeJS.Timeout>();
-  private changed = new Map<string, DeviceLiveState>();
-  private debounce: NodeJS.Timeout | null = null;
-  private stopped = false;
-  private started = false;
-  private helloAttempt = 0;
-  private helloRunning = false;
-  private abort = new AbortController();
+  #timers = new Set<NodeJS.Timeout>();
+  #changed = new Map<string, DeviceLiveState>();
+  #debounce: NodeJS.Timeout | null = null;
+  #stopped = false;
+  #started = false;
+  #helloAttempt = 0;
+  #helloRunning = false;
+  #abort = new AbortController();
   /** Set after the first successful hello. */
   workerId: number | null = null;
 
-  constructor(private readonly options: OdooLinkOptions) {}
+  readonly #options: OdooLinkOptions;
+
+  constructor(options: OdooLinkOptions) {
+    this.#options = options;
+  }
 
   start(): void {
-    if (this.stopped) throw new Error('OdooLink cannot be restarted');
-    if (this.started) return;
-    this.started = true;
+    if (this.#stopped) throw new Error('OdooLink cannot be restarted');
+    if (this.#started) return;
+    this.#started = true;
     void this.hello();
-    this.every(this.options.statusIntervalS * 1000, () => void this.pushStatus(true));
+    this.#every(this.#options.statusIntervalS * 1000, () => void this.#pushStatus(true));
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = null;
-    this.abort.abort();
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    if (this.#debounce) clearTimeout(this.#debounce);
+    this.#debounce = null;
+    this.#abort.abort();
   }
 
   /** A device's live state changed: pushed within `debounceMs` together with other changes. */
   liveStateChanged(state: DeviceLiveState): void {
-    if (this.stopped) return;
-    this.changed.set(state.device_id, state);
-    if (this.debounce) return;
-    this.debounce = setTimeout(() => {
-      this.debounce = null;
-      void this.pushStatus(false);
-    }, this.options.debounceMs ?? 300);
+    if (this.#stopped) return;
+    this.#changed.set(state.device_id, state);
+    if (this.#debounce) return;
+    this.#debounce = setTimeout(() => {
+      this.#debounce = null;
+      void this.#pushStatus(false);
+    }, this.#options.debounceMs ?? 300);
   }
 
   /** Registers with Odoo, retrying with backoff until it works; applies a newer config it returns. */
   async hello(): Promise<void> {
-    if (this.helloRunning || this.stopped) return;
-    this.helloRunning = true;
+    if (this.#helloRunning || this.#stopped) return;
+    this.#helloRunning = true;
     try {
-      while (!this.stopped) {
+      while (!this.#stopped) {
         const params: WorkerHelloParams = {
-          worker_uid: this.options.workerUid,
-          software_version: this.options.softwareVersion,
-          config_version: this.options.configVersion(),
-          hostname: this.options.hostname,
-          http_url: this.options.httpUrl,
-          started_at: this.options.startedAt,
+          worker_uid: this.#options.workerUid,
+          software_version: this.#options.softwareVersion,
+          config_version: this.#options.configVersion(),
+          hostname: this.#options.hostname,
+          http_url: this.#options.httpUrl,
+          started_at: this.#options.startedAt,
         };
         try {
-          const result = await this.options.odoo.hello(params, this.abort.signal);
-          this.helloAttempt = 0;
-          await this.onHello(result);
+          const result = await this.#options.odoo.hello(params, this.#abort.signal);
+          this.#helloAttempt = 0;
+          await this.#onHello(result);
           return;
         } catch (err) {
-          if (this.stopped) return;
-          this.helloAttempt++;
+          if (this.#stopped) return;
+          this.#helloAttempt++;
           const level = isWorkerError(err) && err.retryable ? 'warn' : 'error';
-          this.options.log[level]({ err, attempt: this.helloAttempt }, 'worker.hello failed');
-          await this.delay(backoffDelay(this.helloAttempt - 1, HELLO_BACKOFF, this.options.random));
+          this.#options.log[level]({ err, attempt: this.#helloAttempt }, 'worker.hello failed');
+          await this.#delay(
+            backoffDelay(this.#helloAttempt - 1, HELLO_BACKOFF, this.#options.random),
+          );
         }
       }
     } finally {
-      this.helloRunning = false;
+      this.#helloRunning = false;
     }
   }
 
-  private async onHello(result: WorkerHelloResult): Promise<void> {
+  async #onHello(result: WorkerHelloResult): Promise<void> {
     this.workerId = result.worker_id;
-    this.options.log.info(
+    this.#options.log.info(
       { worker_id: result.worker_id, odoo_config_version: result.config_version },
       'Registered with Odoo',
     );
-    if (result.config && result.config.version > this.options.configVersion()) {
+    if (result.config && result.config.version > this.#options.configVersion()) {
       try {
-        await this.options.applyConfig(result.config);
+        await this.#options.applyConfig(result.config);
       } catch (err) {
-        this.options.log.error(
+        this.#options.log.error(
           { err },
           'Config from worker.hello refused; keeping the current one',
         );
       }
     }
-    void this.pushStatus(true);
+    void this.#pushStatus(true);
   }
 
-  private async pushStatus(full: boolean): Promise<void> {
-    if (this.stopped) return;
+  async #pushStatus(full: boolean): Promise<void> {
+    if (this.#stopped) return;
     let devices: DeviceLiveState[];
     if (full) {
-      this.changed.clear();
-      devices = this.options.liveStates();
+      this.#changed.clear();
+      devices = this.#options.liveStates();
     } else {
-      devices = [...this.changed.values()];
-      this.changed.clear();
+      devices = [...this.#changed.values()];
+      this.#changed.clear();
       if (devices.length === 0) return;
     }
     try {
-      const result = await this.options.odoo.status(
+      const result = await this.#options.odoo.status(
         {
-          worker_uid: this.options.workerUid,
-          config_version: this.options.configVersion(),
-          health: this.options.health(),
+          worker_uid: this.#options.workerUid,
+          config_version: this.#options.configVersion(),
+          health: this.#options.health(),
           devices,
           full,
         },
-        this.abort.signal,
+        this.#abort.signal,
       );
-      if (result.config_version > this.options.configVersion()) {
-        this.options.log.info(
+      if (result.config_version > this.#options.configVersion()) {
+        this.#options.log.info(
           { odoo_config_version: result.config_version },
           'Odoo has a newer config: pulling it with worker.hello',
         );
         void this.hello();
       }
     } catch (err) {
-      if (this.stopped) return;
+      if (this.#stopped) return;
       // Prompt pushes are best effort: the next periodic full report carries every state again.
       const level = isWorkerError(err) && err.retryable ? 'debug' : 'warn';
-      this.options.log[level]({ err, full }, 'worker.status failed');
+      this.#options.log[level]({ err, full }, 'worker.status failed');
     }
   }
 
-  private every(ms: number, fn: () => void): void {
+  #every(ms: number, fn: () => void): void {
     const tick = () => {
-      this.timers.delete(timer);
-      if (this.stopped) return;
+      this.#timers.delete(timer);
+      if (this.#stopped) return;
       fn();
       timer = setTimeout(tick, ms);
-      this.timers.add(timer);
+      this.#timers.add(timer);
     };
     let timer = setTimeout(tick, ms);
-    this.timers.add(timer);
+    this.#timers.add(timer);
   }
 
-  private delay(ms: number): Promise<void> {
+  #delay(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.timers.delete(timer);
+        this.#timers.delete(timer);
         resolve();
       }, ms);
-      this.timers.add(timer);
-      this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+      this.#timers.add(timer);
+      this.#abort.signal.addEventListener('abort', () => resolve(), { once: true });
     });
   }
 }

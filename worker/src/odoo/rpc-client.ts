@@ -52,41 +52,45 @@ export interface OdooApi {
 
 export class OdooRpcClient implements OdooApi {
   readonly endpoint: string;
-  private readonly client: JSONRPCClient<CallContext>;
-  private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
-  private readonly now: () => Date;
+  readonly #client: JSONRPCClient<CallContext>;
+  /** Per-call timeout: the one asked, capped at 10 s (a call never holds the sender longer). */
+  readonly timeoutMs: number;
+  readonly #fetchFn: typeof fetch;
+  readonly #now: () => Date;
   lastOkAt: string | null = null;
   lastError: string | null = null;
 
-  constructor(private readonly options: OdooClientOptions) {
+  readonly #options: OdooClientOptions;
+
+  constructor(options: OdooClientOptions) {
+    this.#options = options;
     this.endpoint = odooEndpoint(options.url);
     this.timeoutMs = Math.min(options.timeoutMs ?? 10_000, 10_000);
-    this.fetchFn = options.fetch ?? fetch;
-    this.now = options.now ?? (() => new Date());
-    this.client = new JSONRPCClient<CallContext>((payload, ctx) => this.send(payload, ctx));
+    this.#fetchFn = options.fetch ?? fetch;
+    this.#now = options.now ?? (() => new Date());
+    this.#client = new JSONRPCClient<CallContext>((payload, ctx) => this.#send(payload, ctx));
   }
 
   hello(params: WorkerHelloParams, signal?: AbortSignal): Promise<WorkerHelloResult> {
-    return this.call('worker.hello', params, 'worker_hello_result', signal);
+    return this.#call('worker.hello', params, 'worker_hello_result', signal);
   }
 
   ingest(params: EventsIngestParams, signal?: AbortSignal): Promise<EventsIngestResult> {
-    return this.call('events.ingest', params, 'events_ingest_result', signal);
+    return this.#call('events.ingest', params, 'events_ingest_result', signal);
   }
 
   status(params: WorkerStatusParams, signal?: AbortSignal): Promise<WorkerStatusResult> {
-    return this.call('worker.status', params, 'worker_status_result', signal);
+    return this.#call('worker.status', params, 'worker_status_result', signal);
   }
 
   discoveryReport(
     params: DiscoveryReportParams,
     signal?: AbortSignal,
   ): Promise<DiscoveryReportResult> {
-    return this.call('discovery.report', params, 'discovery_report_result', signal);
+    return this.#call('discovery.report', params, 'discovery_report_result', signal);
   }
 
-  private async call<T>(
+  async #call<T>(
     method: string,
     params: object,
     resultContract:
@@ -108,7 +112,7 @@ export class OdooRpcClient implements OdooApi {
     try {
       let result: unknown;
       try {
-        result = await this.client.request(method, params, ctx);
+        result = await this.#client.request(method, params, ctx);
       } catch (err) {
         throw ctx.failure ?? classifyRpcError(err);
       }
@@ -119,7 +123,7 @@ export class OdooRpcClient implements OdooApi {
           { reason: `${method} result ${errors[0]?.path || '/'} ${errors[0]?.message}` },
           { errors: errors.slice(0, 20) },
         );
-      this.lastOkAt = this.now().toISOString();
+      this.lastOkAt = this.#now().toISOString();
       this.lastError = null;
       return result as T;
     } catch (err) {
@@ -131,14 +135,14 @@ export class OdooRpcClient implements OdooApi {
     }
   }
 
-  private async send(payload: unknown, ctx: CallContext): Promise<void> {
+  async #send(payload: unknown, ctx: CallContext): Promise<void> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
     };
-    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
     try {
-      const res = await this.fetchFn(this.endpoint, {
+      const res = await this.#fetchFn(this.endpoint, {
         method: 'POST',
         headers,
         body: JSON.stringify(payload),
@@ -155,7 +159,7 @@ export class OdooRpcClient implements OdooApi {
         throw new WorkerError('ODOO_HTTP_ERROR', { status: res.status }, undefined, {
           retryable: false,
         });
-      this.client.receive(parseResponse(text, (payload as { id?: unknown }).id));
+      this.#client.receive(parseResponse(text, (payload as { id?: unknown }).id));
     } catch (err) {
       ctx.failure = classifySendError(err, ctx);
       throw ctx.failure;

@@ -16,7 +16,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('ConfigStore', () => {
   it('writes atomically (temp + fsync + rename) and reads back what it wrote', () => {
     const { log } = captureLog();
-    const store = new ConfigStore(dir, log);
+    const store = new ConfigStore({ dir, log });
     expect(store.load()).toBeNull();
     const renames = vi.spyOn(fs, 'renameSync');
     const fsyncs = vi.spyOn(fs, 'fsyncSync');
@@ -30,13 +30,13 @@ describe('ConfigStore', () => {
     fsyncs.mockRestore();
     expect(fs.readdirSync(dir)).toEqual(['config.json']);
     expect(fs.statSync(store.file).mode & 0o777).toBe(0o600);
-    expect(new ConfigStore(dir, log).load()?.config.version).toBe(4);
+    expect(new ConfigStore({ dir, log }).load()?.config.version).toBe(4);
   });
 
   it('moves an unreadable file aside and reports no stored config', () => {
     const { log, lines } = captureLog();
     fs.writeFileSync(path.join(dir, 'config.json'), '{"config": {"version": "x"}}');
-    expect(new ConfigStore(dir, log).load()).toBeNull();
+    expect(new ConfigStore({ dir, log }).load()).toBeNull();
     expect(fs.readdirSync(dir).some((f) => f.startsWith('config.json.corrupt-'))).toBe(true);
     expect(lines.some((l) => l.level === 50)).toBe(true);
   });
@@ -45,7 +45,7 @@ describe('ConfigStore', () => {
 describe('ConfigManager', () => {
   function manager(initial = config(1), appliedAt: string | null = '2026-01-01T00:00:00.000Z') {
     const { log } = captureLog();
-    const store = new ConfigStore(dir, log);
+    const store = new ConfigStore({ dir, log });
     const m = new ConfigManager({ initial, appliedAt, store, workerUid: 'w1', log });
     const seen: { version: number; persisted: number | undefined }[] = [];
     m.addTarget({

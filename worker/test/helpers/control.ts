@@ -47,7 +47,7 @@ export const config = (version: number, ids: string[] = ['m1']): WorkerConfig =>
 export async function startControl(maxBodyBytes = 4096) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'control-'));
   const { log, lines } = captureLog();
-  const store = new ConfigStore(dir, log);
+  const store = new ConfigStore({ dir, log });
   const manager = new ConfigManager({
     initial: config(1),
     appliedAt: null,
@@ -67,7 +67,7 @@ export async function startControl(maxBodyBytes = 4096) {
     odoo: { configured: false, last_ok_at: null, last_error: null },
     config: { version: manager.version, applied_at: manager.current().applied_at },
   });
-  const rpc = new RpcDispatcher(log);
+  const rpc = new RpcDispatcher({ log });
   registerControlMethods(rpc, {
     applyConfig: (c) => manager.apply(c, 'rpc'),
     getConfig: () => manager.current(),

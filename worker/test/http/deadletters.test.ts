@@ -46,7 +46,7 @@ async function serve(rejected: number) {
     })),
   );
   let wakes = 0;
-  const rpc = new RpcDispatcher(logger);
+  const rpc = new RpcDispatcher({ log: logger });
   registerDeadLetterMethods(rpc, outbox, () => wakes++);
   const server = new HttpServer({
     host: '127.0.0.1',

@@ -26,7 +26,7 @@ function setup() {
   const ingest = new Ingest({
     onInput: (id, input) => inputs.push([id, input]),
     onCard: (id, card) => cards.push([id, card]),
-    logger: log.log,
+    log: log.log,
   });
   return { ingest, inputs, cards, lines: log.lines };
 }

@@ -11,7 +11,7 @@ function setup(logIntervalMs?: number) {
   const log = captureLog();
   const ingest = new Ingest({
     onInput: (id, input, meta) => delivered.push([id, input, meta]),
-    logger: log.log,
+    log: log.log,
     ...(logIntervalMs ? { logIntervalMs } : {}),
   });
   return { ingest, delivered, lines: log.lines };
@@ -206,7 +206,7 @@ describe('Ingest', () => {
       onInput: () => {
         throw new Error('actor exploded');
       },
-      logger: log.log,
+      log: log.log,
     });
     ingest.setDevices(DEVICES);
     expect(() => ingest.handle('tele/tasmota_c3/LWT', buf('Online'), false)).not.toThrow();
