@@ -181,6 +181,7 @@ function odooStep(name, script, args = []) {
 odooStep('odoo', 'scripts/run-odoo-tests.sh');
 odooStep('e2e', 'scripts/e2e/run.sh');
 odooStep('onboarding', 'scripts/e2e/run.sh', ['--onboarding']);
+odooStep('scale', 'scripts/e2e/run.sh', ['--scale']);
 
 // ------------------------------------------------------------------------------------------------
 console.log('\n\x1b[1m=== summary ===\x1b[0m');

@@ -137,6 +137,13 @@ export interface OdooServerOptions {
   logFile: string;
   /** Cron threads (0 in tests: crons then run only when a test calls them). */
   maxCronThreads?: number;
+  /**
+   * HTTP worker processes (`--workers`): 0 (default) = threaded, one process, the bus websocket on
+   * the HTTP port; N > 0 = Odoo's prefork server as in production, the websocket then served by the
+   * gevent process on `geventPort` (a proxy routes `/websocket` there: scripts/dev/proxy.ts).
+   */
+  workers?: number;
+  geventPort?: number;
   logLevel?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -167,7 +174,8 @@ export class OdooServer {
       `--db-filter=^${o.db}$`,
       '--http-interface=127.0.0.1',
       `--http-port=${o.port}`,
-      '--workers=0',
+      `--workers=${o.workers ?? 0}`,
+      ...(o.workers ? [`--gevent-port=${o.geventPort}`, '--limit-time-real=600'] : []),
       `--max-cron-threads=${o.maxCronThreads ?? 1}`,
       `--log-level=${o.logLevel ?? 'info'}`,
     ];

@@ -44,6 +44,8 @@ export interface StackOptions {
   /** Machines the setup creates (e.g. the simulator's devices). */
   devices?: DeviceConfig[];
   maxCronThreads?: number;
+  /** Odoo HTTP worker processes (`--workers`, prefork as in production); 0/absent = threaded. */
+  odooWorkers?: number;
   odooLogLevel?: string;
   workerLogLevel?: string;
   workerStatusIntervalS?: number;
@@ -85,7 +87,45 @@ export interface StackInfo {
   brokerWorkerPassword: string | null;
   embeddedBroker: boolean;
   deviceIds: Record<string, number>;
+  /** The gevent (websocket) port of a multi-process Odoo; null when threaded. */
+  odooGeventPort: number | null;
   logs: { odoo: string; worker: string; broker: string | null; setup: string };
+}
+
+/** What a worker of the stack is told before Odoo's config arrives. */
+export interface WorkerSettingsInput {
+  workerUid: string;
+  dataDir: string;
+  /** Control API port (127.0.0.1). */
+  port: number;
+  token: string;
+  odooUrl: string;
+  apiKey: string;
+  statusIntervalS: number;
+  /** The embedded broker's port (used only when `broker` is null). */
+  mqttPort: number;
+  /** mosquitto's URL and the worker's login; null = the worker's embedded broker. */
+  broker: { url: string; username: string; password: string } | null;
+}
+
+/** The settings file of a stack worker (the stack's own, or more of them: scripts/e2e/scale.ts). */
+export function workerSettings(w: WorkerSettingsInput): WorkerSettings {
+  return {
+    worker_uid: w.workerUid,
+    data_dir: w.dataDir,
+    http: { host: '127.0.0.1', port: w.port, token: w.token },
+    odoo: {
+      url: w.odooUrl,
+      api_key: w.apiKey,
+      // No odoo.database: Odoo 18 ignores `?db=` on a bearer route (it picks the database from
+      // the session or --db-filter, which Odoo runs with here) and logs a warning per call.
+      status_interval_s: w.statusIntervalS,
+    },
+    // The initial config until Odoo's arrives with worker.hello; with the embedded broker its
+    // port is a free one (the default 1884 may be taken by another test on this machine).
+    embedded_broker: { host: '127.0.0.1', port: w.mqttPort },
+    config: { version: 0, worker_uid: w.workerUid, broker: w.broker ?? { url: null }, devices: [] },
+  };
 }
 
 export class Stack {
@@ -121,8 +161,9 @@ export class Stack {
       fs.rmSync(path.join(this.tree.dataDir, 'filestore', o.db), { recursive: true, force: true });
       for (const f of [logs.odoo, logs.worker, logs.setup]) fs.rmSync(f, { force: true });
     }
-    const [odooPort, workerPort, mqttPort] = await Promise.all([
+    const [odooPort, workerPort, mqttPort, geventPort] = await Promise.all([
       o.httpPort ?? freePort(),
+      freePort(),
       freePort(),
       freePort(),
     ]);
@@ -196,33 +237,24 @@ export class Stack {
       logFile: logs.odoo,
       maxCronThreads: o.maxCronThreads ?? 1,
       logLevel: o.odooLogLevel ?? 'info',
+      ...(o.odooWorkers ? { workers: o.odooWorkers, geventPort } : {}),
     });
     await this.odoo.start();
     this.#log(`Odoo on ${this.odoo.url} (pid ${this.odoo.pid})`);
 
     const settingsFile = path.join(dir, 'worker-settings.json');
     const odooUrlForWorker = o.workerOdooUrl ? await o.workerOdooUrl(this.odoo.url) : this.odoo.url;
-    const settings: WorkerSettings = {
-      worker_uid: workerUid,
-      data_dir: workerDataDir,
-      http: { host: '127.0.0.1', port: workerPort, token: setup.worker_token },
-      odoo: {
-        url: odooUrlForWorker,
-        api_key: setup.api_key,
-        // No odoo.database: Odoo 18 ignores `?db=` on a bearer route (it picks the database from
-        // the session or --db-filter, which Odoo runs with here) and logs a warning per call.
-        status_interval_s: o.workerStatusIntervalS ?? 30,
-      },
-      // The initial config until Odoo's arrives with worker.hello; with the embedded broker its
-      // port is a free one (the default 1884 may be taken by another test on this machine).
-      embedded_broker: { host: '127.0.0.1', port: mqttPort },
-      config: {
-        version: 0,
-        worker_uid: workerUid,
-        broker: o.embeddedBroker ? { url: null } : { url: brokerUrl, ...logins!.worker },
-        devices: [],
-      },
-    };
+    const settings = workerSettings({
+      workerUid,
+      dataDir: workerDataDir,
+      port: workerPort,
+      token: setup.worker_token,
+      odooUrl: odooUrlForWorker,
+      apiKey: setup.api_key,
+      statusIntervalS: o.workerStatusIntervalS ?? 30,
+      mqttPort,
+      broker: o.embeddedBroker ? null : { url: brokerUrl, ...logins!.worker },
+    });
     writeWorkerSettings(settingsFile, settings);
     this.worker = new WorkerChild({
       settingsFile,
@@ -263,6 +295,7 @@ export class Stack {
       brokerWorkerPassword: logins?.worker.password ?? null,
       embeddedBroker: o.embeddedBroker === true,
       deviceIds: setup.device_ids,
+      odooGeventPort: o.odooWorkers ? geventPort : null,
       logs,
     };
     return this.info;

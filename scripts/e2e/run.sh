@@ -4,6 +4,7 @@
 #   scripts/e2e/run.sh            # ODOO_SRC defaults to /opt/odoo18
 #   scripts/e2e/run.sh --keep     # keep the database and the state dir (logs, worker data)
 #   scripts/e2e/run.sh --onboarding [--screenshots <dir>]   # the admin's first hour in Chromium
+#   scripts/e2e/run.sh --scale    # three workers against one multi-process Odoo behind a proxy
 #
 # Without an Odoo tree it prints a loud SKIP and exits 0 (the caller decides whether a skip is
 # acceptable). Otherwise the last line is "N passed, N failed" and the exit code 1 on any failure.
@@ -40,5 +41,9 @@ cd "$repo"
 if [ "${1:-}" = "--onboarding" ]; then
   shift
   exec node --import tsx scripts/e2e/onboarding.ts "$@"
+fi
+if [ "${1:-}" = "--scale" ]; then
+  shift
+  exec node --import tsx scripts/e2e/scale.ts "$@"
 fi
 exec node --import tsx scripts/e2e/e2e.ts "$@"
