@@ -156,11 +156,12 @@ class WorkshopDeviceCalibration(models.TransientModel):
             self._clear(exc.args[0])
             return
         if not result["readings"]:
-            self._clear(self.env._(
+            message = self.env._(
                 "The worker has no recorded readings of %(machine)s between %(start)s and %(end)s: "
                 "check that 'Record readings' is on for this machine and in the worker's settings, "
                 "then let it record for a while (or choose a longer range).",
-                machine=self.device_id.name, start=self._local(self.date_from), end=self._local(self.date_to)))
+                machine=self.device_id.name, start=self._local(self.date_from), end=self._local(self.date_to))
+            self._clear("\n".join([message, *result["explanation"]]))
             return
         self._show(result, candidate)
 
@@ -199,11 +200,21 @@ class WorkshopDeviceCalibration(models.TransientModel):
         return result
 
     def _call_error_message(self, exc, worker):
-        """The readable text of a failed call; a worker older than analysis.run is told apart."""
-        error = exc.data if isinstance(exc.data, dict) else {}
-        if "(code %s)" % METHOD_NOT_FOUND in exc.message or error.get("code") == "METHOD_NOT_FOUND":
+        """The readable text of a failed call. The worker's catalogue codes (``error.data.code``,
+        worker/README.md "Error codes") that an admin can act on get their own advice."""
+        code = exc.data.get("code") if isinstance(exc.data, dict) else None
+        if code == "METHOD_NOT_FOUND" or "(code %s)" % METHOD_NOT_FOUND in exc.message:
             return self.env._(
                 "Worker %s cannot calibrate (it has no analysis.run): update the worker.", worker.name)
+        if code == "DEVICE_NOT_FOUND":
+            return self.env._(
+                "Worker %(worker)s does not run %(machine)s yet: push the config to the worker, wait "
+                "until it is applied, then calibrate.", worker=worker.name, machine=self.device_id.name)
+        if code == "RECORDING_UNAVAILABLE":
+            return self.env._(
+                "Worker %(worker)s keeps no recording of readings (%(detail)s): turn on 'recording' in "
+                "the worker's settings, let it record for a while, then calibrate.",
+                worker=worker.name, detail=exc.data.get("reason") or "-")
         return exc.message
 
     def _clear(self, message):

@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class RpcError(Exception):
     """Raised by a handler: answered as a JSON-RPC error object with ``data.code``."""
 
-    def __init__(self, rpc_code, code, message):
+    def __init__(self, rpc_code, code, message, **data):
         super().__init__(message)
-        self.rpc_code, self.code, self.message = rpc_code, code, message
+        self.rpc_code, self.code, self.message, self.data = rpc_code, code, message, data
 
 
 class FakeWorkerServer:
@@ -46,7 +46,7 @@ class FakeWorkerServer:
                     doc = {"jsonrpc": "2.0", "id": body["id"], "result": handler(body["params"])}
                 except RpcError as exc:
                     doc = {"jsonrpc": "2.0", "id": body["id"], "error": {
-                        "code": exc.rpc_code, "message": exc.message, "data": {"code": exc.code}}}
+                        "code": exc.rpc_code, "message": exc.message, "data": dict(exc.data, code=exc.code)}}
                 raw = json.dumps(doc).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -151,11 +151,24 @@ class TestCalibration(WorkshopIotCase):
 
     def test_worker_refusals_are_readable(self):
         def unknown_device(params):
-            raise RpcError(-32602, "DEVICE_UNKNOWN", "No device shelly-laser in the applied config")
+            raise RpcError(-32013, "DEVICE_NOT_FOUND", "No configured device shelly-laser")
+
+        def no_recording(params):
+            raise RpcError(-32014, "RECORDING_UNAVAILABLE", "The recording is not available on this worker: "
+                           "no recording store is configured", reason="not_configured")
+
+        def invalid(params):
+            raise RpcError(-32602, "INVALID_PARAMS", "Invalid params: 1 field error(s)")
 
         with FakeWorkerServer({"analysis.run": unknown_device}) as fake:
             wizard = self._open(fake)
-        self.assertIn("No device shelly-laser in the applied config", wizard.error_message)
+        self.assertIn("Worker Workshop PC does not run Laser yet: push the config", wizard.error_message)
+        with FakeWorkerServer({"analysis.run": no_recording}) as fake:
+            wizard = self._open(fake)
+        self.assertIn("keeps no recording of readings (not_configured): turn on 'recording'", wizard.error_message)
+        with FakeWorkerServer({"analysis.run": invalid}) as fake:
+            wizard = self._open(fake)
+        self.assertIn("The worker refused analysis.run: Invalid params", wizard.error_message)
         with FakeWorkerServer({}) as fake:  # a worker older than analysis.run
             wizard = self._open(fake)
         self.assertIn("cannot calibrate (it has no analysis.run): update the worker", wizard.error_message)
@@ -163,13 +176,15 @@ class TestCalibration(WorkshopIotCase):
     def test_no_readings_in_range_is_said(self):
         def empty(params):
             result = analysis_result(params)
-            result.update(readings=0, first_reading_at=None, last_reading_at=None, histogram=[], clusters=[])
+            result.update(readings=0, first_reading_at=None, last_reading_at=None, histogram=[], clusters=[],
+                          explanation=["Recording is off for this machine."])
             return result
 
         with FakeWorkerServer({"analysis.run": empty}) as fake:
             wizard = self._open(fake)
         self.assertIn("no recorded readings of Laser", wizard.error_message)
         self.assertIn("'Record readings'", wizard.error_message)
+        self.assertIn("\nRecording is off for this machine.", wizard.error_message, "the worker's own words too")
         self.assertFalse(wizard.chart_data)
 
     def test_worker_without_url_or_hello_is_said_without_a_call(self):
