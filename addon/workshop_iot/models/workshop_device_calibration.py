@@ -92,7 +92,8 @@ class WorkshopDeviceCalibration(models.TransientModel):
     proposed_working_hours = fields.Float(string="Working time (proposed)", compute="_compute_totals")
 
     # ------------------------------------------------------------------ computes
-    @api.depends("current_session_ids.billing_units", "proposed_session_ids.billing_units")
+    @api.depends("current_session_ids.billing_units", "current_session_ids.working_hours", "current_omitted",
+                 "proposed_session_ids.billing_units", "proposed_session_ids.working_hours", "proposed_omitted")
     def _compute_totals(self):
         for wizard in self:
             for side in ("current", "proposed"):
