@@ -18,6 +18,7 @@
         "views/workshop_worker_connect_views.xml",
         "views/workshop_worker_views.xml",
         "views/workshop_device_views.xml",
+        "views/workshop_device_calibration_views.xml",
         "views/workshop_session_views.xml",
         "views/workshop_event_views.xml",
         "views/workshop_worker_secret_views.xml",
@@ -34,6 +35,7 @@
             "workshop_iot/static/src/dashboard/dashboard.scss",
             "workshop_iot/static/src/connect_worker/copy_text_field.js",
             "workshop_iot/static/src/connect_worker/worker_hello_field.js",
+            "workshop_iot/static/src/calibration/histogram_field.js",
         ],
         "web.assets_tests": [
             "workshop_iot/static/tests/tours/worker_secret_tour.js",

@@ -6,7 +6,8 @@
  *   node --import tsx scripts/e2e/e2e.ts --screenshots addon/workshop_iot_account/static/description
  *
  * Phases: stack up -> machine lifecycle (phase-lifecycle.ts) -> discovered meters become machines
- * (phase-discovery.ts) -> a badge puts a session on a member, invoiced (phase-billing.ts) -> SIGKILL + Odoo outage
+ * (phase-discovery.ts) -> Calibrate one of them against the real worker (phase-calibration.ts) ->
+ * a badge puts a session on a member, invoiced (phase-billing.ts) -> SIGKILL + Odoo outage
  * (phase-recovery.ts) -> integrity (integrity.ts). Every wait polls a condition with a deadline.
  * The last line printed is `N passed, N failed`; the exit code is 1 when anything failed.
  */
@@ -21,6 +22,7 @@ import type { Ctx } from './context.ts';
 import { integrityChecks } from './integrity.ts';
 import { OdooTap } from './odoo-tap.ts';
 import { billingPhase } from './phase-billing.ts';
+import { calibrationPhase } from './phase-calibration.ts';
 import { discoveryPhase } from './phase-discovery.ts';
 import { lifecyclePhase } from './phase-lifecycle.ts';
 import { type RecoveryFacts, recoveryPhase } from './phase-recovery.ts';
@@ -116,6 +118,8 @@ async function main(): Promise<number> {
       await lifecyclePhase(ctx);
       checks.unblock();
       await discoveryPhase(ctx);
+      checks.unblock();
+      await calibrationPhase(ctx);
       checks.unblock();
       await billingPhase(ctx);
       checks.unblock();

@@ -27,3 +27,4 @@ from . import workshop_device_alerts
 from . import workshop_worker_alerts
 from . import workshop_worker_deadletters
 from . import workshop_event_retention
+from . import workshop_device_calibration

@@ -56,7 +56,7 @@ CONFIG_FIELDS = {
     "generic_field_path", "generic_unit", "generic_energy_path", "generic_energy_unit", "negative_noise_w",
     "channel", "phase", "tasmota_full_topic",
     "standby_threshold_w", "working_threshold_w", "start_debounce_s", "stop_debounce_s",
-    "message_timeout_s", "heartbeat_interval_s",
+    "message_timeout_s", "heartbeat_interval_s", "recording",
 }
 BILLING_FIELDS = {
     "billing_unit_minutes", "billing_rounding", "billing_basis", "billing_min_units",
@@ -180,6 +180,11 @@ class WorkshopDevice(models.Model):
     )
     heartbeat_interval_s = fields.Integer(
         string="Heartbeat interval (s)", default=60, help="How often a running session reports its times."
+    )
+    recording = fields.Boolean(
+        string="Record readings", default=True, tracking=True,
+        help="The worker keeps this machine's power readings for a while so that 'Calibrate' can "
+        "propose thresholds from them (the worker's own recording setting must be on too).",
     )
 
     # ------------------------------------------------------------------ billing policy
@@ -362,6 +367,8 @@ class WorkshopDevice(models.Model):
         }
         if self.area:
             conf["area"] = self.area[:128]
+        if not self.recording:
+            conf["recording"] = False  # absent = recorded (the contract's default)
         if self.channel:
             conf["channel"] = self.channel
         if self.phase and self.phase != "total":

@@ -41,3 +41,5 @@ from . import test_translations
 from . import test_alerts
 from . import test_retention
 from . import test_dead_letters
+from . import test_calibration
+from . import test_calibration_tour

@@ -19,6 +19,7 @@ from odoo.exceptions import AccessError
 from odoo.models import check_method_name
 from odoo.tests import tagged
 
+from .calibration_common import analysis_result
 from .common import WorkshopIotCase, mock_worker
 from .test_crons import HEALTH
 from .test_rights import add_roles
@@ -80,6 +81,11 @@ METHODS = {
     ("workshop.worker.deadletters", "action_purge_all"): MANAGERS,
     ("workshop.worker.deadletters", "action_refresh"): MANAGERS,
     ("workshop.review.digest", "action_open_sessions"): MANAGERS,
+    # Calibration (issue 18): analysis.run needs the worker's admin-only token, so managers only.
+    ("workshop.device", "action_calibrate"): MANAGERS,
+    ("workshop.device.calibration", "action_run"): MANAGERS,
+    ("workshop.device.calibration", "action_rerun"): MANAGERS,
+    ("workshop.device.calibration", "action_apply"): MANAGERS,
     ("workshop.event", "init"): NO_ONE,
     # the alerts' unique index (issue 17); same: Odoo's dispatcher refuses it (check_method_name)
     ("mail.activity", "init"): NO_ONE,
@@ -116,6 +122,9 @@ CRUD_RIGHTS = {
     "workshop.area": {"read": STAFF, "write": MANAGERS, "create": MANAGERS, "unlink": MANAGERS},
     "workshop.review.digest": {"read": MANAGERS, "write": NO_ONE, "create": NO_ONE, "unlink": NO_ONE},
     "workshop.worker.deadletters": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": NO_ONE},
+    "workshop.device.calibration": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS, "unlink": NO_ONE},
+    "workshop.device.calibration.session": {"read": MANAGERS, "write": MANAGERS, "create": MANAGERS,
+                                            "unlink": MANAGERS},
 }
 
 MODULE = "odoo.addons.workshop_iot"
@@ -147,6 +156,8 @@ def worker_api(method, params):
         return {"items": [], "total": 0, "next_before_id": None}
     if method in ("deadletters.retry", "deadletters.purge"):
         return {"count": 1, "remaining": 0}
+    if method == "analysis.run":
+        return analysis_result(params)
     return HEALTH
 
 
@@ -177,6 +188,9 @@ class TestRoleMatrix(WorkshopIotCase):
             "parser_type": "shelly_gen2", "topic": "shellypro4pm-matrix",
             "channel_ids": [(0, 0, {"channel": 0, "component": "switch:0", "measures": "power"})],
         }).sudo(False)
+        with mock_worker(worker_api):
+            calibration = self.env["workshop.device.calibration"].create({"device_id": self.device.id})
+            calibration._run_and_show()
         self.records = {
             "workshop.broker": self.broker, "workshop.worker": self.worker, "workshop.device": self.device,
             "workshop.session": self.session(uid), "workshop.session (billed)": billed,
@@ -201,6 +215,9 @@ class TestRoleMatrix(WorkshopIotCase):
             # A dialog with one ticked row, as the manager leaves it before Retry / Purge.
             "workshop.worker.deadletters": self.env["workshop.worker.deadletters"].create({
                 "worker_id": self.worker.id, "line_ids": [(0, 0, {"letter_id": 7, "selected": True})]}),
+            # A Calibrate dialog as the manager sees it after the first analysis.
+            "workshop.device.calibration": calibration,
+            "workshop.device.calibration.session": calibration.current_session_ids[:1],
         }
         self.env.cr.postcommit.clear()
 
