@@ -78,10 +78,12 @@ class WorkshopDeviceCalibration(models.TransientModel):
     proposed_message_timeout_s = fields.Integer(string="Proposed message timeout (s)")
     proposed_heartbeat_interval_s = fields.Integer(string="Proposed heartbeat interval (s)")
 
-    current_session_ids = fields.One2many("workshop.device.calibration.session", "wizard_id",
-                                          domain=[("side", "=", "current")], string="Sessions with the current settings")
-    proposed_session_ids = fields.One2many("workshop.device.calibration.session", "wizard_id",
-                                           domain=[("side", "=", "proposed")], string="Sessions with the proposed settings")
+    current_session_ids = fields.One2many(
+        "workshop.device.calibration.session", "wizard_id",
+        domain=[("side", "=", "current")], string="Sessions with the current settings")
+    proposed_session_ids = fields.One2many(
+        "workshop.device.calibration.session", "wizard_id",
+        domain=[("side", "=", "proposed")], string="Sessions with the proposed settings")
     current_omitted = fields.Integer(string="Current sessions not listed", readonly=True)
     proposed_omitted = fields.Integer(string="Proposed sessions not listed", readonly=True)
     current_count = fields.Integer(string="Sessions (current)", compute="_compute_totals")

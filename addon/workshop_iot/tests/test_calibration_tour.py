@@ -10,15 +10,18 @@ from .common import browser_script
 from .fake_worker_http import FakeWorkerServer, config_apply, free_port
 
 CALIBRATE_BODY = """
-        const calibrate = await waitFor(() => document.querySelector('button[name="action_calibrate"]'), "the Calibrate button");
+        const calibrate = await waitFor(
+            () => document.querySelector('button[name="action_calibrate"]'), "the Calibrate button");
         calibrate.click();
         const dialog = () => document.querySelector(".modal .o_workshop_iot_calibration");
-        await waitFor(() => dialog() && dialog().querySelector(".o_workshop_iot_histogram canvas"), "the histogram canvas");
+        await waitFor(
+            () => dialog() && dialog().querySelector(".o_workshop_iot_histogram canvas"), "the histogram canvas");
         const rows = (side) => dialog().querySelectorAll(`.o_workshop_iot_calibration_${side} .o_data_row`);
         await waitFor(() => rows("current").length === 3 && rows("proposed").length === 1, "both session lists");
         const chart = window.Chart.getChart(dialog().querySelector(".o_workshop_iot_histogram canvas"));
         if (!chart || chart.data.datasets[0].data.length !== 4) throw new Error("the chart has no 4 bins");
-        const units = [...rows("current")].map((row) => row.querySelector('td[name="billing_units"]').textContent.trim());
+        const units = [...rows("current")]
+            .map((row) => row.querySelector('td[name="billing_units"]').textContent.trim());
         if (units.join(",") !== "2,1,1") throw new Error(`current units: ${units}`);
         const input = dialog().querySelector('div[name="proposed_working_threshold_w"] input');
         input.value = "90";
@@ -32,9 +35,11 @@ CALIBRATE_BODY = """
 """
 
 UNREACHABLE_BODY = """
-        const calibrate = await waitFor(() => document.querySelector('button[name="action_calibrate"]'), "the Calibrate button");
+        const calibrate = await waitFor(
+            () => document.querySelector('button[name="action_calibrate"]'), "the Calibrate button");
         calibrate.click();
-        const problem = await waitFor(() => document.querySelector(".modal .o_workshop_iot_calibration_problem:not(.d-none)"),
+        const problem = await waitFor(
+            () => document.querySelector(".modal .o_workshop_iot_calibration_problem:not(.d-none)"),
                                       "the problem message");
         if (!problem.textContent.includes("is it running")) throw new Error(`message: ${problem.textContent}`);
         if (document.querySelector(".modal .o_workshop_iot_histogram canvas")) throw new Error("a chart without data");
