@@ -30,7 +30,9 @@ export interface AnalysisRequest {
 }
 
 export function runAnalysis(reader: RecordingReader, req: AnalysisRequest): AnalysisRunResult {
-  const inputs = [...reader.inputs(req.device.device_id, req.fromMs, req.toMs)];
+  const read = reader.inputs(req.device.device_id, req.fromMs, req.toMs);
+  // Read once (an array already is one: no second copy of a week of inputs).
+  const inputs = Array.isArray(read) ? (read as RecordedInput[]) : [...read];
   return analyseInputs(inputs, req);
 }
 

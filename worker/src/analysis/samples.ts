@@ -36,35 +36,53 @@ export function samplesOf(
   let i = 0;
   let maxW = 0;
   let totalS = 0;
-  const close = (until: number) => {
-    if (i === 0) return;
-    const last = i - 1;
-    if (heldS[last] !== -1) return;
-    const held = Math.min(Math.max(0, until - (at[last] as number)), capMs) / 1000;
-    heldS[last] = held;
-    totalS += held;
-  };
-  for (const input of inputs) {
-    if (input.kind === 'availability' && !input.online) close(input.at);
-    if (input.kind !== 'reading') continue;
-    close(input.at);
+  // The previous reading still holds (no reading or {online:false} since): its end is not known yet.
+  let open = false;
+  for (let k = 0; k < inputs.length; k++) {
+    const input = inputs[k] as RecordedInput;
+    const isReading = input.kind === 'reading';
+    if (open && (isReading || (input.kind === 'availability' && !input.online))) {
+      const held = Math.min(Math.max(0, input.at - (at[i - 1] as number)), capMs) / 1000;
+      heldS[i - 1] = held;
+      totalS += held;
+      open = false;
+    }
+    if (!isReading) continue;
     at[i] = input.at;
     power[i] = input.power_w;
-    heldS[i] = -1;
     if (input.power_w > maxW) maxW = input.power_w;
+    open = true;
     i++;
   }
-  close(toMs);
+  if (open) {
+    const held = Math.min(Math.max(0, toMs - (at[i - 1] as number)), capMs) / 1000;
+    heldS[i - 1] = held;
+    totalS += held;
+  }
   const gaps = gapStats(at);
   return { count: n, at, power, heldS, totalS, maxW, ...gaps };
 }
 
+/**
+ * Median and 99th percentile of the gaps, from a count per 10 ms step rather than a sort: a meter's
+ * gaps take a handful of values, and sorting 604,800 of them was a tenth of a week's analysis.
+ */
 function gapStats(at: Float64Array): { typicalIntervalS: number | null; longGapS: number | null } {
   if (at.length < 2) return { typicalIntervalS: null, longGapS: null };
-  const gaps = new Float64Array(at.length - 1);
-  for (let k = 1; k < at.length; k++)
-    gaps[k - 1] = ((at[k] as number) - (at[k - 1] as number)) / 1000;
-  gaps.sort();
-  const q = (f: number) => gaps[Math.min(gaps.length - 1, Math.floor(f * gaps.length))] as number;
+  const counts = new Map<number, number>();
+  for (let k = 1; k < at.length; k++) {
+    const step = Math.round(((at[k] as number) - (at[k - 1] as number)) / 10);
+    counts.set(step, (counts.get(step) ?? 0) + 1);
+  }
+  const steps = [...counts.keys()].sort((a, b) => a - b);
+  const q = (f: number) => {
+    const target = Math.floor(f * (at.length - 1));
+    let seen = 0;
+    for (const step of steps) {
+      seen += counts.get(step) as number;
+      if (seen > target) return step / 100;
+    }
+    return (steps[steps.length - 1] as number) / 100;
+  };
   return { typicalIntervalS: q(0.5), longGapS: q(0.99) };
 }
