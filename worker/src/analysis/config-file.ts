@@ -68,19 +68,30 @@ export function readConfigFile(file: string, deviceId: string | null): ReplaySet
       'not a session_config, a device, a worker config ({devices}) or worker settings ({config})',
     );
   }
+  const device = pickDevice(devices, deviceId, at, fail);
+  return { device, sessionConfig: device.session_config };
+}
+
+/** The device named by --device, or the only one; else an error listing the ids. */
+function pickDevice(
+  devices: DeviceConfig[],
+  deviceId: string | null,
+  at: string,
+  fail: (reason: string) => Error,
+): DeviceConfig {
+  const ids = devices.map((d) => d.device_id).join(', ');
   const device =
     deviceId === null
       ? devices.length === 1
         ? devices[0]
         : undefined
       : devices.find((d) => d.device_id === deviceId);
-  if (!device)
-    throw fail(
-      deviceId === null
-        ? `${at}: holds ${devices.length} devices; name one with --device (${devices.map((d) => d.device_id).join(', ')})`
-        : `${at}: no device ${deviceId} (has ${devices.map((d) => d.device_id).join(', ') || 'none'})`,
-    );
-  return { device, sessionConfig: device.session_config };
+  if (device) return device;
+  throw fail(
+    deviceId === null
+      ? `${at}: holds ${devices.length} devices; name one with --device (${ids})`
+      : `${at}: no device ${deviceId} (has ${ids || 'none'})`,
+  );
 }
 
 function sessionConfigErrors(value: unknown, path: string): FieldError[] {

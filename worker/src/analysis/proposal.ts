@@ -19,7 +19,7 @@
  * must not decide); without bursts or dips the current value is kept. Timeout and heartbeat stay.
  */
 import type { PowerCluster, SessionConfig } from '@workshop-iot/shared';
-import { flappingOf } from './flapping.ts';
+import { type Flapping, flappingOf } from './flapping.ts';
 import { FLOOR_W, type Level } from './levels.ts';
 import type { Samples } from './samples.ts';
 
@@ -138,18 +138,42 @@ function debounces(
     current.message_timeout_s,
   );
   const floor = samples.typicalIntervalS === null ? 0 : ceil5(2 * samples.typicalIntervalS);
-  let start = current.start_debounce_s;
-  if (flap.bursts.length >= 3) {
-    const p90 = quantile(flap.bursts, 0.9);
-    start = ceil5(1.5 * p90);
+  let start = startDebounce(flap, current, explanation);
+  let stop = stopDebounce(flap, current, floor, explanation);
+  if (start < floor || stop < floor) {
+    start = Math.max(start, floor);
+    stop = Math.max(stop, floor);
     explanation.push(
-      `start_debounce_s ${start}: ${flap.bursts.length} short bursts above the standby threshold that never reached working (90 % last ${round(p90)} s or less), x1.5: a burst ends before a session would be announced.`,
-    );
-  } else {
-    explanation.push(
-      `start_debounce_s ${start} kept: ${flap.bursts.length} short bursts above the standby threshold (fewer than 3).`,
+      `Debounces at least ${floor} s: two report intervals (the meter reports every ${round(samples.typicalIntervalS ?? 0)} s), so one stray reading cannot decide.`,
     );
   }
+  return {
+    start_debounce_s: Math.min(start, MAX_DEBOUNCE_S),
+    stop_debounce_s: Math.min(stop, MAX_DEBOUNCE_S),
+  };
+}
+
+function startDebounce(flap: Flapping, current: SessionConfig, explanation: string[]): number {
+  if (flap.bursts.length < 3) {
+    explanation.push(
+      `start_debounce_s ${current.start_debounce_s} kept: ${flap.bursts.length} short bursts above the standby threshold (fewer than 3).`,
+    );
+    return current.start_debounce_s;
+  }
+  const p90 = quantile(flap.bursts, 0.9);
+  const start = ceil5(1.5 * p90);
+  explanation.push(
+    `start_debounce_s ${start}: ${flap.bursts.length} short bursts above the standby threshold that never reached working (90 % last ${round(p90)} s or less), x1.5: a burst ends before a session would be announced.`,
+  );
+  return start;
+}
+
+function stopDebounce(
+  flap: Flapping,
+  current: SessionConfig,
+  floor: number,
+  explanation: string[],
+): number {
   let stop = current.stop_debounce_s;
   if (flap.dips.length >= 1) {
     const p90 = quantile(flap.dips, 0.9);
@@ -170,17 +194,7 @@ function debounces(
       );
     }
   }
-  if (start < floor || stop < floor) {
-    start = Math.max(start, floor);
-    stop = Math.max(stop, floor);
-    explanation.push(
-      `Debounces at least ${floor} s: two report intervals (the meter reports every ${round(samples.typicalIntervalS ?? 0)} s), so one stray reading cannot decide.`,
-    );
-  }
-  return {
-    start_debounce_s: Math.min(start, MAX_DEBOUNCE_S),
-    stop_debounce_s: Math.min(stop, MAX_DEBOUNCE_S),
-  };
+  return stop;
 }
 
 function quantile(values: number[], f: number): number {
