@@ -94,13 +94,25 @@ function thresholds(
   const standby = between(off, levels[1] as Level, 'standby', explanation);
   const work =
     levels.length === 2
-      ? between({ ...off, high_w: standby }, working, 'working', explanation)
+      ? between(
+          { ...off, high_w: standby },
+          working,
+          'working',
+          explanation,
+          'the standby threshold',
+        )
       : between(levels[levels.length - 2] as Level, working, 'working', explanation);
   return { standby_threshold_w: standby, working_threshold_w: Math.max(work, nextUp(standby)) };
 }
 
 /** The geometric midpoint of the gap between two levels, rounded when that stays in the gap. */
-function between(lower: Level, upper: Level, name: string, explanation: string[]): number {
+function between(
+  lower: Level,
+  upper: Level,
+  name: string,
+  explanation: string[],
+  lowerLabel = `top of the ${round(lower.center_w)} W level`,
+): number {
   const lo = Math.max(lower.high_w, FLOOR_W);
   const hi = upper.low_w;
   let t: number;
@@ -110,7 +122,7 @@ function between(lower: Level, upper: Level, name: string, explanation: string[]
     t = nice > lo && nice < hi ? nice : round(mid);
     const margin = Math.min(t / lo, hi / t);
     explanation.push(
-      `${name}_threshold_w ${t} W: geometric midpoint between ${round(lo)} W (top of the ${round(lower.center_w)} W level) and ${round(hi)} W (bottom of the ${round(upper.center_w)} W level), margin x${margin.toFixed(2)} to each.`,
+      `${name}_threshold_w ${t} W: geometric midpoint between ${round(lo)} W (${lowerLabel}) and ${round(hi)} W (bottom of the ${round(upper.center_w)} W level), margin x${margin.toFixed(2)} to each.`,
     );
     if (margin < TIGHT_MARGIN)
       explanation.push(

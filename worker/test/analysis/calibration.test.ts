@@ -160,6 +160,12 @@ describe('calibration of a machine that idles at 12 W', () => {
   it('takes 12 W as off and replays one session per job', () => {
     expect(result.clusters.map((c) => c.role)).toEqual(['off', 'working']);
     expect(result.proposed_config.standby_threshold_w).toBeGreaterThan(13);
+    expect(result.proposed_config.working_threshold_w).toBeGreaterThan(
+      result.proposed_config.standby_threshold_w,
+    );
+    expect(result.explanation).toContainEqual(
+      expect.stringMatching(/^working_threshold_w .* W \(the standby threshold\) and /),
+    );
     expect(result.proposed.sessions.map((s) => [s.started_at, s.ended_at])).toEqual(
       jobs.map((j) => [iso(j.startAt), iso(j.endAt)]),
     );
