@@ -33,6 +33,7 @@ import { resolveAdminToken, TokenAuth } from './http/auth.ts';
 import { buildHealth, registerHealthRoute } from './http/health.ts';
 import { registerMetricsRoute, WorkerMetrics } from './http/metrics.ts';
 import { RpcDispatcher } from './http/rpc.ts';
+import { registerAnalysisMethods } from './http/rpc-analysis.ts';
 import { registerDeadLetterMethods } from './http/rpc-deadletters.ts';
 import { registerControlMethods } from './http/rpc-methods.ts';
 import { HttpServer } from './http/server.ts';
@@ -48,6 +49,7 @@ import { type OdooApi, OdooRpcClient } from './odoo/rpc-client.ts';
 import { serializeOdooCalls } from './odoo/serial.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { Sender } from './outbox/sender.ts';
+import type { RecordingReader } from './recording/types.ts';
 import { writeFileAtomic } from './util/atomic-file.ts';
 import { VERSION } from './version.ts';
 
@@ -58,6 +60,11 @@ export interface AppOptions extends LoadOptions {
   stderr?: NodeJS.WritableStream;
   /** Sender flush deadline on stop (default 5 s). */
   flushDeadlineMs?: number;
+  /**
+   * The recording `analysis.run` reads (issue 18); absent or null: the method answers
+   * RECORDING_UNAVAILABLE. The worker's own SQLite recording store takes this place once built.
+   */
+  recording?: RecordingReader | null;
 }
 
 export class App {
@@ -69,6 +76,8 @@ export class App {
   readonly outbox: Outbox;
   readonly registry: DeviceRegistry;
   readonly badges: BadgeReaders;
+  /** What `analysis.run` replays (null: RECORDING_UNAVAILABLE). */
+  readonly recording: RecordingReader | null;
   readonly ingest: Ingest;
   readonly mqtt: MqttConnection;
   readonly http: HttpServer;
@@ -156,6 +165,7 @@ export class App {
       log: log.child({ module: 'badges' }),
     });
     this.badges.apply(config.badge_readers ?? []);
+    this.recording = options.recording ?? null;
     this.ingest = new Ingest({
       onInput: (deviceId, input, meta) => this.registry.input(deviceId, input, meta),
       onCard: (readerId, card) => this.badges.present(readerId, card),
@@ -408,6 +418,10 @@ export class App {
       health: () => this.health(),
     });
     registerDeadLetterMethods(rpc, this.outbox, () => this.sender.wake());
+    registerAnalysisMethods(rpc, {
+      devices: () => this.configs.current().config.devices,
+      recording: this.recording,
+    });
     const server = new HttpServer({
       host: s.host,
       port: s.port,

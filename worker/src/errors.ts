@@ -98,6 +98,15 @@ export const ERRORS = {
     -32012,
     200,
   ),
+  // --- calibration (issue 18) ----------------------------------------------------------------------
+  DEVICE_NOT_FOUND: def('DEVICE_NOT_FOUND', 'No configured device {device_id}', -32013, 200),
+  RECORDING_UNAVAILABLE: def(
+    'RECORDING_UNAVAILABLE',
+    'The recording is not available on this worker: {reason}',
+    -32014,
+    200,
+  ),
+  REPLAY_INPUT_INVALID: def('REPLAY_INPUT_INVALID', '{file}: {reason}', -32602, 200),
   // --- Odoo link (worker -> Odoo) -------------------------------------------------------------------
   ODOO_UNREACHABLE: def('ODOO_UNREACHABLE', 'Odoo unreachable: {reason}', -32603, 502, true),
   ODOO_TIMEOUT: def(
