@@ -18,12 +18,21 @@
  *   backlog's old events, a quiet period and shutdown send at once. See docs/architecture.md.
  * - Without an Odoo URL the sender stays idle: events wait in the outbox (logged once).
  */
-import type { IngestItemResult, WorkshopEvent } from '@workshop-iot/shared';
+import type {
+  EventsIngestParams,
+  EventsIngestResult,
+  IngestItemResult,
+  WorkshopEvent,
+} from '@workshop-iot/shared';
 import { isWorkerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { OdooApi } from '../odoo/rpc-client.ts';
 import { type Backoff, backoff, backoffDelay } from '../util/backoff.ts';
 import type { Outbox, PendingEvent } from './outbox.ts';
+
+/** The one Odoo call the sender makes (odoo/rpc-client.ts implements it; outbox/ does not import odoo/). */
+export interface IngestApi {
+  ingest(params: EventsIngestParams, signal?: AbortSignal): Promise<EventsIngestResult>;
+}
 
 /** Time for the linger (tests pass a simulated one); the backoff uses the global timers. */
 export interface SenderClock {
@@ -41,7 +50,7 @@ const REAL_CLOCK: SenderClock = {
 export interface SenderOptions {
   outbox: Pick<Outbox, 'peek' | 'settle' | 'depth'>;
   /** null: Odoo not configured, events stay in the outbox. */
-  odoo: Pick<OdooApi, 'ingest'> | null;
+  odoo: IngestApi | null;
   workerUid: string;
   log: Logger;
   batchSize?: number;
@@ -176,7 +185,7 @@ export class Sender {
   }
 
   async #sendBatch(batch: PendingEvent[]): Promise<boolean> {
-    const odoo = this.#options.odoo as Pick<OdooApi, 'ingest'>;
+    const odoo = this.#options.odoo as IngestApi;
     const started = performance.now();
     this.#inflight = new AbortController();
     try {
