@@ -1,6 +1,8 @@
 /**
  * Sender batching and outbox space (issue 20), a script, not a timed test:
- * `npx tsx scripts/bench/sender-batching.ts [--seconds 15] [--meters 1200] [--rate 90] [--backlog 107142]`
+ * `npx tsx scripts/bench/sender-batching.ts [--seconds 15] [--meters 1200] [--rate 90] [--backlog 107142]
+ * [--synchronous FULL|NORMAL]` (NORMAL for part 1 only: no fsync per settle, which on a loaded
+ * machine stretches every call and so batches by itself).
  *
  * 1. Live delivery with linger off vs on, side by side in one run: `--meters` meters produce
  *    `--rate` events/s in total (Poisson arrivals, random meter; 1,200 meters at ~90 events/s is the
@@ -35,12 +37,14 @@ const { values } = parseArgs({
     meters: { type: 'string', default: '1200' },
     rate: { type: 'string', default: '90' },
     backlog: { type: 'string', default: '107142' },
+    synchronous: { type: 'string', default: 'FULL' },
   },
 });
 const SECONDS = Number(values.seconds);
 const METERS = Number(values.meters);
 const RATE = Number(values.rate);
 const BACKLOG = Number(values.backlog);
+const SYNCHRONOUS = values.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
 const LINGERS = [0, 100, 250];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -125,7 +129,12 @@ async function live(lingerMs: number): Promise<LiveResult> {
   const committedAt = new Map<string, number>();
   const odoo = await fakeOdoo(ackAt);
   let sender: Sender | null = null;
-  const outbox = new Outbox({ dir, log: silentLogger(), onCommitted: () => sender?.wake() });
+  const outbox = new Outbox({
+    dir,
+    log: silentLogger(),
+    synchronous: SYNCHRONOUS,
+    onCommitted: () => sender?.wake(),
+  });
   sender = new Sender({
     outbox,
     odoo: new OdooRpcClient({ url: odoo.url, apiKey: 'bench' }),
@@ -192,7 +201,10 @@ async function reclaim() {
     );
   }
   const drained = diskBytes(outbox.file);
+  // The writer thread does not keep the process alive (the worker's servers do): this bench must.
+  const keepAlive = setInterval(() => {}, 1000);
   const run = await finished;
+  clearInterval(keepAlive);
   const reclaimMs = performance.now() - drainStarted;
   const after = diskBytes(outbox.file);
   outbox.close();
@@ -277,7 +289,7 @@ async function main(): Promise<void> {
     bench: 'sender-batching',
     metrics,
     notes: [
-      `${METERS} meters at ~${RATE} events/s, Poisson; fake Odoo 10 ms + 0.25 ms per event`,
+      `${METERS} meters at ~${RATE} events/s, Poisson, synchronous=${SYNCHRONOUS}; fake Odoo 10 ms + 0.25 ms per event`,
       `linger off: ${off.perCall.toFixed(2)} events per call`,
     ],
   });
