@@ -58,7 +58,11 @@ export class GroupCommit {
   /** Latest staged snapshot per device, so reads in the same turn see their own writes. */
   #stagedSnapshots = new Map<string, string | null>();
   #writer: OutboxWriter;
-  #timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /** The timer of the current state (`timerOf`), with its kind: each is cleared by its own function. */
+  #timer:
+    | { kind: 'immediate'; handle: NodeJS.Immediate }
+    | { kind: 'delay'; handle: NodeJS.Timeout }
+    | null = null;
   /** A group of one write that the database refused, for the `flush()` that waits for it. */
   #refusal: Error | null = null;
 
@@ -209,22 +213,29 @@ export class GroupCommit {
   }
 
   #armTimer(state: CommitState<Flight>): void {
-    if (this.#timer) {
-      clearTimeout(this.#timer as NodeJS.Timeout);
-      clearImmediate(this.#timer as NodeJS.Immediate);
-      this.#timer = null;
-    }
+    if (this.#timer?.kind === 'immediate') clearImmediate(this.#timer.handle);
+    else if (this.#timer) clearTimeout(this.#timer.handle);
+    this.#timer = null;
     const timer = timerOf(state);
     if (!timer) return;
-    const due = (event: CommitEvent<Flight>) => () => {
+    const due = (event: () => CommitEvent<Flight>) => () => {
       this.#timer = null;
-      this.#dispatch(event);
+      this.#dispatch(event());
     };
     if (timer.kind === 'immediate') {
-      this.#timer = setImmediate(due({ type: 'turnEnded', staged: true }));
+      const handle = setImmediate(
+        due(() => ({ type: 'turnEnded', staged: this.#staged.length > 0 })),
+      );
+      this.#timer = { kind: 'immediate', handle };
     } else {
       const kind = state.kind === 'writerDown' ? 'restartDue' : 'retryDue';
-      this.#timer = setTimeout(due({ type: kind }), timer.ms);
+      this.#timer = {
+        kind: 'delay',
+        handle: setTimeout(
+          due(() => ({ type: kind })),
+          timer.ms,
+        ),
+      };
     }
   }
 

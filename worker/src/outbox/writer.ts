@@ -32,7 +32,11 @@ export class WriteBatch {
   opCount = 0;
   #countAt = -1;
 
-  constructor(private readonly statementIndex: ReadonlyMap<string, number>) {}
+  readonly #statementIndex: ReadonlyMap<string, number>;
+
+  constructor(statementIndex: ReadonlyMap<string, number>) {
+    this.#statementIndex = statementIndex;
+  }
 
   /** Starts the next item. */
   item(): this {
@@ -43,7 +47,7 @@ export class WriteBatch {
   }
 
   op(statement: string, params: readonly unknown[]): this {
-    const index = this.statementIndex.get(statement);
+    const index = this.#statementIndex.get(statement);
     if (index === undefined || this.#countAt < 0) {
       throw new Error(`WriteBatch: unknown statement ${statement} or no item started`);
     }
