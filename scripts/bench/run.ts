@@ -41,6 +41,7 @@ const BENCHES: Bench[] = [
   { name: 'worker-pipeline', file: 'worker-pipeline.ts' },
   { name: 'worker-rss', file: 'worker-rss.ts' },
   { name: 'outbox', file: 'outbox.ts' },
+  { name: 'sender-batching', file: 'sender-batching.ts' },
   {
     name: 'odoo-ingest',
     file: 'odoo-ingest.py',

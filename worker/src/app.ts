@@ -240,6 +240,7 @@ export class App {
       workerUid: this.workerUid,
       log: log.child({ module: 'sender' }),
       batchSize: settings.odoo.batch_size,
+      lingerMs: settings.odoo.linger_ms,
       onBatch: ({ seconds, ok }) => this.metrics.batchSent(seconds, ok),
       onSettled: ({ acked }) => this.metrics.delivered(acked),
     });

@@ -42,6 +42,8 @@ export const WorkerSettings = Type.Object(
           api_key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
           timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 10_000 })),
           batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          /** Wait up to this long (from the oldest pending event's commit) to fill a batch; 0 = off. */
+          linger_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
           status_interval_s: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),
         },
         { additionalProperties: false },

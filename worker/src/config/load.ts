@@ -47,6 +47,7 @@ export interface ResolvedSettings {
     api_key: string | null;
     timeout_ms: number;
     batch_size: number;
+    linger_ms: number;
     status_interval_s: number;
   };
   outbox: { max_events: number };
@@ -241,6 +242,7 @@ function resolve(
       api_key: s.odoo?.api_key ?? null,
       timeout_ms: s.odoo?.timeout_ms ?? 10_000,
       batch_size: s.odoo?.batch_size ?? 500,
+      linger_ms: s.odoo?.linger_ms ?? 100,
       status_interval_s: s.odoo?.status_interval_s ?? 30,
     },
     outbox: { max_events: s.outbox?.max_events ?? 1_000_000 },

@@ -11,22 +11,52 @@
  *   the others for long; the batch size grows back after a success.
  * - Intake never waits for the sender: the outbox commits on its own and calls `wake()`, which starts
  *   a drain at once when the sender is idle (not while it backs off: a down Odoo is not hammered).
+ * - Linger (`lingerMs`, `odoo.linger_ms`): while events keep coming (the previous call ended less
+ *   than `lingerMs` ago) and less than a batch is pending, the sender waits until the OLDEST pending
+ *   event has waited `lingerMs` since its commit, then sends all that is pending up to the batch
+ *   size. New events never extend the wait, so `lingerMs` bounds the added latency; a full batch, a
+ *   backlog's old events, a quiet period and shutdown send at once. See docs/architecture.md.
  * - Without an Odoo URL the sender stays idle: events wait in the outbox (logged once).
  */
-import type { IngestItemResult, WorkshopEvent } from '@workshop-iot/shared';
+import type {
+  EventsIngestParams,
+  EventsIngestResult,
+  IngestItemResult,
+  WorkshopEvent,
+} from '@workshop-iot/shared';
 import { isWorkerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { OdooApi } from '../odoo/rpc-client.ts';
 import { type Backoff, backoff, backoffDelay } from '../util/backoff.ts';
 import type { Outbox, PendingEvent } from './outbox.ts';
 
+/** The one Odoo call the sender makes (odoo/rpc-client.ts implements it; outbox/ does not import odoo/). */
+export interface IngestApi {
+  ingest(params: EventsIngestParams, signal?: AbortSignal): Promise<EventsIngestResult>;
+}
+
+/** Time for the linger (tests pass a simulated one); the backoff uses the global timers. */
+export interface SenderClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const REAL_CLOCK: SenderClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface SenderOptions {
-  outbox: Pick<Outbox, 'peek' | 'settle'>;
+  outbox: Pick<Outbox, 'peek' | 'settle' | 'depth'>;
   /** null: Odoo not configured, events stay in the outbox. */
-  odoo: Pick<OdooApi, 'ingest'> | null;
+  odoo: IngestApi | null;
   workerUid: string;
   log: Logger;
   batchSize?: number;
+  /** Wait up to this long from the oldest pending event's commit to fill a batch (0: off). */
+  lingerMs?: number;
+  clock?: SenderClock;
   /** Retry delays: from `baseMs` (default 500) doubling to `maxMs` (default 60 s), full jitter. */
   backoff?: { baseMs?: number; maxMs?: number; random?: () => number };
   /** Observers for metrics: one call per batch round trip and per settled batch. */
@@ -35,49 +65,57 @@ export interface SenderOptions {
 }
 
 export class Sender {
-  private running = false;
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  private pendingWake = false;
-  private inflight: AbortController | null = null;
-  private attempt = 0;
-  private batchLimit: number;
-  private readonly batchSize: number;
-  private readonly backoff: Backoff;
-  private readonly random: () => number;
-  private backingOff: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
-  private drainDeadline: number | null = null;
+  readonly #options: SenderOptions;
+  #running = false;
+  #stopped = false;
+  #loop: Promise<void> | null = null;
+  #wakeUp: (() => void) | null = null;
+  #pendingWake = false;
+  #inflight: AbortController | null = null;
+  #attempt = 0;
+  #batchLimit: number;
+  readonly #batchSize: number;
+  readonly #backoff: Backoff;
+  readonly #random: () => number;
+  readonly #lingerMs: number;
+  readonly #clock: SenderClock;
+  /** When the last call ended (the linger only applies while calls follow each other). */
+  #lastCallAt: number | null = null;
+  #backingOff: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+  #drainDeadline: number | null = null;
   /** Delays chosen so far (exposed for tests and /health; reset on success). */
   readonly delays: number[] = [];
 
-  constructor(private readonly options: SenderOptions) {
-    this.batchSize = options.batchSize ?? 500;
-    this.batchLimit = this.batchSize;
-    this.backoff = backoff(
+  constructor(options: SenderOptions) {
+    this.#options = options;
+    this.#lingerMs = options.lingerMs ?? 0;
+    this.#clock = options.clock ?? REAL_CLOCK;
+    this.#batchSize = options.batchSize ?? 500;
+    this.#batchLimit = this.#batchSize;
+    this.#backoff = backoff(
       options.backoff?.baseMs ?? 500,
       options.backoff?.maxMs ?? 60_000,
       'full',
     );
-    this.random = options.backoff?.random ?? Math.random;
+    this.#random = options.backoff?.random ?? Math.random;
   }
 
   start(): void {
-    if (this.stopped) throw new Error('Sender cannot be restarted');
-    if (this.running) return;
-    this.running = true;
-    if (!this.options.odoo) {
-      this.options.log.warn('Odoo is not configured (odoo.url): events stay in the outbox');
+    if (this.#stopped) throw new Error('Sender cannot be restarted');
+    if (this.#running) return;
+    this.#running = true;
+    if (!this.#options.odoo) {
+      this.#options.log.warn('Odoo is not configured (odoo.url): events stay in the outbox');
       return;
     }
-    this.loop = this.run();
+    this.#loop = this.#run();
   }
 
   /** New events were committed: drain now if idle. */
   wake(): void {
-    this.pendingWake = true;
-    const wake = this.wakeUp;
-    this.wakeUp = null;
+    this.#pendingWake = true;
+    const wake = this.#wakeUp;
+    this.#wakeUp = null;
     wake?.();
   }
 
@@ -86,83 +124,108 @@ export class Sender {
    * an in-flight call is aborted at the deadline (its events stay and are re-sent on next start).
    */
   async stop(deadlineMs = 5000): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.drainDeadline = Date.now() + deadlineMs;
-    const abortTimer = setTimeout(() => this.inflight?.abort(), deadlineMs);
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#drainDeadline = Date.now() + deadlineMs;
+    const abortTimer = setTimeout(() => this.#inflight?.abort(), deadlineMs);
     // A drain does not wait out a backoff: if Odoo is failing there is nothing to flush.
-    this.cancelBackoff();
+    this.#cancelBackoff();
     this.wake();
     try {
-      await this.loop;
+      await this.#loop;
     } finally {
       clearTimeout(abortTimer);
-      this.running = false;
+      this.#running = false;
     }
   }
 
-  private async run(): Promise<void> {
-    while (!this.shouldExit()) {
-      this.pendingWake = false;
-      const batch = this.options.outbox.peek(this.batchLimit);
+  async #run(): Promise<void> {
+    while (!this.#shouldExit()) {
+      this.#pendingWake = false;
+      let batch = this.#options.outbox.peek(this.#batchLimit);
       if (batch.length === 0) {
-        if (this.stopped) return;
-        await this.waitForWake();
+        if (this.#stopped) return;
+        await this.#waitForWake();
         continue;
       }
-      const ok = await this.sendBatch(batch);
+      const oldest = batch[0] as PendingEvent;
+      if (batch.length < this.#batchLimit && (await this.#linger(oldest.created_at_ms))) {
+        batch = this.#options.outbox.peek(this.#batchLimit);
+      }
+      const ok = await this.#sendBatch(batch);
+      this.#lastCallAt = this.#clock.now();
       if (ok) continue;
-      if (this.stopped) return;
-      await this.sleep(backoffDelay(this.attempt - 1, this.backoff, this.random));
+      if (this.#stopped) return;
+      await this.#sleep(backoffDelay(this.#attempt - 1, this.#backoff, this.#random));
     }
   }
 
-  private shouldExit(): boolean {
-    return this.stopped && (this.drainDeadline === null || Date.now() >= this.drainDeadline);
+  /**
+   * While calls follow each other, waits until the oldest pending event (committed at `oldestAt`)
+   * has waited `lingerMs`, a full batch is pending, or the sender stops. True when it waited.
+   */
+  async #linger(oldestAt: number): Promise<boolean> {
+    const lingerMs = this.#lingerMs;
+    if (lingerMs <= 0 || this.#lastCallAt === null) return false;
+    if (this.#clock.now() - this.#lastCallAt >= lingerMs) return false;
+    let waited = false;
+    for (;;) {
+      this.#pendingWake = false;
+      const left = oldestAt + lingerMs - this.#clock.now();
+      if (left <= 0 || this.#stopped || this.#options.outbox.depth() >= this.#batchLimit) {
+        return waited;
+      }
+      waited = true;
+      await this.#waitForWake(left);
+    }
   }
 
-  private async sendBatch(batch: PendingEvent[]): Promise<boolean> {
-    const odoo = this.options.odoo as Pick<OdooApi, 'ingest'>;
+  #shouldExit(): boolean {
+    return this.#stopped && (this.#drainDeadline === null || Date.now() >= this.#drainDeadline);
+  }
+
+  async #sendBatch(batch: PendingEvent[]): Promise<boolean> {
+    const odoo = this.#options.odoo as IngestApi;
     const started = performance.now();
-    this.inflight = new AbortController();
+    this.#inflight = new AbortController();
     try {
       const result = await odoo.ingest(
-        { worker_uid: this.options.workerUid, events: batch.map((b) => b.event) },
-        this.inflight.signal,
+        { worker_uid: this.#options.workerUid, events: batch.map((b) => b.event) },
+        this.#inflight.signal,
       );
-      this.options.onBatch?.({
+      this.#options.onBatch?.({
         size: batch.length,
         seconds: (performance.now() - started) / 1000,
         ok: true,
       });
-      this.settle(batch, result.results);
-      if (this.attempt > 0)
-        this.options.log.info({ attempts: this.attempt }, 'Odoo reachable again');
-      this.attempt = 0;
+      this.#settle(batch, result.results);
+      if (this.#attempt > 0)
+        this.#options.log.info({ attempts: this.#attempt }, 'Odoo reachable again');
+      this.#attempt = 0;
       this.delays.length = 0;
-      this.batchLimit = Math.min(this.batchSize, this.batchLimit * 2);
+      this.#batchLimit = Math.min(this.#batchSize, this.#batchLimit * 2);
       return true;
     } catch (err) {
-      this.options.onBatch?.({
+      this.#options.onBatch?.({
         size: batch.length,
         seconds: (performance.now() - started) / 1000,
         ok: false,
       });
-      this.attempt++;
+      this.#attempt++;
       const retryable = isWorkerError(err) && err.retryable;
-      const fields = { err, attempt: this.attempt, batch: batch.length };
-      if (retryable) this.options.log.warn(fields, 'events.ingest failed, retrying with backoff');
+      const fields = { err, attempt: this.#attempt, batch: batch.length };
+      if (retryable) this.#options.log.warn(fields, 'events.ingest failed, retrying with backoff');
       else {
-        this.options.log.error(fields, 'events.ingest refused, retrying with a smaller batch');
-        this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
+        this.#options.log.error(fields, 'events.ingest refused, retrying with a smaller batch');
+        this.#batchLimit = Math.max(1, Math.floor(this.#batchLimit / 2));
       }
       return false;
     } finally {
-      this.inflight = null;
+      this.#inflight = null;
     }
   }
 
-  private settle(batch: PendingEvent[], results: IngestItemResult[]): void {
+  #settle(batch: PendingEvent[], results: IngestItemResult[]): void {
     const byIndex = new Map(results.map((r) => [r.index, r]));
     const acked: number[] = [];
     const rejected: { item: PendingEvent; code: string; message: string }[] = [];
@@ -173,7 +236,7 @@ export class Sender {
       if (r.status === 'rejected') {
         const message = r.message ?? r.errors?.map((e) => `${e.path} ${e.message}`).join('; ');
         rejected.push({ item, code: r.code ?? 'rejected', message: message ?? 'rejected' });
-        this.options.log.error(
+        this.#options.log.error(
           { event_uid: item.event_uid, device_id: item.device_id, code: r.code, message },
           'Odoo rejected an event; moved to the dead-letter table',
         );
@@ -182,38 +245,50 @@ export class Sender {
         events.push(item.event);
       }
     });
-    this.options.outbox.settle(acked, rejected);
-    this.options.onSettled?.({ acked: acked.length, rejected: rejected.length, events });
+    this.#options.outbox.settle(acked, rejected);
+    this.#options.onSettled?.({ acked: acked.length, rejected: rejected.length, events });
   }
 
-  private waitForWake(): Promise<void> {
-    if (this.pendingWake) return Promise.resolve();
+  /** Until `wake()` (or `timeoutMs` of the clock passed). */
+  #waitForWake(timeoutMs?: number): Promise<void> {
+    if (this.#pendingWake) return Promise.resolve();
     return new Promise((resolve) => {
-      this.wakeUp = resolve;
+      const clock = this.#clock;
+      const timer =
+        timeoutMs === undefined
+          ? null
+          : clock.setTimeout(() => {
+              this.#wakeUp = null;
+              resolve();
+            }, timeoutMs);
+      this.#wakeUp = () => {
+        if (timer !== null) clock.clearTimeout(timer);
+        resolve();
+      };
     });
   }
 
-  private sleep(ms: number): Promise<void> {
+  #sleep(ms: number): Promise<void> {
     this.delays.push(ms);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.backingOff = null;
+        this.#backingOff = null;
         resolve();
       }, ms);
-      this.backingOff = { timer, resolve };
+      this.#backingOff = { timer, resolve };
     });
   }
 
-  private cancelBackoff(): void {
-    if (!this.backingOff) return;
-    clearTimeout(this.backingOff.timer);
-    const { resolve } = this.backingOff;
-    this.backingOff = null;
+  #cancelBackoff(): void {
+    if (!this.#backingOff) return;
+    clearTimeout(this.#backingOff.timer);
+    const { resolve } = this.#backingOff;
+    this.#backingOff = null;
     resolve();
   }
 
   /** Consecutive failed attempts (0 when the last call succeeded). */
   failures(): number {
-    return this.attempt;
+    return this.#attempt;
   }
 }

@@ -14,6 +14,9 @@
  *          failed: [{ item, code, message }] }      the transaction committed, or failed on the data
  *          and the items were then run one transaction each (the failed ones are listed)
  *   out: { id, ok: false, code, message }           it failed on the medium: nothing done
+ *   in:  { id, maintain: { vacuumPages } | { checkpoint: true } }  outside any transaction:
+ *        PRAGMA incremental_vacuum(vacuumPages) | wal_checkpoint(TRUNCATE)
+ *                                                  -> out: { id, ok: true, freePages, pages }
  *   in:  { id, close: true }                       -> checkpoint, close -> out: { id, ok: true }
  * After each reply the thread bumps `workerData.signal[0]` and notifies it, so the main thread can
  * also wait for a reply synchronously (shutdown, tests) with Atomics.wait + receiveMessageOnPort.
@@ -93,6 +96,19 @@ const runOne = db.transaction((ops, at) => {
   return changes;
 });
 
+/** Frees pages (the file shrinks at the next checkpoint) or checkpoints; one short step each. */
+function maintain(id, request) {
+  try {
+    if (request.checkpoint) db.pragma('wal_checkpoint(TRUNCATE)');
+    else db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(Number(request.vacuumPages)))})`);
+    const freePages = db.pragma('freelist_count', { simple: true });
+    const pages = db.pragma('page_count', { simple: true });
+    reply({ id, ok: true, freePages, pages });
+  } catch (err) {
+    reply({ id, ok: false, ...describe(err) });
+  }
+}
+
 port.on('message', (request) => {
   if (request.close) {
     try {
@@ -103,6 +119,10 @@ port.on('message', (request) => {
       reply({ id: request.id, ok: false, ...describe(err) });
     }
     port.close();
+    return;
+  }
+  if (request.maintain) {
+    maintain(request.id, request.maintain);
     return;
   }
   const { id, ops } = request;

@@ -32,7 +32,11 @@ export class WriteBatch {
   opCount = 0;
   #countAt = -1;
 
-  constructor(private readonly statementIndex: ReadonlyMap<string, number>) {}
+  readonly #statementIndex: ReadonlyMap<string, number>;
+
+  constructor(statementIndex: ReadonlyMap<string, number>) {
+    this.#statementIndex = statementIndex;
+  }
 
   /** Starts the next item. */
   item(): this {
@@ -43,7 +47,7 @@ export class WriteBatch {
   }
 
   op(statement: string, params: readonly unknown[]): this {
-    const index = this.statementIndex.get(statement);
+    const index = this.#statementIndex.get(statement);
     if (index === undefined || this.#countAt < 0) {
       throw new Error(`WriteBatch: unknown statement ${statement} or no item started`);
     }
@@ -64,6 +68,11 @@ export interface WriterSettings {
   onExit?: (err: Error) => void;
 }
 
+/** The reply to a maintenance request: the database's free pages after it, or why it failed. */
+export type MaintenanceReply =
+  | { ok: true; freePages: number; pages: number }
+  | { ok: false; code: string; message: string };
+
 type RawReply = { id: number; ok: boolean } & Record<string, unknown>;
 
 /** A reply that does not come in this time means the thread is gone or the disk hangs. */
@@ -82,7 +91,7 @@ export class OutboxWriter {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #signal = new Int32Array(new SharedArrayBuffer(4));
-  readonly #callbacks = new Map<number, (reply: WriteReply) => void>();
+  readonly #callbacks = new Map<number, (reply: never) => void>();
   #nextId = 1;
   /** Replies handled so far, by either path; the thread's `signal` counts replies posted. */
   #delivered = 0;
@@ -149,8 +158,22 @@ export class OutboxWriter {
   submit(batch: WriteBatch, onReply: (reply: WriteReply) => void): void {
     if (this.#closed) throw new WriterThreadError('writer thread is closed');
     const id = this.#nextId++;
-    this.#callbacks.set(id, onReply);
+    this.#callbacks.set(id, onReply as (reply: never) => void);
     this.#port.postMessage({ id, ops: batch.ops });
+  }
+
+  /**
+   * Sends a maintenance request, outside any transaction: `vacuumPages` frees up to that many pages
+   * (`PRAGMA incremental_vacuum`), `checkpoint` truncates the WAL; `onReply` gets the free pages.
+   */
+  maintain(
+    request: { vacuumPages: number } | { checkpoint: true },
+    onReply: (reply: MaintenanceReply) => void,
+  ): void {
+    if (this.#closed) throw new WriterThreadError('writer thread is closed');
+    const id = this.#nextId++;
+    this.#callbacks.set(id, onReply as (reply: unknown) => void);
+    this.#port.postMessage({ id, maintain: request });
   }
 
   /** Sends a request and waits for its reply synchronously (rare writes, shutdown, tests). */
@@ -232,6 +255,6 @@ export class OutboxWriter {
     const callback = this.#callbacks.get(message.id);
     if (!callback) return;
     this.#callbacks.delete(message.id);
-    callback(message as unknown as WriteReply);
+    callback(message as never);
   }
 }

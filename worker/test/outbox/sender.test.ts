@@ -9,6 +9,7 @@ import { Sender } from '../../src/outbox/sender.ts';
 import { onlineEvent } from '../helpers/events.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
 import { captureLog } from '../helpers/log.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let dir: string;
@@ -16,13 +17,16 @@ let outbox: Outbox;
 let odoo: FakeOdoo;
 let sender: Sender | null = null;
 
-function setup(opts: { batchSize?: number; timeoutMs?: number } = {}) {
+function setup(
+  opts: { batchSize?: number; timeoutMs?: number; lingerMs?: number; clock?: ManualClock } = {},
+) {
   const { log, lines } = captureLog();
   const client = new OdooRpcClient({
     url: odoo.url,
     apiKey: odoo.apiKey,
     timeoutMs: opts.timeoutMs ?? 2000,
   });
+  outbox = new Outbox({ dir, log, onCommitted: () => sender?.wake(), now: opts.clock?.now });
   sender = new Sender({
     outbox,
     odoo: client,
@@ -30,9 +34,9 @@ function setup(opts: { batchSize?: number; timeoutMs?: number } = {}) {
     log,
     batchSize: opts.batchSize ?? 500,
     backoff: { baseMs: 5, maxMs: 40 },
+    lingerMs: opts.lingerMs,
+    clock: opts.clock,
   });
-  outbox = new Outbox({ dir, log, onCommitted: () => sender?.wake() });
-  (sender as unknown as { options: { outbox: Outbox } }).options.outbox = outbox;
   return { sender, lines, client };
 }
 
@@ -155,6 +159,83 @@ describe('Sender', () => {
     await sender!.stop(200);
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(outbox.depth()).toBe(3);
+  });
+});
+
+const ingestSizes = () =>
+  odoo.callsOf('events.ingest').map((c) => (c.params as { events: unknown[] }).events.length);
+
+describe('Sender linger', () => {
+  it('Should send the events committed within the linger in one call once the oldest waited linger_ms', async () => {
+    const clock = new ManualClock();
+    setup({ lingerMs: 100, clock });
+    sender!.start();
+    produce(1); // after a quiet period: at once
+    await waitFor(() => outbox.depth() === 0, 'first event delivered');
+    produce(1);
+    await waitFor(() => clock.pending() === 1, 'the sender lingers');
+    for (let i = 0; i < 4; i++) {
+      clock.advance(20);
+      produce(1);
+    }
+    clock.advance(19); // 99 ms after the oldest: not due yet
+    expect(ingestSizes()).toEqual([1]);
+    clock.advance(1);
+    await waitFor(() => outbox.depth() === 0, 'lingering events delivered');
+    expect(ingestSizes()).toEqual([1, 5]);
+  });
+
+  it('Should bound the wait by the oldest event: new events do not extend it', async () => {
+    const clock = new ManualClock();
+    setup({ lingerMs: 100, clock });
+    sender!.start();
+    produce(1);
+    await waitFor(() => outbox.depth() === 0, 'first event delivered');
+    const [oldest] = produce(1);
+    const committedAt = clock.now();
+    await waitFor(() => clock.pending() === 1, 'the sender lingers');
+    clock.advance(60);
+    produce(1);
+    clock.advance(30);
+    produce(1);
+    clock.advance(10);
+    await waitFor(() => outbox.depth() === 0, 'delivered 100 ms after the oldest commit');
+    expect(clock.now() - committedAt).toBe(100);
+    expect(ingestSizes()).toEqual([1, 3]);
+    expect(odoo.acceptedLog[1]).toBe(oldest);
+  });
+
+  it('Should send a full batch at once, and a backlog back to back', async () => {
+    const clock = new ManualClock();
+    setup({ lingerMs: 10_000, batchSize: 4, clock });
+    sender!.start();
+    produce(1);
+    await waitFor(() => outbox.depth() === 0, 'first event delivered');
+    produce(3);
+    await waitFor(() => clock.pending() === 1, 'the sender lingers');
+    produce(1); // the batch is full: no waiting for the clock
+    await waitFor(() => outbox.depth() === 0, 'full batch delivered');
+    expect(ingestSizes()).toEqual([1, 4]);
+    // A backlog (Odoo was away): old events, sent back to back without lingering.
+    await odoo.stop();
+    produce(10);
+    clock.advance(60_000);
+    await odoo.start();
+    await waitFor(() => outbox.depth() === 0, 'backlog drained');
+    expect(ingestSizes().slice(2)).toEqual([4, 4, 2]);
+  });
+
+  it('Should send what lingers at once on shutdown', async () => {
+    const clock = new ManualClock();
+    setup({ lingerMs: 10_000, clock });
+    sender!.start();
+    produce(1);
+    await waitFor(() => outbox.depth() === 0, 'first event delivered');
+    produce(3);
+    await waitFor(() => clock.pending() === 1, 'the sender lingers');
+    await sender!.stop(2000);
+    expect(outbox.depth()).toBe(0);
+    expect(ingestSizes()).toEqual([1, 3]);
   });
 });
 
