@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import MaintenanceCase
 
@@ -43,3 +43,28 @@ class TestMaintenanceRights(MaintenanceCase):
         self.assertEqual(foreign_plan.company_id, other)
         with self.assertRaises(UserError):
             self.device.equipment_id = foreign  # a machine of this company, equipment of the other
+
+
+@tagged("post_install", "-at_install")
+class TestFormsOpenForEachRole(MaintenanceCase):
+    """The equipment, request and session forms, with this module's fields, open for every role that
+    sees the record (fields of models a role may not read are hidden from it, not failing the form)."""
+
+    def test_forms_open(self):
+        self.plan(interval=10.0, blocking=True)
+        self.run_session(12.0)
+        request = self.requests()
+        session = self.start_session(working_h=0.1, recent=True)
+        self.assertTrue(session.maintenance_blocked)
+        keeper = new_test_user(self.env, login="wiot-mnt-keeper2", groups="base.group_user,maintenance.group_equipment_manager")
+        follower = new_test_user(self.env, login="wiot-mnt-follower", groups="base.group_user")
+        self.equipment.message_subscribe(partner_ids=follower.partner_id.ids)
+        request.message_subscribe(partner_ids=(follower | self.staff | self.manager).partner_id.ids)
+        for user in (self.staff, self.manager, keeper, follower):
+            with self.subTest(user=user.login):
+                Form(self.equipment.with_user(user))
+                Form(request.with_user(user))
+        for user in (self.staff, self.manager):
+            with self.subTest(user=user.login):
+                form = Form(session.with_user(user))
+                self.assertTrue(form.maintenance_blocked)
