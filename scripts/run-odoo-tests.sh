@@ -19,8 +19,8 @@ repo=$(cd "$here/.." && pwd)
 ODOO_SRC=${ODOO_SRC:-/opt/odoo18}
 PY=/usr/bin/python3   # Debian's python, which sees the python3-* packages (never a pyenv one)
 # Our addons, installed together and tested (one per word; add a new module here).
-WIOT_MODULES=${WIOT_MODULES:-"workshop_iot workshop_iot_account workshop_iot_portal"}
-# Default tags: every test of each module (/workshop_iot,/workshop_iot_account,/workshop_iot_portal).
+WIOT_MODULES=${WIOT_MODULES:-"workshop_iot workshop_iot_account workshop_iot_portal workshop_iot_maintenance"}
+# Default tags: every test of each module (/workshop_iot,/workshop_iot_account,...).
 TAGS=${WIOT_TEST_TAGS:-$(printf '/%s,' $WIOT_MODULES | sed 's/,$//')}
 MODULES_CSV=$(echo $WIOT_MODULES | tr ' ' ',')
 # Loggers of our modules, for the log check below: odoo.addons.(workshop_iot|workshop_iot_portal)

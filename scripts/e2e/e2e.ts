@@ -49,8 +49,14 @@ async function main(): Promise<number> {
     db,
     httpPort: odooPort,
     workerUid: 'e2e-worker',
-    // Invoicing is a glue module: the billing phase ends with a draft invoice.
-    modules: ['workshop_iot', 'workshop_iot_account', 'workshop_iot_portal'],
+    // Invoicing is a glue module: the billing phase ends with a draft invoice. Maintenance is
+    // installed so that its hooks in the fold run in the end-to-end flow too.
+    modules: [
+      'workshop_iot',
+      'workshop_iot_account',
+      'workshop_iot_portal',
+      'workshop_iot_maintenance',
+    ],
     // One cron thread: the fold cron turns stored events into sessions and live state (ingest
     // only stores). Other crons (5-min health check and stale sessions, 1-min push retry) leave
     // this ~2-minute scenario alone: the worker stays configured and never silent for 5 minutes.
