@@ -39,6 +39,7 @@ interface Bench {
 
 const BENCHES: Bench[] = [
   { name: 'worker-pipeline', file: 'worker-pipeline.ts' },
+  { name: 'worker-replay', file: 'worker-replay.ts' },
   { name: 'worker-rss', file: 'worker-rss.ts' },
   { name: 'outbox', file: 'outbox.ts' },
   {
