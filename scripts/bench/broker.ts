@@ -3,20 +3,15 @@
  * uses the system broker on 1883), or the worker's embedded aedes in this process when mosquitto is
  * not installed. `kind` says which one ran: the two are not comparable.
  *
- * Why a config of our own rather than the test helper's: mosquitto DROPS QoS 0 messages for a
- * subscriber once 1,000 are queued for it (`max_queued_messages`, which also bounds QoS 0 for online
- * clients). A max-rate burst outruns any subscriber, so with the default the bench would measure
+ * The spawn code is the shared one (scripts/lib/mosquitto.ts); the settings are the bench's own:
+ * mosquitto DROPS QoS 0 messages for a subscriber once 1,000 are queued for it
+ * (`max_queued_messages`, which also bounds QoS 0 for online clients). A max-rate burst outruns any subscriber, so with the default the bench would measure
  * losses, not throughput. 0 = unbounded: the burst waits in the broker and each subscriber drains it
  * at its own speed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { EmbeddedBroker } from '../../worker/src/mqtt/embedded-broker.ts';
-import { freePort } from '../../worker/test/mqtt/helpers/mosquitto.ts';
-
-const MOSQUITTO = '/usr/sbin/mosquitto';
+import { MOSQUITTO, Mosquitto } from '../lib/mosquitto.ts';
 
 export interface BenchBroker {
   kind: string;
@@ -31,66 +26,19 @@ export async function startBenchBroker(): Promise<BenchBroker> {
 }
 
 async function startMosquitto(): Promise<BenchBroker> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-mosquitto-'));
-  const conf = join(dir, 'mosquitto.conf');
-  const lines = [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-    'persistence false',
-    'max_queued_messages 0',
-    'max_queued_bytes 0',
-    'log_dest stderr',
-    'log_type error',
-    'log_type warning',
-    'log_type notice',
-    'log_type information',
-  ];
-  // As root, mosquitto would switch to user "mosquitto", which cannot read our private temp dir.
-  if (process.getuid?.() === 0) lines.push('user root');
-  writeFileSync(conf, `${lines.join('\n')}\n`);
-  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let version: string;
-  try {
-    version = await waitForRunning(child);
-  } catch (err) {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+  const broker = new Mosquitto({ extra: ['max_queued_messages 0', 'max_queued_bytes 0'] });
+  await broker.start().catch(async (err) => {
+    await broker.dispose();
     throw err;
-  }
+  });
   return {
-    kind: `mosquitto ${version} (private instance, unbounded queues)`,
-    url: `mqtt://127.0.0.1:${port}`,
+    kind: `mosquitto ${broker.version} (private instance, unbounded queues)`,
+    url: broker.url,
     stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
+      await broker.stop();
+      await broker.dispose();
     },
   };
-}
-
-/** Resolves with mosquitto's version once it logs that it runs. */
-function waitForRunning(child: ChildProcess): Promise<string> {
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`mosquitto did not start:\n${stderr}`)),
-      10_000,
-    );
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const running = /mosquitto version (\S+) running/.exec(stderr);
-      if (running) {
-        clearTimeout(timer);
-        resolve(running[1] ?? '?');
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`mosquitto exited with ${code}:\n${stderr}`));
-    });
-  });
 }
 
 async function startAedes(): Promise<BenchBroker> {

@@ -26,7 +26,8 @@ import mqtt from 'mqtt';
 import { DEFAULT_ODOO_SRC, dropDatabase } from '../dev/odoo.ts';
 import { PsqlSession } from '../dev/psql-session.ts';
 import { Stack } from '../dev/stack.ts';
-import { delay, percentile, waitFor } from '../dev/util.ts';
+import { percentile } from '../dev/util.ts';
+import { delay, waitFor } from '../lib/wait.ts';
 import { printResult } from './result.ts';
 
 const { values } = parseArgs({

@@ -14,12 +14,10 @@
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
-import { MqttConnection } from '../../worker/src/mqtt/client.ts';
 import { Ingest } from '../../worker/src/mqtt/ingest.ts';
 import { type BenchBroker, startBenchBroker } from './broker.ts';
-import { buildPipeline } from './pipeline.ts';
 import { printResult } from './result.ts';
+import { bare, type PipelineRun, pipeline, printRun, type Run, round } from './sides.ts';
 import { benchDevices } from './stream.ts';
 
 const { values } = parseArgs({
@@ -32,46 +30,6 @@ const { values } = parseArgs({
 const MESSAGES = Number(values.messages);
 const DEVICES = Number(values.devices);
 const ROUNDS = Math.max(1, Number(values.rounds));
-/** A run ends when every message arrived, or after this long without one once the publisher is done. */
-const IDLE_MS = 3_000;
-const SUBSCRIBE_CHUNK = 500;
-
-interface Run {
-  received: number;
-  seconds: number;
-  rate: number;
-  publisherSeconds: number;
-  /**
-   * CPU time of this process (all its threads: main, GC helpers, the outbox writer) per message
-   * received, from the first message to the end of the run. Less sensitive than the rate to what
-   * else the machine runs, since it does not count time spent waiting for a core.
-   */
-  cpuUsPerMsg: number;
-}
-
-/** Counts messages and times first-to-last; `done` resolves at the MESSAGES-th. */
-class Meter {
-  received = 0;
-  first = 0;
-  last = 0;
-  cpuAtFirst: NodeJS.CpuUsage | undefined;
-  #resolve!: () => void;
-  readonly done = new Promise<void>((resolve) => {
-    this.#resolve = resolve;
-  });
-
-  tick(): boolean {
-    const now = performance.now();
-    if (this.received++ === 0) {
-      this.first = now;
-      this.cpuAtFirst = process.cpuUsage();
-    }
-    this.last = now;
-    if (this.received !== MESSAGES) return false;
-    this.#resolve();
-    return true;
-  }
-}
 
 /** Runs the publisher process; resolves with its own timing once the broker has routed everything. */
 function publish(url: string): Promise<{ sent: number; seconds: number }> {
@@ -98,102 +56,6 @@ function publish(url: string): Promise<{ sent: number; seconds: number }> {
   });
 }
 
-async function measure(url: string, meter: Meter): Promise<Run> {
-  const pub = await publish(url);
-  const pubEnd = performance.now();
-  const idle = new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      if (performance.now() - Math.max(meter.last, pubEnd) < IDLE_MS) return;
-      clearInterval(timer);
-      resolve();
-    }, 100);
-    void meter.done.then(() => {
-      clearInterval(timer);
-      resolve();
-    });
-  });
-  await idle;
-  const cpu = process.cpuUsage(meter.cpuAtFirst);
-  const seconds = (meter.last - meter.first) / 1000;
-  return {
-    received: meter.received,
-    seconds,
-    rate: seconds > 0 ? meter.received / seconds : 0,
-    publisherSeconds: pub.seconds,
-    cpuUsPerMsg: meter.received > 0 ? (cpu.user + cpu.system) / meter.received : 0,
-  };
-}
-
-async function bare(url: string, filters: string[]): Promise<Run> {
-  const meter = new Meter();
-  const client = await mqtt.connectAsync(url, {
-    clean: true,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-  });
-  client.on('message', (_topic, payload) => {
-    JSON.parse(payload.toString());
-    meter.tick();
-  });
-  for (let i = 0; i < filters.length; i += SUBSCRIBE_CHUNK)
-    await client.subscribeAsync(filters.slice(i, i + SUBSCRIBE_CHUNK), { qos: 1 });
-  const run = await measure(url, meter);
-  await client.endAsync();
-  return run;
-}
-
-async function pipeline(url: string) {
-  const devices = benchDevices(DEVICES);
-  const p = await buildPipeline(devices);
-  const meter = new Meter();
-  const filters = p.ingest.setDevices(devices);
-  let subscribed = 0;
-  let onSubscribed = () => {};
-  const ready = new Promise<void>((resolve) => {
-    onSubscribed = resolve;
-  });
-  const conn = new MqttConnection({
-    broker: { url },
-    onMessage: (topic, payload, retained) => {
-      p.ingest.handle(topic, payload, retained);
-      // The last message counts once its events are committed (the outbox commits per turn).
-      if (meter.tick()) {
-        p.flush();
-        meter.last = performance.now();
-      }
-    },
-    onEvent: (e) => {
-      if (e.type !== 'subscribed') return;
-      subscribed += e.filters.length;
-      if (subscribed === filters.size) onSubscribed();
-    },
-  });
-  conn.setSubscriptions(filters);
-  conn.start();
-  await ready;
-  const run = await measure(url, meter);
-  await conn.stop();
-  const stats = p.ingest.stats();
-  const events = p.events();
-  line('pipeline', run);
-  console.log(
-    `          ${stats.inputs} inputs, ${events} events committed, ${stats.parse_errors} parse errors, ` +
-      `${stats.unknown_topic} unknown topics; store: ${p.storeKind}`,
-  );
-  p.stop();
-  return { run, storeKind: p.storeKind, events };
-}
-
-function line(name: string, run: Run): void {
-  const lost = MESSAGES - run.received;
-  console.log(
-    `${name.padEnd(9)} ${run.received.toLocaleString('en-US')}/${MESSAGES.toLocaleString('en-US')} msgs` +
-      `${lost > 0 ? ` (LOST ${lost})` : ''} in ${run.seconds.toFixed(2)} s = ` +
-      `${Math.round(run.rate).toLocaleString('en-US')} msg/s, CPU ${run.cpuUsPerMsg.toFixed(1)} µs/msg ` +
-      `(publisher burst ${run.publisherSeconds.toFixed(2)} s)`,
-  );
-}
-
 async function main(): Promise<void> {
   let broker: BenchBroker | null = null;
   try {
@@ -201,16 +63,18 @@ async function main(): Promise<void> {
     console.log(`broker: ${broker.kind}`);
     // The bare side subscribes exactly the filters the worker subscribes.
     const filters = [...new Ingest({ onInput: () => {} }).setDevices(benchDevices(DEVICES))];
+    const url = broker.url;
+    const source = { url, burst: () => publish(url) };
     const bares: Run[] = [];
-    const pipes: Awaited<ReturnType<typeof pipeline>>[] = [];
+    const pipes: PipelineRun[] = [];
     // Rounds alternate the order (bare first, then pipeline first): drift in the load of a shared
     // machine then hits both sides alike, and each side is judged by its best round.
     for (let r = 0; r < ROUNDS; r++) {
-      if (r % 2 === 1) pipes.push(await pipeline(broker.url));
-      const b = await bare(broker.url, filters);
-      line('bare', b);
+      if (r % 2 === 1) pipes.push(await pipeline(source, DEVICES, MESSAGES));
+      const b = await bare(source, filters, MESSAGES);
+      printRun('bare', b, MESSAGES);
       bares.push(b);
-      if (r % 2 === 0) pipes.push(await pipeline(broker.url));
+      if (r % 2 === 0) pipes.push(await pipeline(source, DEVICES, MESSAGES));
     }
     const bestBare = Math.max(...bares.map((b) => b.rate));
     const bestPipe = Math.max(...pipes.map((p) => p.run.rate));
@@ -269,8 +133,6 @@ async function main(): Promise<void> {
     await broker?.stop();
   }
 }
-
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 void main().then(
   () => process.exit(0),

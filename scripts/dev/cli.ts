@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { delay, waitFor } from '../lib/wait.ts';
 import { SCENARIOS, type ScenarioName } from '../sim/scenarios.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { Stack, type StackInfo } from './stack.ts';
-import { delay, waitFor } from './util.ts';
 
 const USAGE = `Usage: scripts/dev-stack.sh [up] [options]
        scripts/dev-stack.sh stop   [--state-dir DIR]

@@ -7,7 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanEnv, exited, REPO_ROOT, run, tail, terminate, waitFor } from './util.ts';
+import { waitFor } from '../lib/wait.ts';
+import { cleanEnv, exited, REPO_ROOT, run, tail, terminate } from './util.ts';
 
 /** Debian's python: it sees the python3-* packages Odoo needs (never a pyenv/venv one). */
 export const PYTHON = '/usr/bin/python3';

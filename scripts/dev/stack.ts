@@ -15,7 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DeviceConfig, WorkerSettings } from '@workshop-iot/shared';
-import { Mosquitto, STACK_ACL } from './mosquitto.ts';
+import type { Mosquitto } from '../lib/mosquitto.ts';
+import { freePort } from '../lib/net.ts';
+import { waitFor } from '../lib/wait.ts';
+import { STACK_ACL, stackBroker } from './mosquitto.ts';
 import {
   databaseExists,
   dropDatabase,
@@ -26,7 +29,7 @@ import {
   odooTree,
   runSetup,
 } from './odoo.ts';
-import { freePort, secret, waitFor } from './util.ts';
+import { secret } from './util.ts';
 import { WorkerChild, WorkerControl, writeWorkerSettings } from './worker.ts';
 
 export interface StackOptions {
@@ -195,7 +198,7 @@ export class Stack {
     })();
     const startBroker = async () => {
       if (o.embeddedBroker) return;
-      this.broker = new Mosquitto({
+      this.broker = stackBroker({
         dir: path.join(dir, 'mosquitto'),
         port: mqttPort,
         logins: [logins!.worker, logins!.devices],

@@ -1,62 +1,15 @@
 /**
- * Small helpers shared by the dev stack, the end-to-end test and the latency bench: free ports,
- * waiting on conditions with a deadline (never a bare sleep as synchronisation), secrets, child
- * process plumbing and log tails.
+ * Small helpers shared by the dev stack, the end-to-end test and the latency bench: secrets, child
+ * process plumbing and log tails. Free ports and waiting on conditions (never a bare sleep as
+ * synchronisation) are scripts/lib/net.ts and scripts/lib/wait.ts, shared with the worker's tests.
  */
 import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** A TCP port free on 127.0.0.1 right now (the OS picks it; tiny race window, as every test has). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || !address) throw new Error('could not get a free port');
-  return address.port;
-}
-
-/**
- * Polls `check` until it returns a truthy value or `timeoutMs` passes, then fails naming `what`
- * and the last error. This is the only way the scripts wait for another process.
- */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  what: string,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const reason = last ? ` (last error: ${(last as Error).message ?? String(last)})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${reason}`);
-    }
-    await delay(everyMs);
-  }
-}
-
-/** A pause between polls (not a synchronisation: callers poll a condition around it). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** URL-safe random secret; 32 bytes = 43 characters (worker tokens need >= 24). */
 export function secret(bytes = 32): string {

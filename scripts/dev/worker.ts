@@ -5,7 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { ConfigGetResult, Health, WorkerSettings } from '@workshop-iot/shared';
-import { cleanEnv, exited, REPO_ROOT, tail, terminate, waitFor } from './util.ts';
+import { waitFor } from '../lib/wait.ts';
+import { cleanEnv, exited, REPO_ROOT, tail, terminate } from './util.ts';
 
 /** Writes the settings file with mode 0600: it holds the control token and the Odoo API key. */
 export function writeWorkerSettings(file: string, settings: WorkerSettings): void {

@@ -8,7 +8,7 @@
  *   no overlap per machine, and one session per crash-phase machine (the kill did not split it).
  */
 import { psql } from '../dev/odoo.ts';
-import { waitFor } from '../dev/util.ts';
+import { waitFor } from '../lib/wait.ts';
 import { assert } from './checks.ts';
 import type { Ctx } from './context.ts';
 import type { RecoveryFacts } from './phase-recovery.ts';

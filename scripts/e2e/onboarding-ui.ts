@@ -5,7 +5,7 @@
  */
 import type { WorkerSettings } from '@workshop-iot/shared';
 import type { Locator, Page } from 'playwright-core';
-import { waitFor } from '../dev/util.ts';
+import { waitFor } from '../lib/wait.ts';
 
 const TIMEOUT_MS = 30_000;
 

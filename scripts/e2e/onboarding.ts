@@ -17,10 +17,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkerSettings } from '@workshop-iot/shared';
 import type { Browser, Page } from 'playwright-core';
-import { Mosquitto, STACK_ACL } from '../dev/mosquitto.ts';
+import { STACK_ACL, stackBroker } from '../dev/mosquitto.ts';
 import { dropDatabase, installModule, OdooServer, odooTree, runSetup } from '../dev/odoo.ts';
-import { freePort, secret, tail, waitFor } from '../dev/util.ts';
+import { secret, tail } from '../dev/util.ts';
 import { WorkerChild, WorkerControl, writeWorkerSettings } from '../dev/worker.ts';
+import { freePort } from '../lib/net.ts';
+import { waitFor } from '../lib/wait.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { assert, Checks } from './checks.ts';
 import { launchChromium } from './chromium.ts';
@@ -54,7 +56,7 @@ async function main(): Promise<number> {
     worker: { username: 'worker', password: secret(18) },
     devices: { username: 'devices', password: secret(18) },
   };
-  const broker = new Mosquitto({
+  const broker = stackBroker({
     dir: path.join(stateDir, 'mosquitto'),
     port: mqttPort,
     logins: [logins.worker, logins.devices],
@@ -180,6 +182,7 @@ async function main(): Promise<number> {
         async () => (await control.health()).broker.connected,
         'the worker connected to the broker (config pulled from Odoo)',
         30_000,
+        100,
       );
     },
   );

@@ -5,7 +5,7 @@
  * a session -> the session lands on the member (source: badge) -> "Create invoices" makes a draft
  * invoice for the member with one line whose quantity is the session's billing units.
  */
-import { waitFor } from '../dev/util.ts';
+import { waitFor } from '../lib/wait.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { billingScreenshots } from './billing-screenshots.ts';
 import { assert } from './checks.ts';
@@ -102,6 +102,7 @@ export async function billingPhase(ctx: Ctx): Promise<void> {
           ),
         'the machine and its reader in the worker config',
         20_000,
+        100,
       );
     },
   );

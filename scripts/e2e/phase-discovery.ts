@@ -8,7 +8,7 @@
  * Two simulator runs with the same ids: the first only announces (and is stopped), the second runs
  * the session once the machines exist, so no reading is lost between announcement and setup.
  */
-import { waitFor } from '../dev/util.ts';
+import { waitFor } from '../lib/wait.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { assert, assertNear } from './checks.ts';
 import { type Ctx, odooTime, type SessionRow, sessionsOf, workerHasDevices } from './context.ts';
@@ -126,7 +126,12 @@ export async function discoveryPhase(ctx: Ctx): Promise<void> {
       }
       const ids = machines.map((m) => m.deviceId);
       assert(new Set(ids).size === 3, `device ids ${ids.join(', ')}`);
-      await waitFor(() => workerHasDevices(ctx, ids), 'the three machines in the config', 20_000);
+      await waitFor(
+        () => workerHasDevices(ctx, ids),
+        'the three machines in the config',
+        20_000,
+        100,
+      );
     },
   );
 

@@ -6,7 +6,7 @@
  * machine makes the worker drop it and unsubscribe.
  */
 import type { DeviceConfig } from '@workshop-iot/shared';
-import { waitFor } from '../dev/util.ts';
+import { waitFor } from '../lib/wait.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { assert, assertNear } from './checks.ts';
 import {
@@ -99,6 +99,7 @@ export async function lifecyclePhase(ctx: Ctx): Promise<void> {
         () => workerHasDevices(ctx, [device.device_id]),
         'config with the machine',
         20_000,
+        100,
       );
       const { config } = await ctx.control.config();
       const got = config.devices.find((d) => d.device_id === device.device_id)!;
@@ -195,6 +196,7 @@ export async function lifecyclePhase(ctx: Ctx): Promise<void> {
       },
       'the new thresholds in config.get',
       20_000,
+      100,
     );
   });
 
@@ -204,6 +206,7 @@ export async function lifecyclePhase(ctx: Ctx): Promise<void> {
       async () => !(await workerHasDevices(ctx, [device.device_id])),
       'config.get without the machine',
       20_000,
+      100,
     );
     const h = await waitFor(
       async () => {
@@ -212,6 +215,7 @@ export async function lifecyclePhase(ctx: Ctx): Promise<void> {
       },
       `subscriptions back to ${baseline.subscriptions}`,
       10_000,
+      100,
     );
     assert(h.devices === baseline.devices, `devices ${h.devices} != ${baseline.devices}`);
   });

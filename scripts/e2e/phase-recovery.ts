@@ -8,7 +8,7 @@
  * Odoo exactly once and each machine have exactly one unbroken session (integrity.ts).
  */
 
-import { waitFor } from '../dev/util.ts';
+import { waitFor } from '../lib/wait.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { assert } from './checks.ts';
 import { type Ctx, deviceVals, sessionsOf, workerHasDevices } from './context.ts';
@@ -78,6 +78,7 @@ export async function recoveryPhase(ctx: Ctx): Promise<RecoveryFacts> {
         () => workerHasDevices(ctx, facts.deviceIds),
         'the six machines in config.get',
         20_000,
+        100,
       );
     },
   );
@@ -122,6 +123,7 @@ export async function recoveryPhase(ctx: Ctx): Promise<RecoveryFacts> {
         async () => (await ctx.control.health()).broker.connected,
         'the restarted worker connected to the broker',
         20_000,
+        100,
       );
       await checks.check('the worker is back: its offline activity is done', () =>
         expectOfflineAlertDone(ctx),

@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkerConfig, WorkshopEvent } from '@workshop-iot/shared';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Mosquitto, requireBinaries } from '../../../scripts/lib/mosquitto.ts';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { Simulator } from '../../../scripts/sim/simulator.ts';
 import { App } from '../../src/app.ts';
 import { BadgeReaders, DEDUPE_WINDOW_MS } from '../../src/badges/badge-readers.ts';
@@ -21,8 +23,6 @@ import { Ingest } from '../../src/mqtt/ingest.ts';
 import { Outbox } from '../../src/outbox/outbox.ts';
 import { BASE_MS, silentLog, TestClock } from '../devices/harness.ts';
 import { captureLog } from '../helpers/log.ts';
-import { waitFor } from '../helpers/wait.ts';
-import { Mosquitto, requireBinaries } from '../mqtt/helpers/mosquitto.ts';
 import { Recorder } from '../mqtt/helpers/wait.ts';
 import { FAST_RECONNECT } from '../mqtt/helpers/worker.ts';
 

@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Mosquitto } from '../../../scripts/lib/mosquitto.ts';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { Simulator } from '../../../scripts/sim/simulator.ts';
 import { App } from '../../src/app.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
 import { captureLog } from '../helpers/log.ts';
-import { waitFor } from '../helpers/wait.ts';
-import { Mosquitto } from '../mqtt/helpers/mosquitto.ts';
 
 const PASS = { worker: 'worker-password-0123', devices: 'devices-password-0123' };
 const cleanup: (() => Promise<unknown> | unknown)[] = [];

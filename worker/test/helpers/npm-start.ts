@@ -4,7 +4,7 @@
  * are collected from stdout; tests wait on them instead of sleeping.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 
 export class NpmStart {
   readonly lines: Record<string, unknown>[] = [];

@@ -12,10 +12,10 @@ import type { WorkshopEvent } from '@workshop-iot/shared';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.ts';
 import { device } from '../helpers/control.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { seeded, WorkerProcess } from '../helpers/worker-process.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20261125);

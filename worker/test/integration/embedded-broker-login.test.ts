@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/lib/net.ts';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { App } from '../../src/app.ts';
 import { captureLog } from '../helpers/log.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { REPO_ROOT } from '../helpers/worker-process.ts';
-import { freePort } from '../mqtt/helpers/mosquitto.ts';
 import { publisher } from '../mqtt/helpers/worker.ts';
 
 let dir: string;

@@ -9,12 +9,12 @@ import path from 'node:path';
 import type { Health, WorkerConfig } from '@workshop-iot/shared';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { App } from '../../src/app.ts';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.ts';
 import { device } from '../helpers/control.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
 import { captureLog } from '../helpers/log.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 const TOKEN = 'integration-admin-token-0123456789';
 const sessionConfig = {

@@ -15,11 +15,11 @@ import path from 'node:path';
 import type { WorkerConfig } from '@workshop-iot/shared';
 import type { MqttClient } from 'mqtt';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Mosquitto, requireBinaries } from '../../../scripts/lib/mosquitto.ts';
 import { App } from '../../src/app.ts';
 import { captureLog } from '../helpers/log.ts';
 import { WorkerProcess } from '../helpers/worker-process.ts';
 import { device } from './helpers/devices.ts';
-import { Mosquitto, requireBinaries } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
 import { FAST_RECONNECT, perTest } from './helpers/worker.ts';
 

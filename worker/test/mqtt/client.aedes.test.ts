@@ -1,9 +1,9 @@
 /** MqttConnection against the embedded aedes broker, in-process on OS-chosen ports. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/lib/net.ts';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.ts';
 import { captureLog } from '../helpers/log.ts';
 import { buf, device } from './helpers/devices.ts';
-import { freePort } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
 import { FAST_RECONNECT, isReading, publisher, workerSide } from './helpers/worker.ts';
 

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { device } from './helpers/devices.ts';
 import {
   freePort,
   Mosquitto,
   makeTlsFiles,
   requireBinaries,
   type TlsFiles,
-} from './helpers/mosquitto.ts';
+} from '../../../scripts/lib/mosquitto.ts';
+import { device } from './helpers/devices.ts';
 import { FAST_RECONNECT, isReading, perTest } from './helpers/worker.ts';
 
 const SAW = device('saw', 'tasmota', 'tasmota_saw');
@@ -66,7 +66,7 @@ describe('MqttConnection (mosquitto child process)', () => {
     await w.events.waitFor((e) => e.type === 'subscribed', 'first SUBACK');
 
     const lost = w.events.next((e) => e.type === 'disconnected', 'disconnect');
-    await broker.stop();
+    await broker.kill();
     await lost;
     expect(w.connection.status().connected).toBe(false);
     const resubscribed = w.events.next((e) => e.type === 'subscribed', 're-subscribe');

@@ -1,6 +1,6 @@
 /**
- * A topic filter the broker refuses fails only its device: the system's mosquitto 2.0.11 on
- * 127.0.0.1:1883 (it closes the connection on a SUBSCRIBE holding a control character, MQTT 3.1.1 and
+ * A topic filter the broker refuses fails only its device: Debian's mosquitto 2.0 (a private
+ * instance on a free port; it closes the connection on a SUBSCRIBE holding a control character, MQTT 3.1.1 and
  * 5 alike) and aedes refusing a filter with SUBACK 0x80. The schema rejects such topics now, so the
  * bad filter reaches MqttConnection through its public API (Ingest + setSubscriptions), as a config
  * stored before the rule existed or a broker with stricter rules would.
@@ -8,19 +8,22 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Mosquitto } from '../../../scripts/lib/mosquitto.ts';
 import type { ConnectionEvent } from '../../src/mqtt/client.ts';
 import { captureLog } from '../helpers/log.ts';
 import { device } from './helpers/devices.ts';
 import { isReading, perTest } from './helpers/worker.ts';
 
-const SYSTEM_MOSQUITTO = 'mqtt://127.0.0.1:1883';
 const GENERIC = { field_path: 'power', unit: 'W' } as const;
 
 describe('MqttConnection with a refused subscription', () => {
   const { cleanup, meter, side } = perTest();
+  const mosquitto = new Mosquitto();
+  beforeAll(() => mosquitto.start());
+  afterAll(() => mosquitto.dispose());
 
-  /** Unique topics per test: the system broker is shared with other test runs. */
+  /** Unique topics per test: the broker is shared by the tests of this file. */
   function devices() {
     const base = `wiot-test/${randomBytes(4).toString('hex')}`;
     return {
@@ -37,7 +40,7 @@ describe('MqttConnection with a refused subscription', () => {
     const { goodA, goodB, bad } = devices();
     const log = captureLog();
     const w = side(
-      { url: SYSTEM_MOSQUITTO, reconnect_min_ms: 50, reconnect_max_ms: 400 },
+      { url: mosquitto.url, reconnect_min_ms: 50, reconnect_max_ms: 400 },
       [goodA, bad, goodB],
       log.log,
       { stableAfterMs: 300 },
@@ -67,7 +70,7 @@ describe('MqttConnection with a refused subscription', () => {
     expect(line).toMatchObject({ device_ids: ['bad'], failures: 1 });
     expect(String(line?.msg)).toContain('device bad');
 
-    const m = await meter(SYSTEM_MOSQUITTO);
+    const m = await meter(mosquitto.url);
     for (let i = 1; i <= 20; i++) {
       await m.publishAsync(goodA.topic, JSON.stringify({ power: i }), { qos: 1 });
       await m.publishAsync(goodB.topic, JSON.stringify({ power: 1000 + i }), { qos: 1 });
@@ -81,7 +84,7 @@ describe('MqttConnection with a refused subscription', () => {
   it('retries a refused filter on its own growing backoff, without resetting the reconnect delay', async () => {
     const { goodA, bad } = devices();
     const w = side(
-      { url: SYSTEM_MOSQUITTO, reconnect_min_ms: 50, reconnect_max_ms: 10_000 },
+      { url: mosquitto.url, reconnect_min_ms: 50, reconnect_max_ms: 10_000 },
       [goodA, bad],
       undefined,
       { subscriptionRetry: { min_ms: 100, max_ms: 10_000 }, stableAfterMs: 60_000 },

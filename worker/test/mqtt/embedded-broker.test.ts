@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/lib/net.ts';
 import {
   DEFAULT_EMBEDDED_HOST,
   DEFAULT_EMBEDDED_PORT,
   EmbeddedBroker,
 } from '../../src/mqtt/embedded-broker.ts';
 import { device } from './helpers/devices.ts';
-import { freePort } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
 import { isReading, publisher, workerSide } from './helpers/worker.ts';
 

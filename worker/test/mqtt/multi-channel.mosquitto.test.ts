@@ -7,12 +7,12 @@
  */
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Mosquitto, requireBinaries } from '../../../scripts/lib/mosquitto.ts';
 import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 import { type ConnectionEvent, MqttConnection } from '../../src/mqtt/client.ts';
 import { Ingest } from '../../src/mqtt/ingest.ts';
 import { BASE_MS, silentLog, TestClock } from '../devices/harness.ts';
 import { device } from './helpers/devices.ts';
-import { Mosquitto, requireBinaries } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
 import { FAST_RECONNECT, perTest } from './helpers/worker.ts';
 import { SHELLY_PRO4PM_SWITCH_STATUS } from './parsers/fixtures/real-payloads.ts';

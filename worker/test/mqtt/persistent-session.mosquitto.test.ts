@@ -8,13 +8,13 @@
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PERSISTENT_SESSION_SETTINGS } from '../../../scripts/dev/mosquitto.ts';
+import { Mosquitto, requireBinaries } from '../../../scripts/lib/mosquitto.ts';
 import { DeviceRegistry, MemoryDeviceStore } from '../../src/devices/registry.ts';
 import { brokerEventsTo } from '../../src/mqtt/broker-events.ts';
 import { type ConnectionEvent, MqttConnection } from '../../src/mqtt/client.ts';
 import { Ingest } from '../../src/mqtt/ingest.ts';
 import { BASE_MS, silentLog, TestClock } from '../devices/harness.ts';
 import { device } from './helpers/devices.ts';
-import { Mosquitto, requireBinaries } from './helpers/mosquitto.ts';
 import { Recorder } from './helpers/wait.ts';
 import { FAST_RECONNECT, perTest } from './helpers/worker.ts';
 

@@ -6,8 +6,8 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { NpmStart } from '../helpers/npm-start.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { REPO_ROOT } from '../helpers/worker-process.ts';
 
 const BROKER = 'mqtt://127.0.0.1:1883';

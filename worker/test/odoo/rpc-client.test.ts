@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { OdooLink } from '../../src/odoo/link.ts';
 import { OdooRpcClient, odooEndpoint } from '../../src/odoo/rpc-client.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
 import { captureLog } from '../helpers/log.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 let odoo: FakeOdoo;
 beforeEach(async () => {

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { Outbox } from '../../src/outbox/outbox.ts';
 import type { ReclaimRun } from '../../src/outbox/reclaim.ts';
 import { onlineEvent } from '../helpers/events.ts';
 import { captureLog } from '../helpers/log.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 let dir: string;
 let outbox: Outbox | null = null;

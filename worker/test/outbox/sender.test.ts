@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { WorkerError } from '../../src/errors.ts';
 import { OdooRpcClient } from '../../src/odoo/rpc-client.ts';
 import { Outbox } from '../../src/outbox/outbox.ts';
@@ -10,7 +11,6 @@ import { onlineEvent } from '../helpers/events.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
 import { captureLog } from '../helpers/log.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 let dir: string;
 let outbox: Outbox;

@@ -10,12 +10,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/lib/net.ts';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
 import { NpmStart } from '../helpers/npm-start.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { REPO_ROOT } from '../helpers/worker-process.ts';
 import { device } from '../mqtt/helpers/devices.ts';
-import { freePort } from '../mqtt/helpers/mosquitto.ts';
 import { publisher } from '../mqtt/helpers/worker.ts';
 
 const BROKER = 'mqtt://127.0.0.1:1883';

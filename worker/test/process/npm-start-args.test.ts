@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/lib/net.ts';
 import { NpmStart } from '../helpers/npm-start.ts';
 import { REPO_ROOT } from '../helpers/worker-process.ts';
-import { freePort } from '../mqtt/helpers/mosquitto.ts';
 
 let dir: string;
 let runs: NpmStart[] = [];

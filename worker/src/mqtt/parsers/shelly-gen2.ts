@@ -75,6 +75,33 @@ const EMDATA_ENERGY: Record<Phase, string> = {
   c: 'c_total_act_energy',
 };
 
+/**
+ * The component keys of one channel, built once per channel number instead of per message: a frame
+ * is searched with up to six `<kind>:<n>` keys, and a template string per key and message was a
+ * measurable share of the intake (issue 20). `status` maps a status topic's suffix to its kind.
+ */
+interface ChannelKeys {
+  meters: readonly (readonly [MeterKind, string])[];
+  energy: Readonly<Record<'emdata' | 'em1data', string>>;
+  status: ReadonlyMap<string, StatusKind>;
+}
+type StatusKind = MeterKind | 'emdata' | 'em1data';
+const channelKeys: ChannelKeys[] = [];
+
+function keysOf(n: number): ChannelKeys {
+  let keys = channelKeys[n];
+  if (keys) return keys;
+  const kinds: StatusKind[] = [...METER_KINDS, 'emdata', 'em1data'];
+  keys = {
+    meters: METER_KINDS.map((kind) => [kind, `${kind}:${n}`] as const),
+    energy: { emdata: `emdata:${n}`, em1data: `em1data:${n}` },
+    status: new Map(kinds.map((kind) => [`status/${kind}:${n}`, kind])),
+  };
+  // Channel numbers are small (a Pro 4PM has 0-3); anything else is not worth keeping.
+  if (Number.isInteger(n) && n >= 0 && n < 64) channelKeys[n] = keys;
+  return keys;
+}
+
 export class ShellyGen2Parser implements Parser {
   readonly #lastPower = new LastPower();
 
@@ -110,13 +137,17 @@ export class ShellyGen2Parser implements Parser {
       case 'poll/rpc':
         return this.#pollAnswer(device, payload);
     }
-    const component = statusComponent(suffix, channelOf(device));
-    if (component === null) {
+    const keys = keysOf(channelOf(device));
+    const kind = keys.status.get(suffix);
+    if (kind === undefined) {
       return invalid(`topic ${topic} is not a Shelly Gen2 topic of this device`);
     }
     const body = parseJsonObject(payload);
     if (body instanceof Bad) return body.toResult();
-    return this.#fromComponents(device, { [`${component}:${channelOf(device)}`]: body }, 'status');
+    // A status topic carries one component, this channel's: read it directly (what
+    // #fromComponents would find in a frame holding only it).
+    if (kind === 'emdata' || kind === 'em1data') return this.#energyOnly(device, kind, keys, body);
+    return this.#meter(device, kind, body, undefined, true);
   }
 
   poll(device: DeviceConfig): PollRequest {
@@ -162,24 +193,19 @@ export class ShellyGen2Parser implements Parser {
     scope: 'status' | 'delta' | 'full',
   ): ParseResult {
     const n = channelOf(device);
-    for (const kind of METER_KINDS) {
-      const key = `${kind}:${n}`;
+    const keys = keysOf(n);
+    for (const [kind, key] of keys.meters) {
       const component = components[key];
       if (component === undefined) continue;
       if (!isObject(component)) return invalid(`${key} is not an object`);
       const energyKind = kind === 'em' || kind === 'em1' ? ENERGY_KINDS[kind] : undefined;
-      const energyComponent = energyKind ? components[`${energyKind}:${n}`] : undefined;
+      const energyComponent = energyKind ? components[keys.energy[energyKind]] : undefined;
       return this.#meter(device, kind, component, energyComponent, scope !== 'delta');
     }
     // Energy-only components (emdata/em1data status topic, or a NotifyStatus of the counters).
     for (const energyKind of ['emdata', 'em1data'] as const) {
-      const key = `${energyKind}:${n}`;
-      const data = components[key];
-      if (data === undefined) continue;
-      const energy = energyOf(energyKind, data, phaseOf(device));
-      if (energy instanceof Bad) return energy.toResult();
-      if (energy === undefined) return alive;
-      return this.#lastPower.energyOnly(device.device_id, energy, key);
+      const data = components[keys.energy[energyKind]];
+      if (data !== undefined) return this.#energyOnly(device, energyKind, keys, data);
     }
     if (scope === 'full') {
       const others = Object.keys(components).filter((k) => isMeterKey(k));
@@ -190,6 +216,19 @@ export class ShellyGen2Parser implements Parser {
       }
     }
     return alive;
+  }
+
+  /** An emdata / em1data component on its own: energy with the last power (or just alive). */
+  #energyOnly(
+    device: DeviceConfig,
+    kind: 'emdata' | 'em1data',
+    keys: ChannelKeys,
+    data: JsonValue,
+  ): ParseResult {
+    const energy = energyOf(kind, data, phaseOf(device));
+    if (energy instanceof Bad) return energy.toResult();
+    if (energy === undefined) return alive;
+    return this.#lastPower.energyOnly(device.device_id, energy, keys.energy[kind]);
   }
 
   /** One meter component. `full` = a complete status, where a missing power field is an error. */
@@ -229,21 +268,6 @@ export class ShellyGen2Parser implements Parser {
     );
     return this.#lastPower.remember(device.device_id, result);
   }
-}
-
-/** `status/<kind>:<n>` -> kind when it is one of this channel's subscribed components. */
-function statusComponent(suffix: string, n: number): string | null {
-  if (!suffix.startsWith('status/')) return null;
-  const [kind, id] = suffix.slice('status/'.length).split(':');
-  if (id !== String(n)) return null;
-  return kind === 'switch' ||
-    kind === 'pm1' ||
-    kind === 'em1' ||
-    kind === 'em' ||
-    kind === 'emdata' ||
-    kind === 'em1data'
-    ? kind
-    : null;
 }
 
 function isMeterKey(key: string): boolean {

@@ -2,6 +2,8 @@
  * Event-driven waiting for integration tests: items are recorded as they happen and a test waits
  * for the first one matching a predicate, with a timeout. No sleeps as synchronisation.
  */
+import { withTimeout } from '../../../../scripts/lib/wait.ts';
+
 export class Recorder<T> {
   readonly items: T[] = [];
   #waiters: Array<{ match: (item: T) => boolean; resolve: (item: T) => void }> = [];
@@ -28,12 +30,4 @@ export class Recorder<T> {
   next(match: (item: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
     return this.waitFor(match, what, timeoutMs, this.items.length);
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
