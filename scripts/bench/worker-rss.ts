@@ -67,7 +67,17 @@ async function main(): Promise<void> {
   }
   const settled = await rssAfterGc(gc);
   const heapMb = process.memoryUsage().heapUsed / MB;
+  console.log(JSON.stringify(process.memoryUsage()));
+  for (const s of v8.getHeapSpaceStatistics())
+    console.log(
+      s.space_name,
+      (s.space_size / MB).toFixed(1),
+      (s.space_used_size / MB).toFixed(1),
+      (s.physical_space_size / MB).toFixed(1),
+    );
   const inSession = p.registry.liveStates().filter((s) => s.session_id !== null).length;
+  const parking = p.registry.parking();
+  console.log(`parked: ${parking.parked} of ${DEVICES} devices`);
   const perDevice = (settled - baseline) / DEVICES;
   const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
   console.log(`store: ${p.storeKind}; GC ${gc ? 'forced' : 'NOT forced (no gc available)'}`);
