@@ -40,6 +40,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { name: 'worker-pipeline', file: 'worker-pipeline.ts' },
   { name: 'worker-rss', file: 'worker-rss.ts' },
+  { name: 'state-change', file: 'state-change.ts' },
   { name: 'outbox', file: 'outbox.ts' },
   {
     name: 'odoo-ingest',
