@@ -35,7 +35,10 @@ interface OpenedStore {
   close(): void;
 }
 
-export async function buildPipeline(devices: DeviceConfig[]): Promise<Pipeline> {
+export async function buildPipeline(
+  devices: DeviceConfig[],
+  options: { park?: boolean } = {},
+): Promise<Pipeline> {
   const log = silentLogger();
   const opened = await openStore();
   const registry = new DeviceRegistry({
@@ -47,6 +50,7 @@ export async function buildPipeline(devices: DeviceConfig[]): Promise<Pipeline> 
     },
     log,
     onLiveState: () => {},
+    park: options.park ?? true,
   });
   registry.apply(devices);
   registry.setBrokerConnected(true);

@@ -42,6 +42,7 @@ const BENCHES: Bench[] = [
   // Two QoS variants of 3 rounds: well under a minute on a quiet 2-core VM, minutes on a busy one.
   { name: 'worker-replay', file: 'worker-replay.ts', timeoutMs: 600_000 },
   { name: 'worker-rss', file: 'worker-rss.ts' },
+  { name: 'state-change', file: 'state-change.ts' },
   { name: 'outbox', file: 'outbox.ts' },
   { name: 'sender-batching', file: 'sender-batching.ts' },
   {

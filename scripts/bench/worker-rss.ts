@@ -67,13 +67,25 @@ async function main(): Promise<void> {
   }
   const settled = await rssAfterGc(gc);
   const heapMb = process.memoryUsage().heapUsed / MB;
-  const inSession = p.registry.liveStates().filter((s) => s.session_id !== null).length;
-  const perDevice = (settled - baseline) / DEVICES;
   const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+  const heap = process.memoryUsage();
+  // Committed vs live: what the heap holds beyond live objects after the feed's garbage.
+  console.log(
+    `V8 heap committed ${mb(heap.heapTotal)}, live ${mb(heap.heapUsed)}; ` +
+      v8
+        .getHeapSpaceStatistics()
+        .filter((s) => s.space_size > MB)
+        .map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`)
+        .join(', '),
+  );
+  const inSession = p.registry.liveStates().filter((s) => s.session_id !== null).length;
+  const parking = p.registry.parking();
+  const perDevice = (settled - baseline) / DEVICES;
   console.log(`store: ${p.storeKind}; GC ${gc ? 'forced' : 'NOT forced (no gc available)'}`);
   console.log(
     `${DEVICES.toLocaleString('en-US')} devices, ${sent.toLocaleString('en-US')} messages in ` +
-      `${feedS.toFixed(1)} s, ${inSession.toLocaleString('en-US')} in a session, ${p.events()} events`,
+      `${feedS.toFixed(1)} s, ${inSession.toLocaleString('en-US')} in a session, ${p.events()} events, ` +
+      `${parking.parked.toLocaleString('en-US')} parked (device-actor.ts)`,
   );
   console.log(
     `RSS baseline ${mb(baseline)}, right after the feed ${mb(fed)}, settled ${mb(settled)} ` +
@@ -112,7 +124,7 @@ async function main(): Promise<void> {
     ],
     notes: [
       `store: ${p.storeKind}`,
-      `GC ${gc ? 'forced' : 'not forced'}; ${inSession} of ${DEVICES} devices in a session`,
+      `GC ${gc ? 'forced' : 'not forced'}; ${inSession} of ${DEVICES} devices in a session, ${parking.parked} parked`,
     ],
   });
 }

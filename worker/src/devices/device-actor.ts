@@ -18,6 +18,7 @@ import type {
 } from '@workshop-iot/shared';
 import type { Logger } from 'pino';
 import { type Actor, type ActorOptions, createActor, type SnapshotFrom } from 'xstate';
+import { ActorTimers } from './actor-timers.ts';
 import { nextStep } from './catch-up.ts';
 import { buildEvent } from './event-builder.ts';
 import { bookReading, type Lane, laneOf, shadowOf, syncOf } from './fast-lane.ts';
@@ -28,8 +29,12 @@ import { type SessionMachine, sessionMachine } from './session.machine.ts';
 import type { DeviceStore } from './stores.ts';
 import type { LiveStateListener } from './types.ts';
 
-/** The id of a timer not armed because the device is held (catch-up.ts). */
-const HELD_TIMER = Symbol('held');
+/**
+ * Parking: after this many readings in a row booked on the fast lane (no macrostep in between), the
+ * device keeps its snapshot and lets its XState actor go (see `#park`). A steady meter reaches it
+ * within a few reports; a device that is switching keeps its actor.
+ */
+export const PARK_AFTER_LANE_READINGS = 3;
 
 /** Upper bound on how stale a persisted last-seen time may be after a crash. */
 const LAST_SEEN_PERSIST_MS = 60_000;
@@ -52,13 +57,20 @@ export interface DeviceEnv {
   onLiveState: LiveStateListener | undefined;
   onPoll: ((deviceId: string) => unknown) | undefined;
   now(): number;
+  /** Park steady devices' actors (`#park`); default on. Needs the fast lane. */
+  park?: boolean;
 }
 
 export class DeviceActor {
   readonly deviceId: string;
   config: DeviceConfig;
   readonly #env: DeviceEnv;
-  readonly #actor: Actor<SessionMachine>;
+  /** The XState actor; null while parked (`#parked` holds its snapshot, `#timers` its timers). */
+  #actor: Actor<SessionMachine> | null = null;
+  #parked: Snapshot | null = null;
+  readonly #timers: ActorTimers;
+  /** Readings booked on the fast lane since the last macrostep. */
+  #laneRun = 0;
   #drafts: EventDraft[] = [];
   #polls = 0;
   /** Built events whose commit failed; retried first on the next commit. */
@@ -78,7 +90,7 @@ export class DeviceActor {
   #persistLastSeenMs = 0;
   /** Held (catch-up.ts): waiting at its snapshot's time for the backlog; no timer is armed. */
   #held: boolean;
-  readonly #iso = new IsoMemo().format;
+  readonly #iso = new IsoMemo();
   /** The meter's usual interval between messages, learnt in memory (relearnt after a restart). */
   readonly #interval = new ReportInterval();
 
@@ -98,21 +110,9 @@ export class DeviceActor {
     this.#savedRev = restored ? restored.context.rev : -1;
     this.#savedLastMessageAt = restored ? restored.context.lastMessageAt : null;
     this.#savedContext = restored ? restored.context : null;
-    // Every timer of this actor first hands the fast lane's bookkeeping to it. A held device arms
-    // none: its logical time lags the wall clock; `release` re-arms them all (RESUME).
-    const base = env.xstateClock;
-    const clock: Clock = {
-      setTimeout: (fn, ms) =>
-        this.#held
-          ? HELD_TIMER
-          : base.setTimeout(() => {
-              this.#sync();
-              fn();
-            }, ms),
-      clearTimeout: (id) => {
-        if (id !== HELD_TIMER) base.clearTimeout(id);
-      },
-    };
+    // Every timer of this actor first wakes it (parked) and hands it the fast lane's bookkeeping. A
+    // held device arms none: its logical time lags the wall clock; `release` re-arms them all.
+    this.#timers = new ActorTimers(env.xstateClock, this);
     const input = {
       deviceId: config.device_id,
       workerUid: env.workerUid,
@@ -122,20 +122,15 @@ export class DeviceActor {
     };
     // With a snapshot, `input` is ignored: the persisted context (seq, session, deadlines) wins.
     // `snapshot` is left out rather than set to undefined: xstate spreads options over defaults.
-    this.#actor = createActor(sessionMachine, {
+    const actor = createActor(sessionMachine, {
       input,
-      clock,
+      clock: this.#timers,
       ...(restored ? { snapshot: restored } : {}),
     });
-    this.#actor.on('*', (emitted) => {
-      if (emitted.type === 'draft') this.#drafts.push(emitted.draft);
-      else this.#polls++;
-    });
-    this.#actor.subscribe({
-      next: (snapshot) => this.#settle(snapshot),
-      error: (err) => this.#log().error({ err }, 'Device actor failed'),
-    });
-    this.#actor.start();
+    this.#listen(actor);
+    this.#observe(actor);
+    this.#actor = actor;
+    actor.start();
     if (restored) {
       this.send({ type: 'RESUME', at, config: config.session_config }, false);
       if (!this.failed)
@@ -148,12 +143,12 @@ export class DeviceActor {
 
   /** Seq of the last event this device produced (kept across removal, see DeviceTombstone). */
   get seq(): number {
-    return (this.#shadow ?? this.#actor.getSnapshot().context).seq;
+    return (this.#shadow ?? this.#snapshot().context).seq;
   }
 
   /** The device's logical time (ms): inputs are never dated before it. */
   get now(): number {
-    return (this.#shadow ?? this.#actor.getSnapshot().context).now;
+    return (this.#shadow ?? this.#snapshot().context).now;
   }
 
   /** Waiting at its snapshot's time for the broker's backlog (catch-up.ts). */
@@ -164,9 +159,9 @@ export class DeviceActor {
   /** Held: the deadlines due up to `at` decide, in order, as their timers would have (catch-up.ts). */
   catchUpTo(at: number, rethrow = true): void {
     this.#sync();
-    for (let t = nextStep(this.#actor.getSnapshot(), at); t !== null && !this.failed; ) {
+    for (let t = nextStep(this.#snapshot(), at); t !== null && !this.failed; ) {
       this.#dispatch({ type: 'ADVANCE', at: t }, rethrow);
-      t = nextStep(this.#actor.getSnapshot(), at);
+      t = nextStep(this.#snapshot(), at);
     }
   }
 
@@ -178,13 +173,34 @@ export class DeviceActor {
     this.send({ type: 'RESUME', at, config: this.config.session_config }, false);
   }
 
+  /**
+   * One of its actor's timers is due (called by its ActorTimers): wakes the actor when parked, hands
+   * it the fast lane's bookkeeping, then runs XState's callback.
+   */
+  timerDue(run: () => void): void {
+    const parked = this.#actor === null;
+    this.#wake();
+    this.#sync();
+    run();
+    // Woken by its own timer (a heartbeat, a silence check): back to sleep once the step settled.
+    if (parked) this.#park();
+  }
+
   /** True when the actor died (an action threw: a bug); the registry then revives it. */
   get failed(): boolean {
-    return this.#actor.getSnapshot().status === 'error';
+    return this.#snapshot().status === 'error';
   }
 
   /** Readings the fast lane booked without an XState macrostep (tests prove it was exercised). */
   fastLaneReadings = 0;
+
+  /** Times the actor was parked (tests prove it was exercised). */
+  parkings = 0;
+
+  /** True while parked: only the snapshot is held, no XState actor. */
+  get parked(): boolean {
+    return this.#actor === null;
+  }
 
   /** Sends an event (after syncing the fast lane); rethrows an error its settling raised. */
   send(event: DeviceEvent, rethrow = true): void {
@@ -200,6 +216,7 @@ export class DeviceActor {
   reading(event: ReadingEvent): void {
     if (this.#tryFastLane(event)) {
       this.fastLaneReadings++;
+      if (++this.#laneRun >= PARK_AFTER_LANE_READINGS) this.#park();
       return;
     }
     const shadow = this.#shadow;
@@ -211,7 +228,7 @@ export class DeviceActor {
   }
 
   #dispatch(event: DeviceEvent, rethrow: boolean): void {
-    this.#actor.send(event);
+    this.#live().send(event);
     if (this.#error !== undefined) {
       const err = this.#error;
       this.#error = undefined;
@@ -220,7 +237,7 @@ export class DeviceActor {
   }
 
   liveState(now: number): DeviceLiveState {
-    const context = this.#shadow ?? this.#actor.getSnapshot().context;
+    const context = this.#shadow ?? this.#snapshot().context;
     return this.#liveStateOf(context, now);
   }
 
@@ -237,13 +254,15 @@ export class DeviceActor {
   #liveStateOf(context: DeviceContext, now: number): DeviceLiveState {
     const timeoutS = context.config.message_timeout_s;
     const expected = this.#interval.estimateS(timeoutS, this.#env.now());
-    return liveStateOf(context, this.#label, this.#changedAt, now, this.#iso, expected);
+    const memo = this.#iso;
+    const stable = (ms: number) => memo.format(ms);
+    return liveStateOf(context, this.#label, this.#changedAt, now, stable, expected);
   }
 
   /** Writes the latest snapshot if anything changed since the last commit, then stops the actor. */
   stop(): void {
     this.#sync();
-    const snapshot = this.#actor.getSnapshot();
+    const snapshot = this.#snapshot();
     if (
       snapshot.status === 'active' &&
       (snapshot.context !== this.#savedContext ||
@@ -256,7 +275,72 @@ export class DeviceActor {
         this.#log().error({ err }, 'Final device snapshot failed');
       }
     }
-    this.#actor.stop();
+    if (this.#actor) this.#actor.stop();
+    else this.#timers.cancelAll();
+  }
+
+  // --- parking -------------------------------------------------------------------------------------
+
+  /** The current snapshot, awake or parked. */
+  #snapshot(): Snapshot {
+    return this.#actor ? this.#actor.getSnapshot() : this.#parked!;
+  }
+
+  /** The actor, woken first when parked. */
+  #live(): Actor<SessionMachine> {
+    return this.#actor ?? this.#wake();
+  }
+
+  #listen(actor: Actor<SessionMachine>): void {
+    actor.on('*', (emitted) => {
+      if (emitted.type === 'draft') this.#drafts.push(emitted.draft);
+      else this.#polls++;
+    });
+  }
+
+  #observe(actor: Actor<SessionMachine>): void {
+    actor.subscribe({
+      next: (snapshot) => this.#settle(snapshot),
+      error: (err) => this.#log().error({ err }, 'Device actor failed'),
+    });
+  }
+
+  /**
+   * A steady device (its readings on the fast lane, nothing pending) keeps only its snapshot: the
+   * XState actor with its system, mailbox and closures is most of a device's memory (10,000 devices
+   * on a small board). Its timers stay armed on the registry's clock (actor-timers.ts). Nothing
+   * else changes: the snapshot is the actor's own, and `#wake` restores it unchanged.
+   */
+  #park(): void {
+    const actor = this.#actor;
+    if (!actor || this.#held || this.#env.park === false || this.#drafts.length > 0) return;
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status !== 'active') return;
+    if (!this.#timers.detach(actor)) return;
+    this.#actor = null;
+    this.#parked = snapshot;
+    this.parkings++;
+  }
+
+  /**
+   * The parked device's actor again, restored from its snapshot (same context object, same state),
+   * its timers handed back to it. Subscribed after `start()`: a restored actor announces its
+   * snapshot on start, which is not a step.
+   */
+  #wake(): Actor<SessionMachine> {
+    if (this.#actor) return this.#actor;
+    const snapshot = this.#parked!;
+    const c = snapshot.context;
+    // `input` is ignored with a snapshot (typed as required).
+    const input = { deviceId: c.deviceId, workerUid: c.workerUid, config: c.config, at: c.now };
+    const actor = createActor(wakeMachine, { input, clock: this.#timers, snapshot });
+    this.#listen(actor);
+    actor.start();
+    this.#timers.adopt(actor);
+    this.#observe(actor);
+    this.#actor = actor;
+    this.#parked = null;
+    return actor;
   }
 
   // --- fast lane -----------------------------------------------------------------------------------
@@ -273,7 +357,7 @@ export class DeviceActor {
     }
     let shadow = this.#shadow;
     if (!shadow) {
-      const copy = shadowOf(this.#actor.getSnapshot().context);
+      const copy = shadowOf(this.#snapshot().context);
       if (!bookReading(lane, copy, event)) return false;
       this.#shadow = shadow = copy;
     } else if (!bookReading(lane, shadow, event)) {
@@ -291,7 +375,7 @@ export class DeviceActor {
     const shadow = this.#shadow;
     if (!shadow) return;
     this.#shadow = null;
-    this.#actor.send(syncOf(shadow));
+    this.#live().send(syncOf(shadow));
   }
 
   // --- after every macrostep -------------------------------------------------------------------------
@@ -304,6 +388,7 @@ export class DeviceActor {
   #settle(snapshot: Snapshot): void {
     const ctx = snapshot.context;
     const label = stateLabel(snapshot);
+    this.#laneRun = 0;
     try {
       const lastSeenMoved =
         ctx.lastMessageAt !== null &&
@@ -386,13 +471,24 @@ export class DeviceActor {
       // Treated as sent: no answer will come, and the poll timeout takes the device offline.
       this.#log().warn({ err }, 'Polling the device failed');
     }
-    if (!pollable) this.#actor.send({ type: 'POLL_UNAVAILABLE', at: this.#env.now() });
+    if (!pollable) this.#live().send({ type: 'POLL_UNAVAILABLE', at: this.#env.now() });
   }
 
   #log(): Logger {
     return this.#env.log.child({ device_id: this.deviceId });
   }
 }
+
+/**
+ * The session machine, but a parked snapshot is taken back as it is. XState's `restoreSnapshot`
+ * rebuilds the snapshot's list of active state nodes from its value, in another order than the
+ * entries made it, and that order decides which of the parallel regions' eventless transitions
+ * runs first (a poll before or after a heartbeat due in the same step: a different heartbeat). A
+ * parked snapshot is a live one (no child actors, no history), so nothing needs reviving.
+ */
+const wakeMachine: SessionMachine = Object.create(sessionMachine, {
+  restoreSnapshot: { value: (snapshot: Snapshot) => snapshot },
+});
 
 /**
  * What `actor.getPersistedSnapshot()` returns for this machine, built directly: the generic one

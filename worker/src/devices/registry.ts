@@ -48,6 +48,11 @@ export interface DeviceRegistryOptions {
   /** The hot-path fast lane (fast-lane.ts); default on. Off only to prove both give equal events. */
   fastLane?: boolean;
   /**
+   * Park the XState actor of a device whose readings keep to the fast lane, keeping its snapshot
+   * (device-actor.ts, "Parking"); default on. Off only to prove both give equal events.
+   */
+  park?: boolean;
+  /**
    * The broker may deliver readings it queued while the worker was down (a persistent session):
    * devices resumed from a snapshot are held at its time until `catchUp()` (catch-up.ts), so those
    * readings count at their own time. Default off: they resume at the spawn time.
@@ -81,6 +86,7 @@ export class DeviceRegistry {
       store: options.store,
       xstateClock: options.xstateClock ?? REAL_TIMERS,
       fastLane: options.fastLane ?? true,
+      park: options.park ?? true,
       log: options.log,
       onLiveState: options.onLiveState,
       onPoll: options.onPoll,
@@ -263,6 +269,17 @@ export class DeviceRegistry {
     let n = 0;
     for (const actor of this.#devices.values()) n += actor.fastLaneReadings;
     return n;
+  }
+
+  /** Devices parked now, and how often the devices held now were parked (device-actor.ts). */
+  parking(): { parked: number; parkings: number } {
+    let parked = 0;
+    let parkings = 0;
+    for (const actor of this.#devices.values()) {
+      if (actor.parked) parked++;
+      parkings += actor.parkings;
+    }
+    return { parked, parkings };
   }
 
   get size(): number {

@@ -156,6 +156,8 @@ export interface Run {
   restarts: number;
   /** Readings booked on the fast lane, summed over every registry of the run. */
   fastLaneReadings: number;
+  /** Times a device's actor was parked, summed over every registry of the run. */
+  parkings: number;
   polls: number[];
   store: MemoryDeviceStore;
   registry: DeviceRegistry;
@@ -176,6 +178,8 @@ export function runScenario(
     crashAt?: number[];
     downtime?: Array<[number, number]>;
     fastLane?: boolean;
+    /** Park steady devices' actors (registry option `park`); default on. */
+    park?: boolean;
   } = {},
 ): Run {
   const store = new MemoryDeviceStore();
@@ -192,6 +196,7 @@ export function runScenario(
     const reg: DeviceRegistry = testRegistry(store, c, {
       backlog,
       fastLane: opts.fastLane ?? true,
+      park: opts.park ?? true,
       onPoll: () => {
         polls.push(c.now() - BASE_MS);
         if (behaviour === 'unavailable') return false;
@@ -213,8 +218,10 @@ export function runScenario(
   let registry = build();
   let restarts = 0;
   let fastLaneReadings = 0;
+  let parkings = 0;
   const rebuild = (backlog = false): DeviceRegistry => {
     fastLaneReadings += registry.fastLaneReadings();
+    parkings += registry.parking().parkings;
     restarts++;
     return build(backlog);
   };
@@ -277,10 +284,12 @@ export function runScenario(
   }
   clock.advanceTo(BASE_MS + scenario.end);
   fastLaneReadings += registry.fastLaneReadings();
+  parkings += registry.parking().parkings;
   return {
     events: store.eventsOf(DEVICE_ID),
     restarts,
     fastLaneReadings,
+    parkings,
     polls,
     store,
     registry,
