@@ -41,6 +41,7 @@ const BENCHES: Bench[] = [
   { name: 'worker-pipeline', file: 'worker-pipeline.ts' },
   { name: 'worker-rss', file: 'worker-rss.ts' },
   { name: 'outbox', file: 'outbox.ts' },
+  { name: 'recording', file: 'recording.ts' },
   {
     name: 'odoo-ingest',
     file: 'odoo-ingest.py',

@@ -48,6 +48,7 @@ import { type OdooApi, OdooRpcClient } from './odoo/rpc-client.ts';
 import { serializeOdooCalls } from './odoo/serial.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { Sender } from './outbox/sender.ts';
+import { RecordingStore } from './recording/store.ts';
 import { writeFileAtomic } from './util/atomic-file.ts';
 import { VERSION } from './version.ts';
 
@@ -67,6 +68,8 @@ export class App {
   readonly workerUid: string;
   readonly configs: ConfigManager;
   readonly outbox: Outbox;
+  /** Every machine's inputs, bounded (null when `recording.enabled` is false or the file failed). */
+  readonly recording: RecordingStore | null;
   readonly registry: DeviceRegistry;
   readonly badges: BadgeReaders;
   readonly ingest: Ingest;
@@ -135,9 +138,11 @@ export class App {
         this.sender?.wake();
       },
     });
+    this.recording = openRecording(settings, log.child({ module: 'recording' }));
     this.registry = new DeviceRegistry({
       workerUid: this.workerUid,
       store: this.outbox,
+      ...(this.recording ? { recorder: this.recording } : {}),
       // Real timers, passed explicitly: the actors' delays (debounces, timeouts) run on them.
       xstateClock: {
         setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -273,6 +278,7 @@ export class App {
   private async startNetwork(): Promise<void> {
     const config = this.configs.current().config;
     if (config.broker.url === null) await this.startEmbedded();
+    this.recording?.start();
     this.mqtt.start();
     const address = await this.http.start();
     this.sender.start();
@@ -335,6 +341,7 @@ export class App {
     const closeSessions = this.configs.current().config.close_sessions_on_shutdown === true;
     await step('devices', () => this.registry.stop({ closeSessions }));
     await step('outbox flush', () => this.outbox.flush());
+    await step('recording', () => this.recording?.stop());
     await step('sender', () => this.sender.stop(this.options.flushDeadlineMs ?? 5000));
     await step('dashboard streams', () => this.dashboard?.stop());
     await step('http', () => this.http.stop());
@@ -532,6 +539,26 @@ export class App {
     this.embedded = null;
     await embedded?.stop();
     this.log.info({ url: safeUrl(broker.url) }, 'Switched to an external MQTT broker');
+  }
+}
+
+/**
+ * The recording, when on. It is diagnostic: a file that cannot be opened (damaged, another format)
+ * is logged and the worker runs without it rather than not at all.
+ */
+function openRecording(settings: ResolvedSettings, log: Logger): RecordingStore | null {
+  const { enabled, max_days, max_mb_per_machine } = settings.recording;
+  if (!enabled) return null;
+  try {
+    return new RecordingStore({
+      dir: settings.data_dir,
+      log,
+      maxDays: max_days,
+      maxBytesPerMachine: Math.round(max_mb_per_machine * 1024 * 1024),
+    });
+  } catch (err) {
+    log.error({ err }, 'Recording unavailable: the worker runs without it');
+    return null;
   }
 }
 
