@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { settingsBaseDir } from '../cli.ts';
 import { loadSettings } from '../config/load.ts';
@@ -247,16 +248,25 @@ function isoArg(option: string, value: string): number {
   return ms;
 }
 
+/**
+ * The worker's working directory: under `npm run recording` (run from the repository root) it is
+ * `worker/`, where `npm start` runs the worker, so defaults (`./data`, `./workshop-iot.json`) name
+ * the same files; paths the operator typed are relative to where npm was run (settingsBaseDir).
+ */
+function workerCwd(env: NodeJS.ProcessEnv): string {
+  if (env.npm_lifecycle_event !== 'recording') return process.cwd();
+  return fileURLToPath(new URL('../..', import.meta.url));
+}
+
 const isMain =
-  process.argv[1] !== undefined &&
-  path.resolve(process.argv[1]) === new URL(import.meta.url).pathname;
+  process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   runRecordingCli(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    cwd: process.cwd(),
+    cwd: workerCwd(process.env),
   }).then(
     (code) => {
       process.exitCode = code;
