@@ -179,6 +179,7 @@ export function decodeBlock(
         centi += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
         power = centi / 100;
       } else if (pm === POWER_F64) {
+        if (pos + 8 > end) throw new BlockCorrupt(`block overruns its ${end} bytes`);
         power = view.getFloat64(pos, true);
         pos += 8;
       }
@@ -194,6 +195,7 @@ export function decodeBlock(
         milli += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
         energy = milli / 1000;
       } else if (em === ENERGY_F64) {
+        if (pos + 8 > end) throw new BlockCorrupt(`block overruns its ${end} bytes`);
         energy = view.getFloat64(pos, true);
         pos += 8;
       }

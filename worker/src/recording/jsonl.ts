@@ -85,6 +85,10 @@ function parseTime(value: unknown): number | string {
   if (typeof value !== 'string' || !ISO_TIME.test(value))
     return `at must be ${expected} (got ${JSON.stringify(value)})`;
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) return `at is not a valid time (got ${JSON.stringify(value)})`;
+  // Date.parse rolls 2026-02-30 over to March 2nd rather than refusing it.
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const monthDays = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (!Number.isFinite(ms) || m < 1 || m > 12 || d < 1 || d > monthDays)
+    return `at is not a valid time (got ${JSON.stringify(value)})`;
   return ms;
 }
