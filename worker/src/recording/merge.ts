@@ -16,6 +16,34 @@ export interface BlockRef {
   data: () => Uint8Array | null;
 }
 
+export interface BlobRow {
+  id: number;
+  data: Buffer;
+}
+
+/** Blocks whose blobs are fetched in one query (~256 inputs each). */
+const BLOB_CHUNK = 64;
+
+/**
+ * Block references whose blobs are read BLOB_CHUNK blocks at a time, when the iteration reaches
+ * them (`fetch` returns the rows of those ids it still finds).
+ */
+export function lazyBlobs(
+  rows: readonly Omit<BlockRef, 'data'>[],
+  fetch: (ids: number[]) => BlobRow[],
+): BlockRef[] {
+  let chunk = new Map<number, Buffer>();
+  const data = (index: number): Buffer | null => {
+    const id = (rows[index] as Omit<BlockRef, 'data'>).id;
+    if (!chunk.has(id)) {
+      const ids = rows.slice(index, index + BLOB_CHUNK).map((r) => r.id);
+      chunk = new Map(fetch(ids).map((r) => [r.id, r.data]));
+    }
+    return chunk.get(id) ?? null;
+  };
+  return rows.map((row, index) => ({ ...row, data: () => data(index) }));
+}
+
 /** Inputs with `from <= at < to` of blocks sorted by (first_at, id), oldest first, lazily. */
 export function* mergeBlocks(
   blocks: readonly BlockRef[],

@@ -10,45 +10,43 @@
  * Not durable on purpose: a crash loses what was recorded since the last flush (seconds). The
  * recording is diagnostic (calibration); the outbox remains the durable record of sessions.
  *
- * Bounds, per machine: blocks whose newest input is older than `maxDays` are dropped (checked every
- * AGE_CHECK_EVERY_MS and at open), and the oldest blocks go while the machine's blocks take more than
- * `maxBytesPerMachine` (checked after each flush that wrote to it). Both drop whole blocks. A machine
- * that stops recording (removed, or `recording: false`) keeps its data until it ages out.
+ * Bounds, per machine (bounds.ts): blocks whose newest input is older than `maxDays` go (checked
+ * every AGE_CHECK_EVERY_MS and at open), then the oldest while the machine is over
+ * `maxBytesPerMachine` (after each flush that wrote to it). A machine that stops recording (removed,
+ * `recording: false`) keeps its data until it ages out.
  *
- * Example:
- *   const recording = new RecordingStore({ dir: dataDir, log, maxDays: 14, maxBytesPerMachine: 16 << 20 });
- *   recording.start();
- *   recording.record('laser-1', { at: Date.now(), kind: 'reading', power_w: 301.5, energy_wh: null });
- *   for (const input of recording.inputs('laser-1', from, to)) ...
- *   recording.stop();
+ * Example: `store.start(); store.record('laser-1', input); [...store.inputs('laser-1', from, to)];
+ * store.stop();`
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../log.ts';
+import { ageOut, BLOCK_OVERHEAD_BYTES, trimToSize } from './bounds.ts';
 import { BlockEncoder } from './codec.ts';
-import { type BlockRef, mergeBlocks } from './merge.ts';
-import { RECORDING_FORMAT_VERSION, RECORDING_SCHEMA_SQL } from './schema.ts';
+import { RecordingImport } from './import.ts';
+import { MAX_BLOCK_INPUTS, MAX_BLOCK_SPAN_MS } from './limits.ts';
+import { type BlobRow, type BlockRef, lazyBlobs, mergeBlocks } from './merge.ts';
+import {
+  type BlockRow,
+  prepareStatements,
+  RECORDING_FORMAT_VERSION,
+  RECORDING_SCHEMA_SQL,
+  type RecordingStatements,
+  type StatsRow,
+} from './schema.ts';
 import type { InputRecorder, RecordedInput, RecordingReader } from './types.ts';
 
 export const RECORDING_FILE = 'recording.sqlite';
-export const MAX_BLOCK_INPUTS = 256;
-/** A block spans at most an hour: the age bound then drops inputs at most an hour late. */
-export const MAX_BLOCK_SPAN_MS = 3_600_000;
+export { MAX_BLOCK_INPUTS, MAX_BLOCK_SPAN_MS } from './limits.ts';
+
 const FLUSH_EVERY_MS = 10_000;
 const AGE_CHECK_EVERY_MS = 60_000;
 /** An open block with no input for this many flushes is closed (a machine gone quiet or removed). */
 const IDLE_FLUSHES = 30;
 /** Blocks kept in memory while the disk refuses them (disk full); beyond, the oldest are dropped. */
 const MAX_UNWRITTEN_BLOCKS = 4096;
-/**
- * What SQLite spends on a block beside its blob (record header, rowid, device id, times, count and
- * the index entry), counted against `maxBytesPerMachine`: measured by scripts/bench/recording.ts.
- */
-export const BLOCK_OVERHEAD_BYTES = 80;
 const DAY_MS = 86_400_000;
-/** Blocks whose blobs the reader fetches in one query (~256 inputs each). */
-const DATA_CHUNK = 64;
 
 export interface RecordingStoreOptions {
   dir: string;
@@ -91,6 +89,9 @@ export interface MachineUsage {
   last_at: number | null;
 }
 
+export { BLOCK_OVERHEAD_BYTES } from './bounds.ts';
+export { RecordingImport };
+
 export class RecordingStore implements InputRecorder, RecordingReader {
   readonly file: string;
   readonly maxDays: number;
@@ -109,7 +110,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
   #dropped = 0;
   #timer: NodeJS.Timeout | null = null;
   #state: 'new' | 'started' | 'stopped' = 'new';
-  readonly #stmt: ReturnType<typeof prepare>;
+  readonly #stmt: RecordingStatements;
 
   constructor(options: RecordingStoreOptions) {
     fs.mkdirSync(options.dir, { recursive: true });
@@ -135,7 +136,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
         throw new Error(
           `${this.file} has recording format ${String(version)}, this worker reads ${RECORDING_FORMAT_VERSION}`,
         );
-      this.#stmt = prepare(this.#db);
+      this.#stmt = prepareStatements(this.#db);
       this.#loadMachines();
       this.#prune = options.prune ?? true;
       if (this.#prune) this.#applyBounds([...this.#machines.keys()], true);
@@ -171,11 +172,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
   /** The hot path: appends to the machine's open block in memory. Times never go backwards. */
   record(deviceId: string, input: RecordedInput): void {
     if (this.#state === 'stopped') return;
-    let machine = this.#machines.get(deviceId);
-    if (!machine) {
-      machine = { bytes: 0, blocks: 0, lastAt: Number.NEGATIVE_INFINITY, open: null };
-      this.#machines.set(deviceId, machine);
-    }
+    const machine = this.#machine(deviceId);
     // Whole ms (the export's ISO times hold no more); a wall clock stepped back records at the last time.
     let at = Math.round(input.at);
     if (at < machine.lastAt) at = machine.lastAt;
@@ -236,18 +233,9 @@ export class RecordingStore implements InputRecorder, RecordingReader {
     const rows = (this.#stmt.range.all(deviceId, toMs, fromMs) as BlockRow[]).filter(
       (row) => !skip.has(row.id),
     );
-    // Blobs are read DATA_CHUNK blocks at a time, when the iteration reaches them.
-    let chunk = new Map<number, Buffer>();
-    const data = (index: number): Buffer | null => {
-      const id = (rows[index] as BlockRow).id;
-      if (!chunk.has(id)) {
-        const ids = rows.slice(index, index + DATA_CHUNK).map((r) => r.id);
-        const found = this.#stmt.data.all(JSON.stringify(ids)) as { id: number; data: Buffer }[];
-        chunk = new Map(found.map((r) => [r.id, r.data]));
-      }
-      return chunk.get(id) ?? null;
-    };
-    const refs: BlockRef[] = rows.map((row, index) => ({ ...row, data: () => data(index) }));
+    const refs = lazyBlobs(rows, (ids) =>
+      this.#state === 'stopped' ? [] : (this.#stmt.data.all(JSON.stringify(ids)) as BlobRow[]),
+    );
     for (const block of inMemory)
       if (block.first_at < toMs && block.last_at >= fromMs) refs.push(block);
     refs.sort((a, b) => a.first_at - b.first_at || a.id - b.id);
@@ -290,6 +278,15 @@ export class RecordingStore implements InputRecorder, RecordingReader {
     return new RecordingImport(this.#db, this.#stmt.insert, () => this.#loadMachines());
   }
 
+  #machine(deviceId: string): Machine {
+    let machine = this.#machines.get(deviceId);
+    if (!machine) {
+      machine = { bytes: 0, blocks: 0, lastAt: Number.NEGATIVE_INFINITY, open: null };
+      this.#machines.set(deviceId, machine);
+    }
+    return machine;
+  }
+
   #closeBlock(machine: Machine): void {
     if (!machine.open) return;
     if (machine.open.enc.count !== machine.open.writtenCount) this.#closedBlocks.push(machine.open);
@@ -325,12 +322,10 @@ export class RecordingStore implements InputRecorder, RecordingReader {
       return false;
     }
     for (const { block, rowid, data, count } of results) {
-      const machine = this.#machines.get(block.deviceId);
-      if (machine) {
-        if (block.rowid === null) machine.blocks++;
-        machine.bytes +=
-          data.length - block.written + (block.rowid === null ? BLOCK_OVERHEAD_BYTES : 0);
-      }
+      const machine = this.#machine(block.deviceId);
+      if (block.rowid === null) machine.blocks++;
+      machine.bytes +=
+        data.length - block.written + (block.rowid === null ? BLOCK_OVERHEAD_BYTES : 0);
       block.rowid = rowid;
       block.written = data.length;
       block.writtenCount = count;
@@ -365,11 +360,8 @@ export class RecordingStore implements InputRecorder, RecordingReader {
           const machine = this.#machines.get(id);
           if (!machine) continue;
           const keep = machine.open?.rowid ?? -1;
-          if (age) {
-            for (const size of this.#stmt.ageOut.pluck().all(id, cutoff, cutoff, keep) as number[])
-              this.#forget(machine, size);
-          }
-          if (machine.bytes > this.maxBytesPerMachine) this.#trim(id, machine, keep);
+          if (age) ageOut(this.#stmt, id, machine, cutoff, keep);
+          trimToSize(this.#stmt, id, machine, this.maxBytesPerMachine, keep);
           if (machine.blocks === 0 && !machine.open) this.#machines.delete(id);
         }
       })();
@@ -378,45 +370,12 @@ export class RecordingStore implements InputRecorder, RecordingReader {
     }
   }
 
-  #trim(deviceId: string, machine: Machine, keep: number): void {
-    while (machine.bytes > this.maxBytesPerMachine) {
-      const oldest = this.#stmt.oldest.all(deviceId, keep) as { id: number; size: number }[];
-      if (oldest.length === 0) return;
-      for (const { id, size } of oldest) {
-        if (machine.bytes <= this.maxBytesPerMachine) return;
-        this.#stmt.delete.run(id);
-        this.#forget(machine, size);
-      }
-    }
-  }
-
-  #forget(machine: Machine, size: number): void {
-    machine.blocks--;
-    machine.bytes -= size + BLOCK_OVERHEAD_BYTES;
-  }
-
   #loadMachines(): void {
-    for (const row of this.#stmt.stats.all() as {
-      device_id: string;
-      blocks: number;
-      size: number;
-      last_at: number;
-    }[]) {
-      const machine = this.#machines.get(row.device_id);
-      const bytes = row.size + row.blocks * BLOCK_OVERHEAD_BYTES;
-      if (machine)
-        Object.assign(machine, {
-          bytes,
-          blocks: row.blocks,
-          lastAt: Math.max(machine.lastAt, row.last_at),
-        });
-      else
-        this.#machines.set(row.device_id, {
-          bytes,
-          blocks: row.blocks,
-          lastAt: row.last_at,
-          open: null,
-        });
+    for (const row of this.#stmt.stats.all() as StatsRow[]) {
+      const machine = this.#machine(row.device_id);
+      machine.bytes = row.size + row.blocks * BLOCK_OVERHEAD_BYTES;
+      machine.blocks = row.blocks;
+      machine.lastAt = Math.max(machine.lastAt, row.last_at);
     }
   }
 
@@ -437,97 +396,5 @@ export class RecordingStore implements InputRecorder, RecordingReader {
         data: () => data,
       };
     });
-  }
-}
-
-interface BlockRow {
-  id: number;
-  first_at: number;
-  last_at: number;
-  count: number;
-}
-
-function prepare(db: Database.Database) {
-  return {
-    insert: db.prepare(
-      'INSERT INTO blocks (device_id, first_at, last_at, count, size, data) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    update: db.prepare('UPDATE blocks SET last_at = ?, count = ?, size = ?, data = ? WHERE id = ?'),
-    delete: db.prepare('DELETE FROM blocks WHERE id = ?'),
-    ageOut: db.prepare(
-      'DELETE FROM blocks WHERE device_id = ? AND first_at < ? AND last_at < ? AND id != ? RETURNING size',
-    ),
-    oldest: db.prepare(
-      'SELECT id, size FROM blocks WHERE device_id = ? AND id != ? ORDER BY first_at, id LIMIT 64',
-    ),
-    range: db.prepare(
-      'SELECT id, first_at, last_at, count FROM blocks WHERE device_id = ? AND first_at < ? AND last_at >= ? ORDER BY first_at, id',
-    ),
-    data: db.prepare('SELECT id, data FROM blocks WHERE id IN (SELECT value FROM json_each(?))'),
-    devices: db.prepare('SELECT DISTINCT device_id FROM blocks ORDER BY device_id'),
-    stats: db.prepare(
-      'SELECT device_id, COUNT(*) AS blocks, SUM(size) AS size, MAX(last_at) AS last_at FROM blocks GROUP BY device_id',
-    ),
-    usage: db.prepare(
-      'SELECT device_id, COUNT(*) AS blocks, SUM(count) AS inputs, SUM(size) AS size, MIN(first_at) AS first_at, MAX(last_at) AS last_at FROM blocks GROUP BY device_id ORDER BY device_id',
-    ),
-  };
-}
-
-/** One import's blocks, written in one transaction (see `RecordingStore.beginImport`). */
-export class RecordingImport {
-  readonly #db: Database.Database;
-  readonly #insert: Database.Statement;
-  readonly #done: () => void;
-  readonly #open = new Map<string, BlockEncoder>();
-  #inputs = 0;
-  #finished = false;
-
-  constructor(db: Database.Database, insert: Database.Statement, done: () => void) {
-    this.#db = db;
-    this.#insert = insert;
-    this.#done = done;
-    db.exec('BEGIN IMMEDIATE');
-  }
-
-  /** Adds one input; a machine's inputs must come oldest first (throws otherwise). */
-  add(deviceId: string, input: RecordedInput): void {
-    if (this.#finished) throw new Error('import already finished');
-    let enc = this.#open.get(deviceId);
-    if (enc && input.at < enc.lastAt)
-      throw new Error(
-        `${deviceId}: ${new Date(input.at).toISOString()} is older than the input before it`,
-      );
-    if (enc && (enc.count >= MAX_BLOCK_INPUTS || input.at - enc.firstAt > MAX_BLOCK_SPAN_MS)) {
-      this.#writeBlock(deviceId, enc);
-      enc = undefined;
-    }
-    if (!enc) {
-      enc = new BlockEncoder(input.at);
-      this.#open.set(deviceId, enc);
-    }
-    enc.append(input);
-    this.#inputs++;
-  }
-
-  /** Writes the last blocks and commits; returns the number of inputs imported. */
-  commit(): number {
-    for (const [deviceId, enc] of this.#open) this.#writeBlock(deviceId, enc);
-    this.#open.clear();
-    this.#db.exec('COMMIT');
-    this.#finished = true;
-    this.#done();
-    return this.#inputs;
-  }
-
-  rollback(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#db.exec('ROLLBACK');
-  }
-
-  #writeBlock(deviceId: string, enc: BlockEncoder): void {
-    const data = enc.bytes();
-    this.#insert.run(deviceId, enc.firstAt, enc.lastAt, enc.count, data.length, data);
   }
 }
