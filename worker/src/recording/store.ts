@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../log.ts';
-import { ageOut, BLOCK_OVERHEAD_BYTES, trimToSize } from './bounds.ts';
+import { ageOut, blockBytes, blocksBytes, trimToSize } from './bounds.ts';
 import { BlockEncoder } from './codec.ts';
 import { RecordingImport } from './import.ts';
 import { MAX_BLOCK_INPUTS, MAX_BLOCK_SPAN_MS } from './limits.ts';
@@ -79,7 +79,7 @@ interface Machine {
   open: OpenBlock | null;
 }
 
-/** A machine's share of the file: its blocks' bytes plus BLOCK_OVERHEAD_BYTES per block. */
+/** A machine's share of the file as the size bound counts it (bounds.ts `blockBytes`). */
 export interface MachineUsage {
   device_id: string;
   blocks: number;
@@ -89,7 +89,6 @@ export interface MachineUsage {
   last_at: number | null;
 }
 
-export { BLOCK_OVERHEAD_BYTES } from './bounds.ts';
 export { RecordingImport };
 
 export class RecordingStore implements InputRecorder, RecordingReader {
@@ -260,7 +259,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
     const rows = this.#stmt.usage.all() as (Omit<MachineUsage, 'bytes'> & { size: number })[];
     return rows.map(({ size, ...row }) => ({
       ...row,
-      bytes: size + row.blocks * BLOCK_OVERHEAD_BYTES,
+      bytes: blocksBytes(size, row.blocks),
     }));
   }
 
@@ -324,8 +323,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
     for (const { block, rowid, data, count } of results) {
       const machine = this.#machine(block.deviceId);
       if (block.rowid === null) machine.blocks++;
-      machine.bytes +=
-        data.length - block.written + (block.rowid === null ? BLOCK_OVERHEAD_BYTES : 0);
+      machine.bytes += blockBytes(data.length) - blockBytes(block.written);
       block.rowid = rowid;
       block.written = data.length;
       block.writtenCount = count;
@@ -373,7 +371,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
   #loadMachines(): void {
     for (const row of this.#stmt.stats.all() as StatsRow[]) {
       const machine = this.#machine(row.device_id);
-      machine.bytes = row.size + row.blocks * BLOCK_OVERHEAD_BYTES;
+      machine.bytes = blocksBytes(row.size, row.blocks);
       machine.blocks = row.blocks;
       machine.lastAt = Math.max(machine.lastAt, row.last_at);
     }
