@@ -45,6 +45,7 @@ const BENCHES: Bench[] = [
   { name: 'state-change', file: 'state-change.ts' },
   { name: 'outbox', file: 'outbox.ts' },
   { name: 'sender-batching', file: 'sender-batching.ts' },
+  { name: 'recording', file: 'recording.ts' },
   {
     name: 'odoo-ingest',
     file: 'odoo-ingest.py',

@@ -49,6 +49,7 @@ import { type OdooApi, OdooRpcClient } from './odoo/rpc-client.ts';
 import { serializeOdooCalls } from './odoo/serial.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { Sender } from './outbox/sender.ts';
+import { RecordingStore } from './recording/store.ts';
 import type { RecordingReader } from './recording/types.ts';
 import { writeFileAtomic } from './util/atomic-file.ts';
 import { VERSION } from './version.ts';
@@ -61,8 +62,8 @@ export interface AppOptions extends LoadOptions {
   /** Sender flush deadline on stop (default 5 s). */
   flushDeadlineMs?: number;
   /**
-   * The recording `analysis.run` reads (issue 18); absent or null: the method answers
-   * RECORDING_UNAVAILABLE. The worker's own SQLite recording store takes this place once built.
+   * What `analysis.run` reads instead of the worker's own recording store (tests: an in-memory
+   * recording). Absent: the store; null, or the store off: the method answers RECORDING_UNAVAILABLE.
    */
   recording?: RecordingReader | null;
 }
@@ -74,10 +75,12 @@ export class App {
   readonly workerUid: string;
   readonly configs: ConfigManager;
   readonly outbox: Outbox;
+  /** Every machine's inputs, bounded (null when `recording.enabled` is false or the file failed). */
+  readonly recording: RecordingStore | null;
   readonly registry: DeviceRegistry;
   readonly badges: BadgeReaders;
-  /** What `analysis.run` replays (null: RECORDING_UNAVAILABLE). */
-  readonly recording: RecordingReader | null;
+  /** What `analysis.run` replays: options.recording when given, else the store (null: unavailable). */
+  readonly #analysisSource: RecordingReader | null;
   readonly ingest: Ingest;
   readonly mqtt: MqttConnection;
   readonly http: HttpServer;
@@ -144,9 +147,13 @@ export class App {
         this.sender?.wake();
       },
     });
+    this.recording = openRecording(settings, log.child({ module: 'recording' }));
+    this.#analysisSource =
+      options.recording !== undefined ? options.recording : (this.recording ?? null);
     this.registry = new DeviceRegistry({
       workerUid: this.workerUid,
       store: this.outbox,
+      ...(this.recording ? { recorder: this.recording } : {}),
       // Real timers, passed explicitly: the actors' delays (debounces, timeouts) run on them.
       xstateClock: {
         setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -165,7 +172,6 @@ export class App {
       log: log.child({ module: 'badges' }),
     });
     this.badges.apply(config.badge_readers ?? []);
-    this.recording = options.recording ?? null;
     this.ingest = new Ingest({
       onInput: (deviceId, input, meta) => this.registry.input(deviceId, input, meta),
       onCard: (readerId, card) => this.badges.present(readerId, card),
@@ -284,6 +290,7 @@ export class App {
   private async startNetwork(): Promise<void> {
     const config = this.configs.current().config;
     if (config.broker.url === null) await this.startEmbedded();
+    this.recording?.start();
     this.mqtt.start();
     const address = await this.http.start();
     this.sender.start();
@@ -346,6 +353,7 @@ export class App {
     const closeSessions = this.configs.current().config.close_sessions_on_shutdown === true;
     await step('devices', () => this.registry.stop({ closeSessions }));
     await step('outbox flush', () => this.outbox.flush());
+    await step('recording', () => this.recording?.stop());
     await step('sender', () => this.sender.stop(this.options.flushDeadlineMs ?? 5000));
     await step('dashboard streams', () => this.dashboard?.stop());
     await step('http', () => this.http.stop());
@@ -421,7 +429,7 @@ export class App {
     registerDeadLetterMethods(rpc, this.outbox, () => this.sender.wake());
     registerAnalysisMethods(rpc, {
       devices: () => this.configs.current().config.devices,
-      recording: this.recording,
+      recording: this.#analysisSource,
     });
     const server = new HttpServer({
       host: s.host,
@@ -547,6 +555,26 @@ export class App {
     this.embedded = null;
     await embedded?.stop();
     this.log.info({ url: safeUrl(broker.url) }, 'Switched to an external MQTT broker');
+  }
+}
+
+/**
+ * The recording, when on. It is diagnostic: a file that cannot be opened (damaged, another format)
+ * is logged and the worker runs without it rather than not at all.
+ */
+function openRecording(settings: ResolvedSettings, log: Logger): RecordingStore | null {
+  const { enabled, max_days, max_mb_per_machine } = settings.recording;
+  if (!enabled) return null;
+  try {
+    return new RecordingStore({
+      dir: settings.data_dir,
+      log,
+      maxDays: max_days,
+      maxBytesPerMachine: Math.round(max_mb_per_machine * 1024 * 1024),
+    });
+  } catch (err) {
+    log.error({ err }, 'Recording unavailable: the worker runs without it');
+    return null;
   }
 }
 

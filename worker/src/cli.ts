@@ -47,13 +47,18 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
   return args;
 }
 
+/** npm scripts that run in `worker/` on paths the operator typed (`npm start`, `npm run recording`). */
+const OPERATOR_SCRIPTS = new Set(['start', 'recording']);
+
 /**
  * Directory a relative settings file path is resolved against. Under `npm start` the worker runs in
  * `worker/` (npm's workspace directory), but the operator typed the path relative to where they ran
  * npm, which npm passes as INIT_CWD; anywhere else it is the process's working directory.
  */
 export function settingsBaseDir(env: NodeJS.ProcessEnv, cwd: string): string {
-  return env.npm_lifecycle_event === 'start' && env.INIT_CWD ? path.resolve(env.INIT_CWD) : cwd;
+  return OPERATOR_SCRIPTS.has(env.npm_lifecycle_event ?? '') && env.INIT_CWD
+    ? path.resolve(env.INIT_CWD)
+    : cwd;
 }
 
 const invalid = (reason: string) => new WorkerError('SETTINGS_OPTION_INVALID', { reason });

@@ -66,6 +66,8 @@ export interface ResolvedSettings {
   };
   /** Per-machine series on /metrics are capped (http/metrics.ts). */
   metrics: { max_machine_series: number };
+  /** Every machine's inputs kept locally, bounded per machine (worker/src/recording). */
+  recording: { enabled: boolean; max_days: number; max_mb_per_machine: number };
   /** The config used until Odoo pushes one (or from the file when running standalone). */
   config: WorkerConfig;
   /** Where the settings came from, for the start-up log. */
@@ -254,6 +256,11 @@ function resolve(
       summary_min_interval_s: s.mqtt_status?.summary_min_interval_s ?? 5,
     },
     metrics: { max_machine_series: s.metrics?.max_machine_series ?? 500 },
+    recording: {
+      enabled: s.recording?.enabled ?? true,
+      max_days: s.recording?.max_days ?? 14,
+      max_mb_per_machine: s.recording?.max_mb_per_machine ?? 16,
+    },
     embedded_broker: {
       host: s.embedded_broker?.host ?? '127.0.0.1',
       port: s.embedded_broker?.port ?? 1884,
