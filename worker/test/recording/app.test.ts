@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DeviceConfig } from '@workshop-iot/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/lib/net.ts';
+import { waitFor } from '../../../scripts/lib/wait.ts';
 import { App } from '../../src/app.ts';
 import { RECORDING_FILE, RecordingStore } from '../../src/recording/store.ts';
 import { captureLog } from '../helpers/log.ts';
-import { waitFor } from '../helpers/wait.ts';
-import { freePort } from '../mqtt/helpers/mosquitto.ts';
 import { publisher } from '../mqtt/helpers/worker.ts';
 
 let dir: string;
