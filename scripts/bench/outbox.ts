@@ -22,45 +22,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import mqtt from 'mqtt';
-import { v7 as uuidv7 } from 'uuid';
 import { DeviceRegistry } from '../../worker/src/devices/registry.ts';
 import { silentLogger } from '../../worker/src/log.ts';
 import { MqttConnection } from '../../worker/src/mqtt/client.ts';
 import { Ingest } from '../../worker/src/mqtt/ingest.ts';
 import { Outbox } from '../../worker/src/outbox/outbox.ts';
 import { startBenchBroker } from './broker.ts';
+import { heartbeatEvent } from './events.ts';
 import { type BenchMetric, printResult } from './result.ts';
 
 const quick = process.argv.includes('--quick');
 /** Only the publish -> commit latency runs (for profiling them). */
 const latencyOnly = process.argv.includes('--latency-only');
 const rows: string[][] = [];
-
-function event(deviceId: string, seq: number): WorkshopEvent {
-  return {
-    event_uid: uuidv7(),
-    type: 'session_heartbeat',
-    device_id: deviceId,
-    worker_uid: 'bench',
-    seq,
-    occurred_at: new Date().toISOString(),
-    payload: {
-      session_id: '0190a6b2-8c1e-7c3a-9f00-000000000001',
-      started_at: '2026-01-01T00:00:00.000Z',
-      interval_start: '2026-01-01T00:00:00.000Z',
-      interval_end: '2026-01-01T00:01:00.000Z',
-      interval_working_s: 42,
-      interval_standby_s: 18,
-      working_s: 420,
-      standby_s: 180,
-      total_s: 600,
-      state: 'working',
-      power_w: 1234.5,
-      interval_energy_wh: 12.3,
-      energy_wh: 123.4,
-    },
-  };
-}
 
 const snapshot = {
   value: 'working',
@@ -89,7 +63,7 @@ async function throughput(sync: 'FULL' | 'NORMAL', groupCommit: boolean, perTurn
       const d = `dev-${i % 100}`;
       const seq = (seqs.get(d) ?? 0) + 1;
       seqs.set(d, seq);
-      outbox.commit(d, [event(d, seq)], snapshot);
+      outbox.commit(d, [heartbeatEvent(d, seq)], snapshot);
     }
     await new Promise((r) => setImmediate(r));
   }

@@ -23,12 +23,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkshopEvent } from '@workshop-iot/shared';
-import { v7 as uuidv7 } from 'uuid';
 import { silentLogger } from '../../worker/src/log.ts';
 import { OdooRpcClient } from '../../worker/src/odoo/rpc-client.ts';
 import { Outbox } from '../../worker/src/outbox/outbox.ts';
 import type { ReclaimRun } from '../../worker/src/outbox/reclaim.ts';
 import { Sender } from '../../worker/src/outbox/sender.ts';
+import { heartbeatEvent } from './events.ts';
 import { type BenchMetric, printResult } from './result.ts';
 
 const { values } = parseArgs({
@@ -47,32 +47,6 @@ const BACKLOG = Number(values.backlog);
 const SYNCHRONOUS = values.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
 const LINGERS = [0, 100, 250];
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function event(deviceId: string, seq: number): WorkshopEvent {
-  return {
-    event_uid: uuidv7(),
-    type: 'session_heartbeat',
-    device_id: deviceId,
-    worker_uid: 'bench',
-    seq,
-    occurred_at: new Date().toISOString(),
-    payload: {
-      session_id: '0190a6b2-8c1e-7c3a-9f00-000000000001',
-      started_at: '2026-01-01T00:00:00.000Z',
-      interval_start: '2026-01-01T00:00:00.000Z',
-      interval_end: '2026-01-01T00:01:00.000Z',
-      interval_working_s: 42,
-      interval_standby_s: 18,
-      working_s: 420,
-      standby_s: 180,
-      total_s: 600,
-      state: 'working',
-      power_w: 1234.5,
-      interval_energy_wh: 12.3,
-      energy_wh: 123.4,
-    },
-  } as unknown as WorkshopEvent;
-}
 
 /** A JSON-RPC `events.ingest` that accepts everything after a service time; records each call. */
 async function fakeOdoo(ackAt: Map<string, number>) {
@@ -153,7 +127,7 @@ async function live(lingerMs: number): Promise<LiveResult> {
     const wait = next - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const m = Math.floor(Math.random() * METERS);
-    const e = event(`meter-${m}`, ++seqs[m]!);
+    const e = heartbeatEvent(`meter-${m}`, ++seqs[m]!);
     committedAt.set(e.event_uid, performance.now());
     outbox.commit(e.device_id, [e], { seq: seqs[m] });
   }
@@ -189,7 +163,7 @@ async function reclaim() {
   const baseline = diskBytes(outbox.file);
   for (let i = 0; i < BACKLOG; i++) {
     const d = `meter-${i % METERS}`;
-    outbox.commit(d, [event(d, i)], { i });
+    outbox.commit(d, [heartbeatEvent(d, i)], { i });
   }
   outbox.flush();
   const peak = diskBytes(outbox.file);

@@ -96,3 +96,36 @@ export class Checks {
     console.log(`${passed} passed, ${this.failed} failed`);
   }
 }
+
+/**
+ * Runs a scenario's body: a crash counts as a failed step, `cleanup` always runs (servers, the
+ * database), then the summary is printed. Returns the exit code (1 when anything failed).
+ */
+export async function runScenario(
+  checks: Checks,
+  body: () => Promise<void>,
+  cleanup: () => Promise<void>,
+): Promise<number> {
+  try {
+    await body();
+  } catch (err) {
+    await checks.check('scenario ran to the end', async () => {
+      throw err;
+    });
+  } finally {
+    await cleanup();
+  }
+  checks.summary();
+  return checks.failed > 0 ? 1 : 0;
+}
+
+/** The entry point of a scenario script: its exit code, or a crash reported as one failure. */
+export function exitWith(main: () => Promise<number>, name: string): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.log(`${name} crashed: ${err.stack ?? err.message}\n0 passed, 1 failed`);
+      process.exit(1);
+    },
+  );
+}

@@ -18,7 +18,7 @@ import { dropDatabase, OdooJsonRpc } from '../dev/odoo.ts';
 import { Stack } from '../dev/stack.ts';
 import { tail } from '../dev/util.ts';
 import { freePort } from '../lib/net.ts';
-import { Checks } from './checks.ts';
+import { Checks, exitWith, runScenario } from './checks.ts';
 import type { Ctx } from './context.ts';
 import { integrityChecks } from './integrity.ts';
 import { OdooTap } from './odoo-tap.ts';
@@ -101,57 +101,49 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void abort('interrupted (SIGINT)'));
   process.once('SIGTERM', () => void abort('terminated (SIGTERM)'));
 
-  try {
-    const info = await checks.step(
-      'stack up: database, mosquitto, Odoo, worker (config pulled)',
-      () => stack.up(),
-    );
-    if (info) {
-      const rpc = new OdooJsonRpc(info.odooUrl, info.db);
-      await rpc.authenticate(info.adminLogin, info.adminPassword);
-      const ctx: Ctx = {
-        checks,
-        stack,
-        info,
-        rpc,
-        relogin: async () => {
-          await rpc.authenticate(info.adminLogin, info.adminPassword);
-        },
-        control: stack.control!,
-        tap,
-        devices: new Set(),
-        screenshots: argValue('--screenshots'),
-      };
-      await lifecyclePhase(ctx);
-      checks.unblock();
-      await discoveryPhase(ctx);
-      checks.unblock();
-      await calibrationPhase(ctx);
-      checks.unblock();
-      await billingPhase(ctx);
-      checks.unblock();
-      const facts: RecoveryFacts = await recoveryPhase(ctx);
-      checks.unblock();
-      if (!stack.odoo?.running) await stack.odoo?.start();
-      await ctx.relogin();
-      await integrityChecks(ctx, facts);
-    }
-  } catch (err) {
-    await checks.check('scenario ran to the end', async () => {
-      throw err;
-    });
-  } finally {
-    clearTimeout(deadline);
-    await teardown();
-  }
-  checks.summary();
-  return checks.failed > 0 ? 1 : 0;
+  return runScenario(
+    checks,
+    async () => {
+      const info = await checks.step(
+        'stack up: database, mosquitto, Odoo, worker (config pulled)',
+        () => stack.up(),
+      );
+      if (info) {
+        const rpc = new OdooJsonRpc(info.odooUrl, info.db);
+        await rpc.authenticate(info.adminLogin, info.adminPassword);
+        const ctx: Ctx = {
+          checks,
+          stack,
+          info,
+          rpc,
+          relogin: async () => {
+            await rpc.authenticate(info.adminLogin, info.adminPassword);
+          },
+          control: stack.control!,
+          tap,
+          devices: new Set(),
+          screenshots: argValue('--screenshots'),
+        };
+        await lifecyclePhase(ctx);
+        checks.unblock();
+        await discoveryPhase(ctx);
+        checks.unblock();
+        await calibrationPhase(ctx);
+        checks.unblock();
+        await billingPhase(ctx);
+        checks.unblock();
+        const facts: RecoveryFacts = await recoveryPhase(ctx);
+        checks.unblock();
+        if (!stack.odoo?.running) await stack.odoo?.start();
+        await ctx.relogin();
+        await integrityChecks(ctx, facts);
+      }
+    },
+    async () => {
+      clearTimeout(deadline);
+      await teardown();
+    },
+  );
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.log(`end-to-end crashed: ${err.stack ?? err.message}\n0 passed, 1 failed`);
-    process.exit(1);
-  },
-);
+exitWith(main, 'end-to-end');

@@ -25,7 +25,7 @@ import { secret, tail } from '../dev/util.ts';
 import { WorkerChild, WorkerControl, writeWorkerSettings } from '../dev/worker.ts';
 import { freePort } from '../lib/net.ts';
 import { waitFor } from '../lib/wait.ts';
-import { assert, Checks } from './checks.ts';
+import { assert, Checks, exitWith, runScenario } from './checks.ts';
 import { launchChromium } from './chromium.ts';
 import { BrowserProblems, odooLogProblems } from './onboarding-log.ts';
 import { OdooUi } from './onboarding-ui.ts';
@@ -226,189 +226,184 @@ async function main(): Promise<number> {
     process.exit(1);
   }, GLOBAL_DEADLINE_MS);
 
-  try {
-    const info = await checks.step(
-      'stack up: Odoo with 2 HTTP worker processes + a cron process + gevent, mosquitto, worker A',
-      () => stack.up(),
-    );
-    if (!info) throw new Error('stack did not start');
-    proxy = new OdooProxy({ httpPort: stack.odoo!.options.port, geventPort: info.odooGeventPort! });
-    await proxy.start();
-    const odooUrl = proxy.url;
-
-    await checks.check(
-      'Odoo runs prefork: 2 HTTP worker processes and a cron process',
-      async () => {
-        await waitFor(
-          () => {
-            const log = fs.readFileSync(info.logs.odoo, 'utf8');
-            const http = new Set(log.match(/WorkerHTTP \((\d+)\) alive/g));
-            return http.size >= 2 && /WorkerCron \(\d+\) alive/.test(log);
-          },
-          'the prefork workers in Odoo log',
-          30_000,
-          250,
-        );
-      },
-    );
-
-    const rpc = await stack.adminRpc();
-    await checks.step(
-      'an admin adds workers B and C with their own machines; both start',
-      async () => {
-        workers.set('a', {
-          uid: 'site-a',
-          id: info.workerId,
-          apiKey: JSON.parse(fs.readFileSync(info.settingsFile, 'utf8')).odoo.api_key,
-          control: stack.control!,
-          child: stack.worker,
-          machines: machinesOf('a'),
-        });
-        for (const site of ['b', 'c'] as const) {
-          const port = await freePort();
-          const created = await createSiteWorker(rpc, info, site, port);
-          const child = await startSiteWorker(info, created, port);
-          workers.set(site, { ...created, child });
-        }
-      },
-    );
-
-    await checks.check('each worker is configured with exactly its own machines', async () => {
-      for (const [site, w] of workers) {
-        const { config } = await w.control.config();
-        const got = config.devices.map((d) => d.device_id).sort();
-        const want = machinesOf(site).map((m) => m.device_id);
-        assert(JSON.stringify(got) === JSON.stringify(want), `${w.uid} has ${got.join(', ')}`);
-      }
-    });
-
-    mq = await mqtt.connectAsync(info.brokerUrl, {
-      username: info.brokerUsername ?? undefined,
-      password: info.brokerPassword ?? undefined,
-      clientId: `scale-meters-${secret(4)}`,
-    });
-    const publishAll = async (powerW: number, sites: readonly Site[] = SITES) => {
-      for (const site of sites)
-        for (const m of machinesOf(site))
-          await mq!.publishAsync(`${m.topic}/status/switch:0`, switchStatus(powerW), { qos: 1 });
-    };
-
-    await checks.check("every machine's session in Odoo belongs to its own worker", async () => {
-      await publishAll(300);
-      const ids = SITES.flatMap((s) => machinesOf(s).map((m) => m.device_id));
-      type Row = { device_id: [number, string]; worker_id: [number, string]; state: string };
-      let rows: Row[] = [];
-      await waitFor(
-        async () => {
-          rows = await rpc.searchRead<Row>(
-            'workshop.session',
-            [['device_id.device_id', 'in', ids]],
-            ['device_id', 'worker_id', 'state'],
-          );
-          return rows.length === ids.length;
-        },
-        'one session per machine in Odoo',
-        60_000,
-        500,
+  return runScenario(
+    checks,
+    async () => {
+      const info = await checks.step(
+        'stack up: Odoo with 2 HTTP worker processes + a cron process + gevent, mosquitto, worker A',
+        () => stack.up(),
       );
-      const devices = await rpc.searchRead<{
-        id: number;
-        device_id: string;
-        worker_id: [number, string];
-      }>('workshop.device', [['device_id', 'in', ids]], ['device_id', 'worker_id']);
-      const owner = new Map(devices.map((d) => [d.id, d.worker_id[0]]));
-      for (const row of rows)
-        assert(
-          owner.get(row.device_id[0]) === row.worker_id[0],
-          `${row.device_id[1]}'s session came from ${row.worker_id[1]}`,
-        );
-      for (const site of SITES)
-        assert(
-          devices.filter((d) => d.worker_id[0] === workers.get(site)!.id).length === 3,
-          `site ${site} owns its three machines`,
-        );
-    });
+      if (!info) throw new Error('stack did not start');
+      proxy = new OdooProxy({
+        httpPort: stack.odoo!.options.port,
+        geventPort: info.odooGeventPort!,
+      });
+      await proxy.start();
+      const odooUrl = proxy.url;
 
-    await checks.check(
-      "a worker's key cannot write another worker's machine nor speak for it",
-      async () => {
-        const b = workers.get('b')!;
-        const event = {
-          event_uid: randomUUID(),
-          type: 'device_online',
-          device_id: 'scale-a1',
-          worker_uid: b.uid,
-          seq: 1_000_000,
-          occurred_at: new Date().toISOString(),
-          payload: { state: 'idle', power_w: 0, last_seen_at: null },
-        };
-        const ingest = await odooCall(odooUrl, b.apiKey, 'events.ingest', {
-          worker_uid: b.uid,
-          events: [event],
-        });
-        const item = ingest.result?.results?.[0];
-        assert(
-          item?.status === 'error' && item.code === 'DEVICE_FORBIDDEN',
-          `B wrote A's machine: ${JSON.stringify(ingest)}`,
-        );
-        const asA = await odooCall(odooUrl, b.apiKey, 'events.ingest', {
-          worker_uid: 'site-a',
-          events: [{ ...event, worker_uid: 'site-a', event_uid: randomUUID() }],
-        });
-        assert(asA.error !== undefined, `B's key spoke for worker A: ${JSON.stringify(asA)}`);
-      },
-    );
+      await checks.check(
+        'Odoo runs prefork: 2 HTTP worker processes and a cron process',
+        async () => {
+          await waitFor(
+            () => {
+              const log = fs.readFileSync(info.logs.odoo, 'utf8');
+              const http = new Set(log.match(/WorkerHTTP \((\d+)\) alive/g));
+              return http.size >= 2 && /WorkerCron \(\d+\) alive/.test(log);
+            },
+            'the prefork workers in Odoo log',
+            30_000,
+            250,
+          );
+        },
+      );
 
-    await checks.check(
-      'the dashboard (through the proxy) shows the machines of all three workers working',
-      async () => {
-        const page = await browser.newPage();
-        const problems = new BrowserProblems();
-        problems.watch(page);
-        const ui = new OdooUi(page, odooUrl);
-        await ui.login(info.adminLogin, info.adminPassword);
-        await ui.openMenu('workshop_iot.dashboard_menu');
+      const rpc = await stack.adminRpc();
+      await checks.step(
+        'an admin adds workers B and C with their own machines; both start',
+        async () => {
+          workers.set('a', {
+            uid: 'site-a',
+            id: info.workerId,
+            apiKey: JSON.parse(fs.readFileSync(info.settingsFile, 'utf8')).odoo.api_key,
+            control: stack.control!,
+            child: stack.worker,
+            machines: machinesOf('a'),
+          });
+          for (const site of ['b', 'c'] as const) {
+            const port = await freePort();
+            const created = await createSiteWorker(rpc, info, site, port);
+            const child = await startSiteWorker(info, created, port);
+            workers.set(site, { ...created, child });
+          }
+        },
+      );
+
+      await checks.check('each worker is configured with exactly its own machines', async () => {
+        for (const [site, w] of workers) {
+          const { config } = await w.control.config();
+          const got = config.devices.map((d) => d.device_id).sort();
+          const want = machinesOf(site).map((m) => m.device_id);
+          assert(JSON.stringify(got) === JSON.stringify(want), `${w.uid} has ${got.join(', ')}`);
+        }
+      });
+
+      mq = await mqtt.connectAsync(info.brokerUrl, {
+        username: info.brokerUsername ?? undefined,
+        password: info.brokerPassword ?? undefined,
+        clientId: `scale-meters-${secret(4)}`,
+      });
+      const publishAll = async (powerW: number, sites: readonly Site[] = SITES) => {
+        for (const site of sites)
+          for (const m of machinesOf(site))
+            await mq!.publishAsync(`${m.topic}/status/switch:0`, switchStatus(powerW), { qos: 1 });
+      };
+
+      await checks.check("every machine's session in Odoo belongs to its own worker", async () => {
+        await publishAll(300);
+        const ids = SITES.flatMap((s) => machinesOf(s).map((m) => m.device_id));
+        type Row = { device_id: [number, string]; worker_id: [number, string]; state: string };
+        let rows: Row[] = [];
         await waitFor(
-          async () =>
-            (await page.locator('.o_workshop_iot_tile[data-state=working]').count()) === 9,
-          'nine working tiles',
-          30_000,
-          250,
+          async () => {
+            rows = await rpc.searchRead<Row>(
+              'workshop.session',
+              [['device_id.device_id', 'in', ids]],
+              ['device_id', 'worker_id', 'state'],
+            );
+            return rows.length === ids.length;
+          },
+          'one session per machine in Odoo',
+          60_000,
+          500,
         );
-        // Live, without a reload: the bus notification crosses from the cron process (fold) to the
-        // gevent process and down the websocket.
-        await publishAll(0, ['c']);
-        await page
-          .locator('.o_workshop_iot_tile[data-device-id="scale-c1"]:not([data-state=working])')
-          .waitFor({ timeout: 30_000 });
-        assert(
-          (await page.locator('.o_workshop_iot_tile[data-state=working]').count()) === 6,
-          'sites A and B still working',
-        );
-        assert(problems.list.length === 0, problems.list.join('\n'));
-      },
-    );
+        const devices = await rpc.searchRead<{
+          id: number;
+          device_id: string;
+          worker_id: [number, string];
+        }>('workshop.device', [['device_id', 'in', ids]], ['device_id', 'worker_id']);
+        const owner = new Map(devices.map((d) => [d.id, d.worker_id[0]]));
+        for (const row of rows)
+          assert(
+            owner.get(row.device_id[0]) === row.worker_id[0],
+            `${row.device_id[1]}'s session came from ${row.worker_id[1]}`,
+          );
+        for (const site of SITES)
+          assert(
+            devices.filter((d) => d.worker_id[0] === workers.get(site)!.id).length === 3,
+            `site ${site} owns its three machines`,
+          );
+      });
 
-    await checks.check("Odoo's log has no WARNING or ERROR", async () => {
-      const problems = odooLogProblems(fs.readFileSync(info.logs.odoo, 'utf8'));
-      assert(problems.length === 0, problems.slice(0, 10).join('\n'));
-    });
-  } catch (err) {
-    await checks.check('scenario ran to the end', async () => {
-      throw err;
-    });
-  } finally {
-    clearTimeout(deadline);
-    await teardown();
-  }
-  checks.summary();
-  return checks.failed > 0 ? 1 : 0;
+      await checks.check(
+        "a worker's key cannot write another worker's machine nor speak for it",
+        async () => {
+          const b = workers.get('b')!;
+          const event = {
+            event_uid: randomUUID(),
+            type: 'device_online',
+            device_id: 'scale-a1',
+            worker_uid: b.uid,
+            seq: 1_000_000,
+            occurred_at: new Date().toISOString(),
+            payload: { state: 'idle', power_w: 0, last_seen_at: null },
+          };
+          const ingest = await odooCall(odooUrl, b.apiKey, 'events.ingest', {
+            worker_uid: b.uid,
+            events: [event],
+          });
+          const item = ingest.result?.results?.[0];
+          assert(
+            item?.status === 'error' && item.code === 'DEVICE_FORBIDDEN',
+            `B wrote A's machine: ${JSON.stringify(ingest)}`,
+          );
+          const asA = await odooCall(odooUrl, b.apiKey, 'events.ingest', {
+            worker_uid: 'site-a',
+            events: [{ ...event, worker_uid: 'site-a', event_uid: randomUUID() }],
+          });
+          assert(asA.error !== undefined, `B's key spoke for worker A: ${JSON.stringify(asA)}`);
+        },
+      );
+
+      await checks.check(
+        'the dashboard (through the proxy) shows the machines of all three workers working',
+        async () => {
+          const page = await browser.newPage();
+          const problems = new BrowserProblems();
+          problems.watch(page);
+          const ui = new OdooUi(page, odooUrl);
+          await ui.login(info.adminLogin, info.adminPassword);
+          await ui.openMenu('workshop_iot.dashboard_menu');
+          await waitFor(
+            async () =>
+              (await page.locator('.o_workshop_iot_tile[data-state=working]').count()) === 9,
+            'nine working tiles',
+            30_000,
+            250,
+          );
+          // Live, without a reload: the bus notification crosses from the cron process (fold) to the
+          // gevent process and down the websocket.
+          await publishAll(0, ['c']);
+          await page
+            .locator('.o_workshop_iot_tile[data-device-id="scale-c1"]:not([data-state=working])')
+            .waitFor({ timeout: 30_000 });
+          assert(
+            (await page.locator('.o_workshop_iot_tile[data-state=working]').count()) === 6,
+            'sites A and B still working',
+          );
+          assert(problems.list.length === 0, problems.list.join('\n'));
+        },
+      );
+
+      await checks.check("Odoo's log has no WARNING or ERROR", async () => {
+        const problems = odooLogProblems(fs.readFileSync(info.logs.odoo, 'utf8'));
+        assert(problems.length === 0, problems.slice(0, 10).join('\n'));
+      });
+    },
+    async () => {
+      clearTimeout(deadline);
+      await teardown();
+    },
+  );
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.log(`scale test crashed: ${err.stack ?? err.message}\n0 passed, 1 failed`);
-    process.exit(1);
-  },
-);
+exitWith(main, 'scale test');
