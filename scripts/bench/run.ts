@@ -49,6 +49,8 @@ const BENCHES: Bench[] = [
   // Odoo creates ~100-150 invoice lines/s on a 2-core VM: 10,000 lines, twice per round, two rounds.
   { name: 'odoo-invoicing', file: 'invoicing.py', skip: hasOdoo, timeoutMs: 1_200_000 },
   { name: 'e2e-latency', file: 'e2e-latency.ts' },
+  // A real Chromium on the Odoo dashboard (CHROMIUM_PATH, default /usr/bin/chromium).
+  { name: 'dashboard-latency', file: 'dashboard-latency.ts', skip: hasOdoo },
 ];
 
 interface Row {

@@ -45,6 +45,8 @@ export interface StackOptions {
   devices?: DeviceConfig[];
   maxCronThreads?: number;
   odooLogLevel?: string;
+  /** Extra environment of the Odoo server (the benches set WORKSHOP_IOT_RPC_TIMINGS=1). */
+  odooEnv?: NodeJS.ProcessEnv;
   workerLogLevel?: string;
   workerStatusIntervalS?: number;
   /** The URL the worker uses to reach Odoo; default Odoo itself (the e2e test puts a tap between). */
@@ -196,6 +198,7 @@ export class Stack {
       logFile: logs.odoo,
       maxCronThreads: o.maxCronThreads ?? 1,
       logLevel: o.odooLogLevel ?? 'info',
+      ...(o.odooEnv ? { env: o.odooEnv } : {}),
     });
     await this.odoo.start();
     this.#log(`Odoo on ${this.odoo.url} (pid ${this.odoo.pid})`);
