@@ -41,3 +41,4 @@ from . import test_translations
 from . import test_alerts
 from . import test_retention
 from . import test_dead_letters
+from . import test_rpc_timings
