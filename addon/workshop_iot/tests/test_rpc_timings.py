@@ -1,6 +1,7 @@
 """Issue 20: the per-phase timings of the benches (tools/rpc_timings.py) and the cron wake-up over
 a kept connection (tools/pg_notify.py)."""
 
+import json
 import select
 import time
 import uuid
@@ -12,6 +13,7 @@ from odoo import fields, sql_db
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from ..models.workshop_device_live import BUS_TYPE, DASHBOARD_SUBCHANNEL
 from ..models.workshop_event_fold import FOLD_CRON
 from ..tools import pg_notify, rpc_timings
 from .common import EventFactory
@@ -102,16 +104,38 @@ class TestCronWakeUp(TransactionCase):
         self.assertEqual(_wait_notify(self.listener, self.db), 1)
 
 
-def _listen():
-    """A connection to 'postgres' listening on cron_trigger, as Odoo's cron threads do."""
+@tagged("post_install", "-at_install")
+class TestDashboardBusWakeUp(TransactionCase):
+    """Tile notifications: the same bus rows, the websockets woken without a new connection."""
+
+    def test_tile_notification_row_and_imbus_over_the_kept_connection(self):
+        listener = _listen("imbus")
+        self.addCleanup(listener.close)
+        cr = self.env.cr
+        cr.postcommit.clear()
+        company = self.env.company
+        self.env["bus.bus"]._sendone((company, DASHBOARD_SUBCHANNEL), BUS_TYPE, {"id": 1, "state": "working"})
+        last = self.env["bus.bus"].sudo().search([], order="id desc", limit=1).id
+        cr.flush()  # precommit: the rows
+        row = self.env["bus.bus"].sudo().search([("id", ">", last)])
+        self.assertEqual(len(row), 1)
+        self.assertEqual(json.loads(row.message), {"type": BUS_TYPE, "payload": {"id": 1, "state": "working"}})
+        with patch.object(sql_db, "db_connect", side_effect=AssertionError("new connection to postgres")):
+            cr.postcommit.run()
+        channel = json.loads(row.channel)
+        self.assertEqual(_wait_notify(listener, None, match=lambda p: channel in json.loads(p)), 1)
+
+
+def _listen(channel="cron_trigger"):
+    """A connection to 'postgres' listening on ``channel``, as Odoo's cron and bus threads do."""
     _name, info = sql_db.connection_info_for("postgres")
     conn = psycopg2.connect(**info)
     conn.autocommit = True
-    conn.cursor().execute("LISTEN cron_trigger")
+    conn.cursor().execute("LISTEN %s" % channel)
     return conn
 
 
-def _wait_notify(conn, db, count=1, timeout=10.0):
+def _wait_notify(conn, db, count=1, timeout=10.0, match=None):
     """How many cron_trigger notifications for ``db`` arrived, waiting until ``count`` did or
     ``timeout`` passed (other Odoo servers on this PostgreSQL notify for their own databases)."""
     got, deadline = 0, time.monotonic() + timeout
@@ -119,6 +143,6 @@ def _wait_notify(conn, db, count=1, timeout=10.0):
         if select.select([conn], [], [], max(deadline - time.monotonic(), 0)) == ([], [], []):
             break
         conn.poll()
-        got += sum(1 for n in conn.notifies if n.payload == db)
+        got += sum(1 for n in conn.notifies if (match(n.payload) if match else n.payload == db))
         conn.notifies.clear()
     return got

@@ -1,4 +1,5 @@
-"""Wake Odoo's cron threads over one kept connection instead of a new one per ingest.
+"""Wake Odoo's cron threads (and the bus, for dashboard tiles) over one kept connection instead of
+a new one per request.
 
 Odoo's ``ir.cron._notifydb`` sends ``pg_notify('cron_trigger', <db>)`` on the ``postgres`` database,
 where the cron threads listen, through ``db_connect('postgres').cursor()``; Odoo never pools
@@ -6,6 +7,10 @@ connections to ``postgres``, so every call opens a new one: PostgreSQL forks a b
 authenticates, 3-40 ms depending on the machine and its load (25 ms median on the 2-vCPU bench VM
 under load), paid by every ``events.ingest`` request after its COMMIT, before the worker gets its
 answer. That was most of the request's fixed cost (scripts/bench/README.md, odoo-ingest).
+
+The bus does the same after every transaction that sent a notification (``bus.bus``'s postcommit
+hook): ``worker.status`` calls and fold runs that change a tile paid it too. ``send_bus`` sends the
+dashboard's notifications that way (``models/bus_bus.py``; other notifications are Odoo's).
 
 ``notify_cron_threads`` sends the same notification on one autocommit connection per process
 (opened on first use, with the connection parameters Odoo itself uses for ``postgres``),
@@ -60,12 +65,29 @@ def _drop():
 
 def send_cron_trigger(dbname):
     """``pg_notify('cron_trigger', dbname)`` on the kept connection; False when it failed twice."""
-    query = pgsql.SQL("SELECT {}('cron_trigger', %s)").format(pgsql.Identifier(_notify_function()))
+    return _send("cron_trigger", [dbname])
+
+
+def send_bus(payloads):
+    """``pg_notify('imbus', payload)`` for each payload, as ``bus.bus``'s postcommit hook sends them
+    (``models/bus_bus.py``); falls back to Odoo's way (a new connection) when the kept one fails."""
+    if not payloads or _send("imbus", payloads):
+        return
+    from odoo.tools import SQL
+
+    with sql_db.db_connect("postgres").cursor() as cr:
+        for payload in payloads:
+            cr.execute(SQL("SELECT %s('imbus', %s)", SQL.identifier(_notify_function()), payload))
+
+
+def _send(channel, payloads):
+    query = pgsql.SQL("SELECT {}(%s, %s)").format(pgsql.Identifier(_notify_function()))
     with _lock:
         for _attempt in range(2):
             try:
                 with _connection().cursor() as cr:
-                    cr.execute(query, (dbname,))
+                    for payload in payloads:
+                        cr.execute(query, (channel, payload))
                 return True
             except psycopg2.Error as exc:
                 _logger.info("Waking the cron threads over the kept connection failed (%s); reconnecting",
