@@ -1,6 +1,8 @@
 /**
  * MQTT publish -> state change visible on the Odoo dashboard, in a real browser:
- * `npx tsx scripts/bench/dashboard-latency.ts [--samples 100] [--devices 10] [--interval-ms 100] [--keep]`
+ * `npx tsx scripts/bench/dashboard-latency.ts [--samples 100] [--devices 10] [--interval-ms 100] [--keep]
+ * [--reuse-db <db>]` (--reuse-db: a database with workshop_iot already, updated instead of installed,
+ * never dropped; on a loaded machine Odoo's install alone can take minutes).
  *
  * Brings up the real stack (scripts/dev/stack.ts: database with workshop_iot, mosquitto, Odoo
  * threaded with one cron thread as deployed, the worker child process) with N Shelly Gen2 machines
@@ -38,6 +40,8 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '10' },
     'interval-ms': { type: 'string', default: '100' },
     keep: { type: 'boolean', default: false },
+    /** An existing database with workshop_iot (e.g. a copy: createdb -T): updated, not installed. */
+    'reuse-db': { type: 'string' },
   },
 });
 const SAMPLES = Number(values.samples);
@@ -217,11 +221,13 @@ async function main(): Promise<void> {
     return;
   }
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wiot-bench-dash-'));
-  const db = `wiot_bench_dash_${process.pid}`;
+  const reuse = values['reuse-db'];
+  const db = reuse ?? `wiot_bench_dash_${process.pid}`;
   const configs = devices();
   const stack = new Stack({
     stateDir,
     db,
+    ...(reuse ? { reuse: true } : {}),
     workerUid: 'bench-dash-worker',
     devices: configs,
     maxCronThreads: 1,
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await stack.down();
-    if (values.keep) console.error(`${TAG} kept database ${db} and ${stateDir}`);
+    if (values.keep || reuse) console.error(`${TAG} kept database ${db} and ${stateDir}`);
     else {
       await dropDatabase(db).catch(() => undefined);
       fs.rmSync(stateDir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * MQTT-publish-to-Odoo-commit latency through the whole stack:
  * `npx tsx scripts/bench/e2e-latency.ts [--samples 300] [--devices 20] [--interval-ms 50] [--keep]`
- * (--keep leaves the database and the state dir with the Odoo and worker logs).
+ * (--keep leaves the database and the state dir with the Odoo and worker logs; --reuse-db <db> runs on
+ * an existing database with workshop_iot, updated instead of installed and never dropped).
  *
  * Brings up the real stack (scripts/dev/stack.ts: new database with workshop_iot, mosquitto, Odoo
  * threaded on a free port, the worker child process), with N Shelly Gen2 machines whose start and
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '20' },
     'interval-ms': { type: 'string', default: '50' },
     keep: { type: 'boolean', default: false },
+    /** An existing database with workshop_iot (e.g. a copy: createdb -T): updated, not installed. */
+    'reuse-db': { type: 'string' },
   },
 });
 const SAMPLES = Number(values.samples);
@@ -180,11 +183,13 @@ async function main(): Promise<void> {
     return;
   }
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wiot-bench-e2e-'));
-  const db = `wiot_bench_e2e_${process.pid}`;
+  const reuse = values['reuse-db'];
+  const db = reuse ?? `wiot_bench_e2e_${process.pid}`;
   const configs = devices();
   const stack = new Stack({
     stateDir,
     db,
+    ...(reuse ? { reuse: true } : {}),
     workerUid: 'bench-worker',
     devices: configs,
     maxCronThreads: 1, // the fold cron runs as in a deployment (it competes for the CPU)
@@ -205,7 +210,7 @@ async function main(): Promise<void> {
     phases = phaseTable(splitPhases(result.samples, traces));
   } finally {
     await stack.down();
-    if (values.keep) console.error(`[e2e-latency] kept database ${db} and ${stateDir}`);
+    if (values.keep || reuse) console.error(`[e2e-latency] kept database ${db} and ${stateDir}`);
     else {
       await dropDatabase(db).catch(() => undefined);
       fs.rmSync(stateDir, { recursive: true, force: true });
