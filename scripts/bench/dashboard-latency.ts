@@ -144,7 +144,12 @@ async function measure(
     for (const d of configs)
       await page.waitForSelector(`.o_workshop_iot_tile[data-device-id="${d.device_id}"]`);
     await page.evaluate(OBSERVER);
-    await waitFor(() => states.size === configs.length, 'every tile reported', 10_000, 50);
+    await waitFor(
+      () => configs.every((d) => states.has(d.device_id)),
+      'every tile reported',
+      30_000,
+      50,
+    );
     console.error(`${TAG} dashboard open, ${configs.length} tiles; measuring`);
 
     const count = new Map<string, number>();
