@@ -127,7 +127,8 @@ async function measure(
   let lost = 0;
   try {
     const page = await browser.newPage();
-    page.setDefaultTimeout(60_000);
+    // The first page load may build the web client's asset bundles (minutes on a loaded VM).
+    page.setDefaultTimeout(300_000);
     await page.exposeFunction('wiotTileState', (device: string, state: string, at: number) => {
       states.set(device, state);
       const p = pending.get(device);
