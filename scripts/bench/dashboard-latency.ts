@@ -2,7 +2,9 @@
  * MQTT publish -> state change visible on the Odoo dashboard, in a real browser:
  * `npx tsx scripts/bench/dashboard-latency.ts [--samples 100] [--devices 10] [--interval-ms 100] [--keep]
  * [--reuse-db <db>]` (--reuse-db: a database with workshop_iot already, updated instead of installed,
- * never dropped; on a loaded machine Odoo's install alone can take minutes).
+ * never dropped; on a loaded machine Odoo's install alone can take minutes). The copy must come with
+ * its filestore (the web client's asset bundles are attachments): a copy made with createdb -T alone
+ * serves no web client.
  *
  * Brings up the real stack (scripts/dev/stack.ts: database with workshop_iot, mosquitto, Odoo
  * threaded with one cron thread as deployed, the worker child process) with N Shelly Gen2 machines
