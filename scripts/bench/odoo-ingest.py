@@ -40,6 +40,8 @@ def parse_args():
     parser.add_argument("--db", default="wiot_bench_%d" % os.getpid())
     parser.add_argument("--events", type=int, default=10000, help="events per batch size")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--no-timings", action="store_true",
+                        help="run Odoo without WORKSHOP_IOT_RPC_TIMINGS=1 (no per-phase breakdown)")
     parser.add_argument("--db-filter", action="store_true",
                         help="also pass --db-filter=^db$ (the deployment before; every request then lists databases)")
     return parser.parse_args()
@@ -123,11 +125,14 @@ def setup_database(args):
 def start_server(args, paths, port):
     # Like docker-compose.yaml: -d alone exposes only that database, so no request lists databases.
     extra = ["--db-filter=^%s$" % args.db] if args.db_filter else []
+    # Per-phase timings in a Server-Timing header (tools/rpc_timings.py): a few perf_counter() calls
+    # per request; --no-timings measures without them.
+    env = dict(os.environ, WORKSHOP_IOT_RPC_TIMINGS="0" if args.no_timings else "1")
     proc = subprocess.Popen(
         ["/usr/bin/python3", os.path.join(args.odoo_src, "odoo-bin"), "-d", args.db, "--db_host=",
          "--addons-path=" + paths, "--http-port=%d" % port, "--max-cron-threads=0", "--log-level=warn",
          "--workers=0"] + extra,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -139,15 +144,70 @@ def start_server(args, paths, port):
     raise SystemExit("Odoo did not start on port %d" % port)
 
 
-def post(port, key, body):
+def post(port, key, body, phases=None):
+    """POST one JSON-RPC body; with ``phases`` (dict of lists), appends the Server-Timing phases of
+    the answer (ms) and the client's own round trip (``client``), encoding and decoding included."""
+    started = time.perf_counter()
     request = urllib.request.Request(
         "http://127.0.0.1:%d/workshop_iot/rpc" % port, data=json.dumps(body).encode(), method="POST",
         headers={"Content-Type": "application/json", "Authorization": "Bearer " + key})
     with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
+        doc = json.loads(response.read())
+        timing = response.headers.get("Server-Timing")
+    if phases is not None:
+        phases.setdefault("client", []).append((time.perf_counter() - started) * 1000.0)
+        server = 0.0
+        for part in (timing or "").split(","):
+            name, _sep, dur = part.strip().partition(";dur=")
+            if name and dur:
+                phases.setdefault(name, []).append(float(dur))
+                server = float(dur) if name == "server" else server
+        if timing:
+            phases.setdefault("outside", []).append(phases["client"][-1] - server)
+    return doc
 
 
-def bench_ingest(port, key, events, batch):
+# Phases of one request in the order they happen (tools/rpc_timings.py), then the totals.
+PHASES = [
+    ("outside", "HTTP, client, Odoo before auth (registry check, cursor, routing)"),
+    ("auth", "API key check (cached verification + one SELECT), user, group"),
+    ("body", "read and parse the JSON body"),
+    ("validate", "params against the generated validator (whole batch)"),
+    ("worker", "worker lookup and its last-seen touch"),
+    ("screen", "per-event checks: schema, worker, machine scope, times"),
+    ("dedup", "duplicate check (SELECT of known uids; gone: the insert's ON CONFLICT says it)"),
+    ("insert", "bulk INSERT ... ON CONFLICT DO NOTHING RETURNING (duplicates = not returned)"),
+    ("handler", "rest of the handler (fold trigger registration)"),
+    ("savepoint", "savepoint release: flush, fold trigger row (precommit hook)"),
+    ("respond", "JSON answer"),
+    ("flush", "precommit hooks and ORM flush before COMMIT"),
+    ("commit", "COMMIT"),
+    ("postcommit", "after COMMIT: wake the cron threads"),
+    ("server", "route total, auth to postcommit"),
+    ("client", "client round trip"),
+]
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(p / 100.0 * len(ordered) + 0.5)) - 1))]
+
+
+def print_phases(batch, phases):
+    if len(phases.get("server", [])) == 0:
+        return
+    print()
+    print("Per request, batch %d (%d requests), ms:" % (batch, len(phases["server"])))
+    print()
+    print("| phase | p50 | p90 | p99 | what |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, what in PHASES:
+        values = phases.get(name)
+        if values:
+            print("| %s | %.2f | %.2f | %.2f | %s |" % (name, pct(values, 50), pct(values, 90), pct(values, 99), what))
+
+
+def bench_ingest(port, key, events, batch, phases=None):
     post(port, key, {"jsonrpc": "2.0", "id": 0, "method": "events.ingest",  # warm-up (caches, key check)
                      "params": {"worker_uid": "wk-bench", "events": events[:1]}})
     started = time.perf_counter()
@@ -155,7 +215,7 @@ def bench_ingest(port, key, events, batch):
     for n, offset in enumerate(range(1, len(events), batch)):
         chunk = events[offset:offset + batch]
         doc = post(port, key, {"jsonrpc": "2.0", "id": n + 1, "method": "events.ingest",
-                               "params": {"worker_uid": "wk-bench", "events": chunk}})
+                               "params": {"worker_uid": "wk-bench", "events": chunk}}, phases)
         if "error" in doc:
             raise SystemExit("ingest error: %s" % doc["error"])
         accepted += sum(1 for r in doc["result"]["results"] if r["status"] == "accepted")
@@ -253,11 +313,14 @@ def main():
     port = free_port()
     server = start_server(args, paths, port)
     rows = []
+    all_phases = {}
     seq = 0
     try:
         for batch in (100, 1000):
             events, seq = event_stream("wk-bench", args.events + 1, seq)
-            n_ingest, t_ingest = bench_ingest(port, key, events, batch)
+            phases = {}
+            n_ingest, t_ingest = bench_ingest(port, key, events, batch, phases)
+            all_phases[batch] = phases
             n_fold, t_fold = bench_fold(registry, batch)
             orm_events, seq = event_stream("wk-bench", args.events, seq)
             n_orm, t_orm = bench_orm(registry, orm_events)
@@ -292,6 +355,8 @@ def main():
           "threads); ORM = workshop.event.create(list) of the same number "
           "of event rows, one call, one transaction (event rows only), %d machines, threaded odoo-bin, %d CPU(s), "
           "load %.2f." % (DEVICES, os.cpu_count(), os.getloadavg()[0]))
+    for batch, phases in all_phases.items():
+        print_phases(batch, phases)
     metrics = []
     for batch, n, t, ingest_rate, orm_rate, batched_rate, fold_rate in rows:
         metrics += [
@@ -308,6 +373,11 @@ def main():
             {"name": "ingest then fold, batch %d" % batch, "value": round(_serial(ingest_rate, fold_rate), 1),
              "unit": "events/s", "better": "higher"},
         ]
+        phases = all_phases.get(batch, {})
+        for name in ("server", "postcommit"):
+            if phases.get(name):
+                metrics.append({"name": "request %s p50, batch %d (ms)" % (name, batch),
+                                "value": round(pct(phases[name], 50), 2), "unit": "ms", "better": "lower"})
     result = {"bench": "odoo-ingest", "metrics": metrics, "notes": [
         "%d events per batch size, %d machines (start, 29 heartbeats, stop per session, interleaved), threaded "
         "odoo-bin started like deploy (-d%s) but without cron threads, bearer API key" % (

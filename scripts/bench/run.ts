@@ -61,6 +61,8 @@ const BENCHES: Bench[] = [
   },
   { name: 'e2e-latency', file: 'e2e-latency.ts' },
   { name: 'analysis', file: 'analysis.ts' },
+  // A real Chromium on the Odoo dashboard (CHROMIUM_PATH, default /usr/bin/chromium).
+  { name: 'dashboard-latency', file: 'dashboard-latency.ts', skip: hasOdoo },
 ];
 
 interface Row {

@@ -50,6 +50,8 @@ export interface StackOptions {
   /** Odoo HTTP worker processes (`--workers`, prefork as in production); 0/absent = threaded. */
   odooWorkers?: number;
   odooLogLevel?: string;
+  /** Extra environment of the Odoo server (the benches set WORKSHOP_IOT_RPC_TIMINGS=1). */
+  odooEnv?: NodeJS.ProcessEnv;
   workerLogLevel?: string;
   workerStatusIntervalS?: number;
   /** The URL the worker uses to reach Odoo; default Odoo itself (the e2e test puts a tap between). */
@@ -241,6 +243,7 @@ export class Stack {
       maxCronThreads: o.maxCronThreads ?? 1,
       logLevel: o.odooLogLevel ?? 'info',
       ...(o.odooWorkers ? { workers: o.odooWorkers, geventPort } : {}),
+      ...(o.odooEnv ? { env: o.odooEnv } : {}),
     });
     await this.odoo.start();
     this.#log(`Odoo on ${this.odoo.url} (pid ${this.odoo.pid})`);

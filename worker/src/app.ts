@@ -47,6 +47,7 @@ import { Ingest } from './mqtt/ingest.ts';
 import { OdooLink } from './odoo/link.ts';
 import { type OdooApi, OdooRpcClient } from './odoo/rpc-client.ts';
 import { serializeOdooCalls } from './odoo/serial.ts';
+import { epochMs, traceOdooCalls } from './odoo/trace.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { Sender } from './outbox/sender.ts';
 import { RecordingStore } from './recording/store.ts';
@@ -142,6 +143,16 @@ export class App {
       log: log.child({ module: 'outbox' }),
       maxEvents: settings.outbox.max_events,
       onCommitted: (events) => {
+        // For the latency benches (scripts/bench/e2e-latency.ts): built only at level debug.
+        if (log.isLevelEnabled('debug'))
+          log.debug(
+            {
+              trace: 'outbox_committed',
+              at_ms: epochMs(),
+              events: events.map((e) => [e.event_uid, e.occurred_at]),
+            },
+            'Outbox group committed',
+          );
         this.dashboard?.recordEvents(events);
         this.metrics?.eventsCommitted(events.map((e) => e.type));
         this.sender?.wake();
@@ -217,7 +228,15 @@ export class App {
           timeoutMs: settings.odoo.timeout_ms,
         })
       : null;
-    this.odooLane = this.odoo ? serializeOdooCalls(this.odoo) : null;
+    // Debug-level call timings on both sides of the lane (odoo/trace.ts): asked for, then sent.
+    const odooLog = log.child({ module: 'odoo' });
+    this.odooLane = this.odoo
+      ? traceOdooCalls(
+          serializeOdooCalls(traceOdooCalls(this.odoo, odooLog, 'sent')),
+          odooLog,
+          'requested',
+        )
+      : null;
     if (settings.discovery.enabled) {
       const lane = this.odooLane;
       this.discoveryStore = new DiscoveryStore();

@@ -10,6 +10,7 @@ from odoo.http import Response, request
 from ..models.ir_http import AUTH_METHOD, ROUTING_FLAG, WORKER_GROUP
 from ..tools import jsonrpc
 from ..tools import rpc_errors as E
+from ..tools import rpc_timings
 from ..tools.exceptions import RpcException
 
 _logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class WorkshopIotController(http.Controller):
             doc = jsonrpc.parse_body(body)
         except RpcException as exc:
             return self._respond(jsonrpc.error_response(None, exc))
+        rpc_timings.lap(request, "body")
         if isinstance(doc, list):
             if not doc:
                 return self._respond(jsonrpc.error_response(
@@ -74,9 +76,9 @@ class WorkshopIotController(http.Controller):
                 return self._respond(jsonrpc.error_response(
                     None, RpcException(E.BATCH_TOO_LARGE, limit=MAX_BATCH_CALLS)))
             responses = [r for r in (self._handle_call(call) for call in doc) if r is not None]
-            return self._respond(responses) if responses else Response(status=204)
+            return self._timed(self._respond(responses) if responses else Response(status=204))
         response = self._handle_call(doc)
-        return self._respond(response) if response is not None else Response(status=204)
+        return self._timed(self._respond(response) if response is not None else Response(status=204))
 
     # ------------------------------------------------------------------ helpers
     def _read_body(self):
@@ -101,6 +103,10 @@ class WorkshopIotController(http.Controller):
             size += len(part)
         return None if size > MAX_BODY_BYTES else b"".join(parts)
 
+    def _timed(self, response):
+        rpc_timings.until_committed(request, response)  # only with WORKSHOP_IOT_RPC_TIMINGS=1 (benches)
+        return response
+
     def _respond(self, doc, status=200):
         return Response(jsonrpc.dumps(doc), status=status, content_type="application/json")
 
@@ -124,13 +130,18 @@ class WorkshopIotController(http.Controller):
         errors = _validators().validate(contract, params)
         if errors:
             raise RpcException(E.INVALID_PARAMS, data={"errors": errors[:100]}, method=method)
+        rpc_timings.note_call(request, method, params)
+        rpc_timings.lap(request, "validate")
         try:
             # One savepoint per call: a failing call of a batch leaves the others' work intact.
             with request.env.cr.savepoint():
                 # sudo: the caller is a verified member of the worker group (checked in rpc()); the
                 # handlers touch only this worker's records and the event log. It keeps the uid,
                 # so rows record the integration user as author.
-                return getattr(request.env["workshop.worker"].sudo(), handler)(params)
+                result = getattr(request.env["workshop.worker"].sudo(), handler)(params)
+                rpc_timings.lap(request, "handler")
+            rpc_timings.lap(request, "savepoint")  # its release flushes: precommit hooks run here
+            return result
         except RpcException:
             raise
         except Exception as exc:

@@ -20,6 +20,7 @@ from . import res_config_settings
 from . import workshop_worker_connect
 from . import workshop_discovered_meter
 from . import ir_websocket  # after workshop_device_live, whose constants it reads
+from . import bus_bus  # after workshop_device_live too
 from . import workshop_member_card
 from . import workshop_badge_reader
 from . import workshop_session_members

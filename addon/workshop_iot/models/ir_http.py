@@ -8,6 +8,7 @@ from odoo.exceptions import AccessDenied
 from odoo.http import Response, request
 
 from ..tools import jsonrpc
+from ..tools import rpc_timings
 from ..tools import rpc_errors as E
 from ..tools.exceptions import RpcException
 from ..tools.login_log import refused_logins
@@ -45,6 +46,7 @@ class IrHttp(models.AbstractModel):
         is ``res.users.apikeys._workshop_iot_check_key`` (PBKDF2 once per key and process). The
         group is checked here, before Odoo or the controller reads a byte of the body (403).
         """
+        rpc_timings.start(request)
         match = _BEARER.match(request.httprequest.headers.get("Authorization") or "")
         if not match:
             raise werkzeug.exceptions.Unauthorized("no bearer API key")
@@ -57,6 +59,7 @@ class IrHttp(models.AbstractModel):
         cls._auth_method_user()
         if not request.env.user.has_group(WORKER_GROUP):
             raise werkzeug.exceptions.Forbidden("user id %s is not in the worker integration group" % uid)
+        rpc_timings.lap(request, "auth")
 
     @classmethod
     def _authenticate(cls, endpoint):

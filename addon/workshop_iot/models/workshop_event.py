@@ -3,9 +3,10 @@ import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 from odoo.tools import SQL
 
-from ..tools import rights
+from ..tools import rights, rpc_timings
 from ..tools import rpc_errors as E
 from ..tools.timeutil import parse_wire_ts
 from ..tools.wire_checks import EVENT_TIMESTAMPS, event_window, parse_times, window_errors
@@ -160,18 +161,17 @@ class WorkshopEvent(models.Model):
         results = [None] * len(raw_events)
         now = fields.Datetime.now()
         candidates = self._screen_events(worker, raw_events, results, now)
-        known = self._known_uids([e["event_uid"] for _i, e in candidates])
+        rpc_timings.lap(request, "screen")
         late_after = self._late_after_s()
         fresh = []
         for index, event in candidates:
-            if event["event_uid"] in known:
-                results[index] = {"index": index, "event_uid": event["event_uid"], "status": "duplicate"}
-                continue
             delay = (now - event["_occurred_at"]).total_seconds()
             fresh.append((index, dict(event, _delay_s=delay, _is_late=delay > late_after)))
 
-        # The machine is resolved by the fold (device_id stays empty until then).
+        # The machine is resolved by the fold (device_id stays empty until then). Known uids are
+        # the ones the insert skips (ON CONFLICT DO NOTHING): no SELECT of them first.
         inserted = self._insert_events(worker, {}, [e for _i, e in fresh], None, now)
+        rpc_timings.lap(request, "insert")
         for index, event in fresh:
             uid = event["event_uid"]
             status = "accepted" if uid in inserted else "duplicate"
@@ -224,13 +224,6 @@ class WorkshopEvent(models.Model):
                 seen.add(uid)
                 candidates.append((index, dict(event, _occurred_at=parsed["/occurred_at"])))
         return candidates
-
-    def _known_uids(self, uids):
-        """The subset of ``uids`` already stored."""
-        if not uids:
-            return set()
-        self.env.cr.execute(SQL("SELECT event_uid FROM workshop_event WHERE event_uid = ANY(%s)", uids))
-        return {row[0] for row in self.env.cr.fetchall()}
 
     def _insert_events(self, worker, devices, events, outcome=None, now=None):
         """Insert events (``pending`` unless ``outcome`` says otherwise); returns the set of event_uids inserted.

@@ -5,9 +5,11 @@ shared schema before calling them, with ``sudo()`` at that single boundary."""
 import logging
 
 from odoo import api, fields, models
+from odoo.http import request
 from odoo.tools import SQL
 
 from ..tools import rpc_errors as E
+from ..tools import rpc_timings
 from ..tools.exceptions import ConfigInvalid, RpcException
 from ..tools.timeutil import to_wire_ts
 from ..tools.wire_checks import HELLO_TIMESTAMPS, STATUS_TIMESTAMPS, parse_times
@@ -132,6 +134,7 @@ class WorkshopWorker(models.Model):
         """events.ingest: per-event accepted / duplicate / rejected."""
         worker = self._rpc_worker_for(params["worker_uid"])
         worker._touch(fields.Datetime.now())
+        rpc_timings.lap(request, "worker")
         return self.env["workshop.event"]._ingest(worker, params["events"])
 
     @api.model

@@ -43,3 +43,4 @@ from . import test_retention
 from . import test_dead_letters
 from . import test_calibration
 from . import test_calibration_tour
+from . import test_rpc_timings

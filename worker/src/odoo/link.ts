@@ -46,6 +46,9 @@ export class OdooLink {
   #started = false;
   #helloAttempt = 0;
   #helloRunning = false;
+  #statusInFlight = false;
+  /** A push asked for while one was in flight: null none, false prompt, true full. */
+  #statusAgain: boolean | null = null;
   #abort = new AbortController();
   /** Set after the first successful hello. */
   workerId: number | null = null;
@@ -137,8 +140,31 @@ export class OdooLink {
     void this.#pushStatus(true);
   }
 
+  /**
+   * At most one `worker.status` call in flight: a push asked for meanwhile (the debounce fired
+   * again, the periodic full report) waits for it and then goes out once, with every change made
+   * in between. Before, each debounce started its own call; when Odoo answered slower than every
+   * ~300 ms they queued in the one-call-at-a-time lane (odoo/serial.ts) ahead of the events'
+   * `events.ingest` (measured: 2.1 s median lane wait of an ingest at 20 changes/s on a busy VM).
+   */
   async #pushStatus(full: boolean): Promise<void> {
     if (this.#stopped) return;
+    if (this.#statusInFlight) {
+      this.#statusAgain = (this.#statusAgain ?? false) || full;
+      return;
+    }
+    this.#statusInFlight = true;
+    try {
+      await this.#sendStatus(full);
+    } finally {
+      this.#statusInFlight = false;
+    }
+    const again = this.#statusAgain;
+    this.#statusAgain = null;
+    if (again !== null) await this.#pushStatus(again);
+  }
+
+  async #sendStatus(full: boolean): Promise<void> {
     let devices: DeviceLiveState[];
     if (full) {
       this.#changed.clear();

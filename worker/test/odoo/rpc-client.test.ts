@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../../scripts/lib/wait.ts';
 import { OdooLink } from '../../src/odoo/link.ts';
-import { OdooRpcClient, odooEndpoint } from '../../src/odoo/rpc-client.ts';
+import { type OdooApi, OdooRpcClient, odooEndpoint } from '../../src/odoo/rpc-client.ts';
 import { FakeOdoo } from '../helpers/fake-odoo.ts';
 import { captureLog } from '../helpers/log.ts';
 
@@ -159,6 +159,59 @@ describe('OdooLink', () => {
     };
     expect(push.full).toBe(false);
     expect(push.devices.map((d) => d.state)).toEqual(['working', 'standby']);
+    l.stop();
+  });
+
+  it('keeps one worker.status call in flight and sends what changed meanwhile in one more', async () => {
+    vi.useFakeTimers();
+    const { log } = captureLog();
+    const answers: (() => void)[] = [];
+    const sent: { full: boolean; devices: string[] }[] = [];
+    const api: OdooApi = {
+      hello: async () => ({ worker_id: 7, server_time: '', config_version: 0, config: null }),
+      status: (params) => {
+        sent.push({ full: params.full ?? false, devices: params.devices.map((d) => d.state) });
+        return new Promise((resolve) =>
+          answers.push(() => resolve({ ok: true, config_version: 0 })),
+        );
+      },
+      ingest: async () => ({ results: [] }),
+      discoveryReport: async () => ({ ok: true, ignored: [] }),
+    };
+    const l = new OdooLink({
+      odoo: api,
+      log,
+      workerUid: 'w1',
+      softwareVersion: '0.1.0',
+      httpUrl: null,
+      hostname: 'h',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      statusIntervalS: 30,
+      configVersion: () => 0,
+      applyConfig: async () => ({}),
+      liveStates: () => [state('a')],
+      health,
+      debounceMs: 50,
+    });
+    l.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([{ full: true, devices: ['idle'] }]); // after hello, still unanswered
+    l.liveStateChanged({ ...state('a'), state: 'starting' });
+    await vi.advanceTimersByTimeAsync(60);
+    l.liveStateChanged({ ...state('b'), state: 'standby' });
+    await vi.advanceTimersByTimeAsync(60);
+    l.liveStateChanged({ ...state('a'), state: 'working' });
+    await vi.advanceTimersByTimeAsync(60);
+    expect(sent).toHaveLength(1); // three debounces fired: none went out beside the first call
+    answers.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([
+      { full: true, devices: ['idle'] },
+      { full: false, devices: ['working', 'standby'] },
+    ]);
+    answers.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toHaveLength(2);
     l.stop();
   });
 
