@@ -37,14 +37,14 @@ export const FAST_RECONNECT = { reconnect_min_ms: 100, reconnect_max_ms: 400 } a
 export function workerSide(
   broker: ResolvedBrokerConfig,
   devices: DeviceConfig[],
-  logger?: Logger,
+  log?: Logger,
   extra: Partial<MqttConnectionOptions> = {},
 ): WorkerSide {
   const inputs = new Recorder<Delivered>();
   const events = new Recorder<ConnectionEvent>();
   const ingest = new Ingest({
     onInput: (deviceId, input, meta) => inputs.push({ deviceId, input, retained: meta.retained }),
-    ...(logger ? { logger } : {}),
+    ...(log ? { log } : {}),
   });
   const connection = new MqttConnection({
     broker,
@@ -52,7 +52,7 @@ export function workerSide(
     onEvent: events.push,
     random: () => 0.5,
     devicesFor: (filter) => ingest.devicesFor(filter),
-    ...(logger ? { logger } : {}),
+    ...(log ? { log } : {}),
     ...extra,
   });
   const setDevices = (list: DeviceConfig[]) => connection.setSubscriptions(ingest.setDevices(list));
