@@ -89,7 +89,9 @@ export async function calibrationPhase(ctx: Ctx): Promise<void> {
       const dialog = page.locator('.modal .o_workshop_iot_calibration');
       await dialog.locator('.o_workshop_iot_histogram canvas').waitFor({ timeout: 30_000 });
       const problem = dialog.locator('.o_workshop_iot_calibration_problem:not(.d-none)');
-      assert((await problem.count()) === 0, `the dialog says: ${await problem.textContent()}`);
+      // The message is read only when there is one (textContent would wait for the element).
+      if ((await problem.count()) > 0)
+        throw new Error(`the dialog says: ${await problem.textContent()}`);
       const rows = (side: string) =>
         dialog.locator(`.o_workshop_iot_calibration_${side} .o_data_row`);
       await rows('current').first().waitFor();
