@@ -97,6 +97,9 @@ class WorkshopSession(models.Model):
                 result.fail([event], "Unknown machine (device id %r)" % event["device_id"])
         try:
             with self.env.cr.savepoint():
+                # Their live state is written below: lock the rows first, quietly (see
+                # _lock_rows_quietly); a refusal postpones the fold like any concurrency error.
+                self.env["workshop.device"].union(*by_device)._lock_rows_quietly()
                 return result.merge(self._process_device_groups(worker, by_device))
         except Exception as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):

@@ -44,3 +44,4 @@ from . import test_dead_letters
 from . import test_calibration
 from . import test_calibration_tour
 from . import test_rpc_timings
+from . import test_live_row_concurrency
