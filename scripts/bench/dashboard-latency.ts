@@ -22,18 +22,16 @@
  * warm-up. Target: p99 < 1 s. The phase split (phases.ts) follows each sample's event to Odoo's
  * commit; the last phase is then Odoo's commit -> DOM (fold, bus, websocket, render).
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DeviceConfig } from '@workshop-iot/shared';
 import mqtt from 'mqtt';
-import { DEFAULT_ODOO_SRC, dropDatabase } from '../dev/odoo.ts';
 import { PsqlSession } from '../dev/psql-session.ts';
-import { Stack } from '../dev/stack.ts';
+import type { Stack } from '../dev/stack.ts';
 import { percentile } from '../dev/util.ts';
 import { launchChromium } from '../e2e/chromium.ts';
 import { delay, waitFor } from '../lib/wait.ts';
+import { latencyStack } from './latency-stack.ts';
 import { type EventTimes, phaseTable, readTraces, splitPhases } from './phases.ts';
 import { printResult } from './result.ts';
 
@@ -52,7 +50,6 @@ const DEVICES = Number(values.devices);
 const INTERVAL_MS = Number(values['interval-ms']);
 /** A change not on the dashboard within this long counts as lost (reported, never hidden). */
 const SAMPLE_TIMEOUT_MS = 15_000;
-const ODOO_SRC = process.env.ODOO_SRC || DEFAULT_ODOO_SRC;
 const TAG = '[dashboard-latency]';
 
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -220,30 +217,15 @@ async function eventTimes(db: string, seen: Seen[]): Promise<EventTimes[]> {
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(path.join(ODOO_SRC, 'odoo-bin'))) {
-    console.log(`SKIPPED: no Odoo 18 tree at ODOO_SRC=${ODOO_SRC}`);
-    printResult({
-      bench: 'dashboard-latency',
-      metrics: [],
-      notes: [`skipped: no Odoo tree at ${ODOO_SRC}`],
-    });
-    return;
-  }
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wiot-bench-dash-'));
-  const reuse = values['reuse-db'];
-  const db = reuse ?? `wiot_bench_dash_${process.pid}`;
   const configs = devices();
-  const stack = new Stack({
-    stateDir,
-    db,
-    ...(reuse ? { reuse: true } : {}),
+  const bench = latencyStack({
+    bench: 'dashboard-latency',
     workerUid: 'bench-dash-worker',
     devices: configs,
-    maxCronThreads: 1,
-    workerLogLevel: 'debug',
-    odooEnv: { WORKSHOP_IOT_RPC_TIMINGS: '1' },
-    log: (line) => console.error(`${TAG} ${line}`),
+    reuse: values['reuse-db'],
   });
+  if (!bench) return;
+  const { stack, db } = bench;
   let result: { seen: Seen[]; lost: number };
   let phases: string[] = [];
   try {
@@ -270,12 +252,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await stack.down();
-    if (values.keep || reuse) console.error(`${TAG} kept database ${db} and ${stateDir}`);
-    else {
-      await dropDatabase(db).catch(() => undefined);
-      fs.rmSync(stateDir, { recursive: true, force: true });
-    }
+    await bench.down(values.keep === true);
   }
   const sorted = result.seen.map((s) => s.seenMs - s.publishMs).sort((a, b) => a - b);
   const [p50, p90, p99] = [50, 90, 99].map((p) => percentile(sorted, p)) as [

@@ -25,17 +25,15 @@
  * each sample's event is followed through MQTT -> worker, outbox commit, sender wait, lane wait,
  * HTTP to Odoo, Odoo's handler, Odoo's commit, and the poll. Same machine, same clock.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DeviceConfig } from '@workshop-iot/shared';
 import mqtt from 'mqtt';
-import { DEFAULT_ODOO_SRC, dropDatabase } from '../dev/odoo.ts';
 import { PsqlSession } from '../dev/psql-session.ts';
-import { Stack } from '../dev/stack.ts';
+import type { Stack } from '../dev/stack.ts';
 import { percentile } from '../dev/util.ts';
 import { delay, waitFor } from '../lib/wait.ts';
+import { latencyStack } from './latency-stack.ts';
 import { type EventTimes, phaseTable, readTraces, splitPhases } from './phases.ts';
 import { printResult } from './result.ts';
 
@@ -55,7 +53,6 @@ const INTERVAL_MS = Number(values['interval-ms']);
 const POLL_MS = 10;
 /** A sample not seen in Odoo within this long counts as lost (reported, never hidden). */
 const SAMPLE_TIMEOUT_MS = 15_000;
-const ODOO_SRC = process.env.ODOO_SRC || DEFAULT_ODOO_SRC;
 
 function devices(): DeviceConfig[] {
   return Array.from({ length: DEVICES }, (_, i) => {
@@ -174,31 +171,15 @@ async function measure(stack: Stack, configs: DeviceConfig[]): Promise<Measured>
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(path.join(ODOO_SRC, 'odoo-bin'))) {
-    console.log(`SKIPPED: no Odoo 18 tree at ODOO_SRC=${ODOO_SRC}`);
-    printResult({
-      bench: 'e2e-latency',
-      metrics: [],
-      notes: [`skipped: no Odoo tree at ${ODOO_SRC}`],
-    });
-    return;
-  }
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wiot-bench-e2e-'));
-  const reuse = values['reuse-db'];
-  const db = reuse ?? `wiot_bench_e2e_${process.pid}`;
   const configs = devices();
-  const stack = new Stack({
-    stateDir,
-    db,
-    ...(reuse ? { reuse: true } : {}),
+  const bench = latencyStack({
+    bench: 'e2e-latency',
     workerUid: 'bench-worker',
     devices: configs,
-    maxCronThreads: 1, // the fold cron runs as in a deployment (it competes for the CPU)
-    // Timing lines for the phase split: the worker's at debug, Odoo's with the flag (INFO).
-    workerLogLevel: 'debug',
-    odooEnv: { WORKSHOP_IOT_RPC_TIMINGS: '1' },
-    log: (line) => console.error(`[e2e-latency] ${line}`),
+    reuse: values['reuse-db'],
   });
+  if (!bench) return;
+  const { stack } = bench;
   let result: Measured;
   let phases: string[] = [];
   try {
@@ -210,12 +191,7 @@ async function main(): Promise<void> {
     const traces = readTraces(stack.info!.logs.worker, stack.info!.logs.odoo);
     phases = phaseTable(splitPhases(result.samples, traces));
   } finally {
-    await stack.down();
-    if (values.keep || reuse) console.error(`[e2e-latency] kept database ${db} and ${stateDir}`);
-    else {
-      await dropDatabase(db).catch(() => undefined);
-      fs.rmSync(stateDir, { recursive: true, force: true });
-    }
+    await bench.down(values.keep === true);
   }
   const sorted = [...result.ms].sort((a, b) => a - b);
   const p50 = percentile(sorted, 50);
