@@ -23,7 +23,6 @@
  * commit; the last phase is then Odoo's commit -> DOM (fold, bus, websocket, render).
  */
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import type { DeviceConfig } from '@workshop-iot/shared';
 import mqtt from 'mqtt';
 import { PsqlSession } from '../dev/psql-session.ts';
@@ -31,23 +30,14 @@ import type { Stack } from '../dev/stack.ts';
 import { percentile } from '../dev/util.ts';
 import { launchChromium } from '../e2e/chromium.ts';
 import { delay, waitFor } from '../lib/wait.ts';
-import { latencyStack } from './latency-stack.ts';
+import { benchMachines, latencyArgs, latencyStack } from './latency-stack.ts';
 import { type EventTimes, phaseTable, readTraces, splitPhases } from './phases.ts';
 import { printResult } from './result.ts';
 
-const { values } = parseArgs({
-  options: {
-    samples: { type: 'string', default: '100' },
-    devices: { type: 'string', default: '10' },
-    'interval-ms': { type: 'string', default: '100' },
-    keep: { type: 'boolean', default: false },
-    /** An existing database with workshop_iot (e.g. a copy: createdb -T): updated, not installed. */
-    'reuse-db': { type: 'string' },
-  },
-});
-const SAMPLES = Number(values.samples);
-const DEVICES = Number(values.devices);
-const INTERVAL_MS = Number(values['interval-ms']);
+const args = latencyArgs({ samples: 100, devices: 10, intervalMs: 100 });
+const SAMPLES = args.samples;
+const DEVICES = args.devices;
+const INTERVAL_MS = args.intervalMs;
 /** A change not on the dashboard within this long counts as lost (reported, never hidden). */
 const SAMPLE_TIMEOUT_MS = 15_000;
 const TAG = '[dashboard-latency]';
@@ -55,23 +45,7 @@ const TAG = '[dashboard-latency]';
 const epochMs = () => performance.timeOrigin + performance.now();
 
 function devices(): DeviceConfig[] {
-  return Array.from({ length: DEVICES }, (_, i) => {
-    const id = `bench-dash-${String(i + 1).padStart(3, '0')}`;
-    return {
-      device_id: id,
-      name: `Dashboard bench ${String(i + 1).padStart(3, '0')}`,
-      parser_type: 'shelly_gen2',
-      topic: id,
-      session_config: {
-        standby_threshold_w: 10,
-        working_threshold_w: 100,
-        start_debounce_s: 0,
-        stop_debounce_s: 0,
-        message_timeout_s: 3600,
-        heartbeat_interval_s: 3600,
-      },
-    };
-  });
+  return benchMachines(DEVICES, 'bench-dash', 'Dashboard bench');
 }
 
 interface Pending {
@@ -222,7 +196,7 @@ async function main(): Promise<void> {
     bench: 'dashboard-latency',
     workerUid: 'bench-dash-worker',
     devices: configs,
-    reuse: values['reuse-db'],
+    reuse: args.reuseDb,
   });
   if (!bench) return;
   const { stack, db } = bench;
@@ -252,7 +226,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await bench.down(values.keep === true);
+    await bench.down(args.keep);
   }
   const sorted = result.seen.map((s) => s.seenMs - s.publishMs).sort((a, b) => a - b);
   const [p50, p90, p99] = [50, 90, 99].map((p) => percentile(sorted, p)) as [

@@ -26,53 +26,26 @@
  * HTTP to Odoo, Odoo's handler, Odoo's commit, and the poll. Same machine, same clock.
  */
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import type { DeviceConfig } from '@workshop-iot/shared';
 import mqtt from 'mqtt';
 import { PsqlSession } from '../dev/psql-session.ts';
 import type { Stack } from '../dev/stack.ts';
 import { percentile } from '../dev/util.ts';
 import { delay, waitFor } from '../lib/wait.ts';
-import { latencyStack } from './latency-stack.ts';
+import { benchMachines, latencyArgs, latencyStack } from './latency-stack.ts';
 import { type EventTimes, phaseTable, readTraces, splitPhases } from './phases.ts';
 import { printResult } from './result.ts';
 
-const { values } = parseArgs({
-  options: {
-    samples: { type: 'string', default: '300' },
-    devices: { type: 'string', default: '20' },
-    'interval-ms': { type: 'string', default: '50' },
-    keep: { type: 'boolean', default: false },
-    /** An existing database with workshop_iot (e.g. a copy: createdb -T): updated, not installed. */
-    'reuse-db': { type: 'string' },
-  },
-});
-const SAMPLES = Number(values.samples);
-const DEVICES = Number(values.devices);
-const INTERVAL_MS = Number(values['interval-ms']);
+const args = latencyArgs({ samples: 300, devices: 20, intervalMs: 50 });
+const SAMPLES = args.samples;
+const DEVICES = args.devices;
+const INTERVAL_MS = args.intervalMs;
 const POLL_MS = 10;
 /** A sample not seen in Odoo within this long counts as lost (reported, never hidden). */
 const SAMPLE_TIMEOUT_MS = 15_000;
 
 function devices(): DeviceConfig[] {
-  return Array.from({ length: DEVICES }, (_, i) => {
-    const id = `bench-lat-${String(i + 1).padStart(3, '0')}`;
-    return {
-      device_id: id,
-      name: `Latency bench ${i + 1}`,
-      parser_type: 'shelly_gen2',
-      topic: id,
-      session_config: {
-        standby_threshold_w: 10,
-        working_threshold_w: 100,
-        start_debounce_s: 0,
-        stop_debounce_s: 0,
-        // Nothing but the measured readings: no polls, no heartbeats in the window.
-        message_timeout_s: 3600,
-        heartbeat_interval_s: 3600,
-      },
-    };
-  });
+  return benchMachines(DEVICES, 'bench-lat', 'Latency bench');
 }
 
 interface Pending {
@@ -176,7 +149,7 @@ async function main(): Promise<void> {
     bench: 'e2e-latency',
     workerUid: 'bench-worker',
     devices: configs,
-    reuse: values['reuse-db'],
+    reuse: args.reuseDb,
   });
   if (!bench) return;
   const { stack } = bench;
@@ -191,7 +164,7 @@ async function main(): Promise<void> {
     const traces = readTraces(stack.info!.logs.worker, stack.info!.logs.odoo);
     phases = phaseTable(splitPhases(result.samples, traces));
   } finally {
-    await bench.down(values.keep === true);
+    await bench.down(args.keep);
   }
   const sorted = [...result.ms].sort((a, b) => a - b);
   const p50 = percentile(sorted, 50);

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { DeviceConfig } from '@workshop-iot/shared';
 import { DEFAULT_ODOO_SRC, dropDatabase } from '../dev/odoo.ts';
 import { Stack } from '../dev/stack.ts';
@@ -60,4 +61,49 @@ export function latencyStack(o: {
       }
     },
   };
+}
+
+/** The latency benches' command line: sample count, machines, interval, --keep, --reuse-db. */
+export function latencyArgs(defaults: { samples: number; devices: number; intervalMs: number }) {
+  const { values } = parseArgs({
+    options: {
+      samples: { type: 'string', default: String(defaults.samples) },
+      devices: { type: 'string', default: String(defaults.devices) },
+      'interval-ms': { type: 'string', default: String(defaults.intervalMs) },
+      keep: { type: 'boolean', default: false },
+      /** An existing database with workshop_iot (e.g. a copy: createdb -T): updated, not installed. */
+      'reuse-db': { type: 'string' },
+    },
+  });
+  return {
+    samples: Number(values.samples),
+    devices: Number(values.devices),
+    intervalMs: Number(values['interval-ms']),
+    keep: values.keep === true,
+    reuseDb: values['reuse-db'],
+  };
+}
+
+/**
+ * Shelly Gen2 machines that switch at once (no debounce) and send nothing but the measured
+ * readings: no polls, no heartbeats within the measurement.
+ */
+export function benchMachines(count: number, idPrefix: string, name: string): DeviceConfig[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(3, '0');
+    return {
+      device_id: `${idPrefix}-${n}`,
+      name: `${name} ${n}`,
+      parser_type: 'shelly_gen2',
+      topic: `${idPrefix}-${n}`,
+      session_config: {
+        standby_threshold_w: 10,
+        working_threshold_w: 100,
+        start_debounce_s: 0,
+        stop_debounce_s: 0,
+        message_timeout_s: 3600,
+        heartbeat_interval_s: 3600,
+      },
+    };
+  });
 }
