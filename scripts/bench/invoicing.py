@@ -30,7 +30,8 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from odoo_bench_db import install_and_open  # beside this script (its folder is on sys.path)
+
 MACHINES = 20
 
 
@@ -48,19 +49,8 @@ def parse_args():
 
 def setup_database(args):
     """Install both modules, then machines, members and sessions (committed: each round rolls back to here)."""
-    paths = "%s/addon,%s/addons,%s/odoo/addons" % (REPO, args.odoo_src, args.odoo_src)
-    subprocess.run(["dropdb", "--if-exists", args.db], check=True)
-    subprocess.run(["/usr/bin/python3", os.path.join(args.odoo_src, "odoo-bin"), "-d", args.db, "--db_host=",
-                    "--addons-path=" + paths, "-i", "workshop_iot,workshop_iot_account", "--without-demo=all",
-                    "--stop-after-init", "--log-level=warn"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sys.path.insert(0, args.odoo_src)
-    import odoo
+    _, registry = install_and_open(args.odoo_src, args.db, "workshop_iot,workshop_iot_account")
     from odoo import SUPERUSER_ID, api
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(["--addons-path=" + paths, "--db_host=", "-d", args.db, "--log-level=warn"])
-    registry = Registry(args.db)
     rnd = random.Random(16)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})

@@ -30,7 +30,8 @@ import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from odoo_bench_db import install_and_open  # beside this script (its folder is on sys.path)
+
 DEVICES = 20
 
 
@@ -98,18 +99,8 @@ def event_stream(worker_uid, count, seq_start):
 
 def setup_database(args):
     """Install the addon, then create the integration user, its API key, a worker and machines."""
-    paths = "%s/addon,%s/addons,%s/odoo/addons" % (REPO, args.odoo_src, args.odoo_src)
-    subprocess.run(["dropdb", "--if-exists", args.db], check=True)
-    subprocess.run(["/usr/bin/python3", os.path.join(args.odoo_src, "odoo-bin"), "-d", args.db, "--db_host=",
-                    "--addons-path=" + paths, "-i", "workshop_iot", "--without-demo=all", "--stop-after-init",
-                    "--log-level=warn"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sys.path.insert(0, args.odoo_src)
-    import odoo
+    paths, registry = install_and_open(args.odoo_src, args.db, "workshop_iot")
     from odoo import api, SUPERUSER_ID
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(["--addons-path=" + paths, "--db_host=", "-d", args.db, "--log-level=warn"])
-    registry = Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
         user = env["res.users"].create({"name": "Bench worker", "login": "bench-worker", "groups_id": [
