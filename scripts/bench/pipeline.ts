@@ -37,7 +37,7 @@ interface OpenedStore {
 
 export async function buildPipeline(
   devices: DeviceConfig[],
-  options: { park?: boolean } = {},
+  options: { park?: boolean; directSteps?: boolean } = {},
 ): Promise<Pipeline> {
   const log = silentLogger();
   const opened = await openStore();
@@ -51,6 +51,7 @@ export async function buildPipeline(
     log,
     onLiveState: () => {},
     park: options.park ?? true,
+    directSteps: options.directSteps ?? true,
   });
   registry.apply(devices);
   registry.setBrokerConnected(true);

@@ -22,6 +22,8 @@ const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '100' },
     cycles: { type: 'string', default: '200' },
+    // For profiling one side (`node --cpu-prof --import tsx ... --side direct`).
+    side: { type: 'string', default: 'all' },
   },
 });
 const DEVICES = Number(values.devices);
@@ -42,12 +44,12 @@ interface Side {
   change: number[];
   lane: number[];
   flush(): void;
-  stop(): { events: number; parked: number };
+  stop(): { events: number; parked: number; direct: number };
 }
 
-async function side(name: string, park: boolean): Promise<Side> {
+async function side(name: string, park: boolean, directSteps = true): Promise<Side> {
   const devices = benchDevices(DEVICES);
-  const p = await buildPipeline(devices, { park });
+  const p = await buildPipeline(devices, { park, directSteps });
   const ids = devices.map((d) => d.device_id);
   const energy = new Array<number>(DEVICES).fill(1000);
   return {
@@ -66,21 +68,32 @@ async function side(name: string, park: boolean): Promise<Side> {
       p.flush();
       const events = p.events();
       const parked = p.registry.parking().parkings;
+      const direct = p.registry.directSteps();
       p.stop();
-      return { events, parked };
+      return { events, parked, direct };
     },
   };
 }
 
 async function main(): Promise<void> {
-  // Parked: the default (a device that kept to the fast lane keeps only its snapshot, so a switch
-  // wakes its actor first). Awake: parking off, every device keeps its XState actor.
-  const sides = [await side('parked', true), await side('awake', false)];
+  // Direct: the default (a device that kept to the fast lane keeps only its snapshot, and a switch
+  // is a direct step on it, no XState). Parked: the same without direct steps, so a switch wakes
+  // its actor first. Awake: parking off, every device keeps its XState actor, every switch is a
+  // macrostep.
+  const all: [string, boolean, boolean][] = [
+    ['direct', true, true],
+    ['parked, XState', true, false],
+    ['awake, XState', false, false],
+  ];
+  const sides: Side[] = [];
+  for (const [name, park, direct] of all)
+    if (values.side === 'all' || name.startsWith(values.side))
+      sides.push(await side(name, park, direct));
   for (const s of sides) for (let i = 0; i < DEVICES; i++) s.feed(i, 0, null);
   for (let c = 0; c < CYCLES; c++) {
     const measured = c >= WARMUP;
-    // Alternate which side goes first, so drift in the machine's load hits both alike.
-    const order = c % 2 === 0 ? sides : [...sides].reverse();
+    // Rotate which side goes first, so drift in the machine's load hits all alike.
+    const order = sides.map((_, k) => sides[(k + c) % sides.length]!);
     for (const on of [true, false]) {
       for (const s of order) {
         for (let i = 0; i < DEVICES; i++) s.feed(i, on ? 800 : 0, measured ? s.change : null);
@@ -97,13 +110,13 @@ async function main(): Promise<void> {
   const lanes = sides.flatMap((s) => s.lane).sort((a, b) => a - b);
   const l50 = quantile(lanes, 0.5);
   for (const s of sides) {
-    const { events, parked } = s.stop();
+    const { events, parked, direct } = s.stop();
     s.change.sort((a, b) => a - b);
     const c50 = quantile(s.change, 0.5);
     const c99 = quantile(s.change, 0.99);
     console.log(
       `state change (${s.name}): median ${c50.toFixed(1)} µs, p99 ${c99.toFixed(1)} µs ` +
-        `(${s.change.length} changes, ${events} events, ${parked} parkings); ` +
+        `(${s.change.length} changes, ${events} events, ${parked} parkings, ${direct} direct steps); ` +
         `${(c50 / l50).toFixed(0)} x a fast-lane reading`,
     );
     metrics.push(

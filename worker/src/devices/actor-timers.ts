@@ -33,8 +33,11 @@ interface Slot {
 export interface TimerOwner {
   /** Held (catch-up.ts): arm nothing; its logical time lags the clock, RESUME re-arms. */
   readonly held: boolean;
-  /** A slot's instant came: wake the actor if parked, sync the fast lane, then `run` (XState's). */
-  timerDue(run: () => void): void;
+  /**
+   * A slot's instant came: wake the actor if parked, sync the fast lane, then `run` (XState's).
+   * `timerId`: XState's id of the delayed event while parked (a direct step may take it), else null.
+   */
+  timerDue(run: () => void, timerId: string | null): void;
 }
 
 /**
@@ -79,10 +82,39 @@ export class ActorTimers implements Clock {
   }
 
   #fire(slot: Slot): void {
-    this.#owner.timerDue(() => {
+    this.#owner.timerDue(
+      () => {
+        this.#armed.delete(slot);
+        slot.fn?.();
+      },
+      slot.fn === null ? (slot.scheduled?.id ?? null) : null,
+    );
+  }
+
+  /**
+   * Parked, a direct step (direct-step.ts) arms a timer as XState's scheduler would have: a slot
+   * keyed by the same id, holding the same event for the actor that adopts it when woken.
+   */
+  armParked(id: string, delay: number): void {
+    if (this.#owner.held) return;
+    const slot: Slot = {
+      handle: undefined,
+      ms: delay,
+      fn: null,
+      scheduled: { event: { type: id }, id, delay },
+    };
+    slot.handle = this.#base.setTimeout(() => this.#fire(slot), delay);
+    this.#armed.add(slot);
+  }
+
+  /** Parked, a direct step cancels a timer by XState's id (a no-op when none is armed). */
+  cancelParked(id: string): void {
+    for (const slot of this.#armed) {
+      if (slot.scheduled?.id !== id) continue;
       this.#armed.delete(slot);
-      slot.fn?.();
-    });
+      this.#base.clearTimeout(slot.handle);
+      return;
+    }
   }
 
   /**

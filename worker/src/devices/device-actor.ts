@@ -20,12 +20,15 @@ import type { Logger } from 'pino';
 import { type Actor, type ActorOptions, createActor, type SnapshotFrom } from 'xstate';
 import { ActorTimers } from './actor-timers.ts';
 import { nextStep } from './catch-up.ts';
+import { type DirectStep, directReading, directTimer } from './direct-step.ts';
 import { buildEvent } from './event-builder.ts';
 import { bookReading, type Lane, laneOf, shadowOf, syncOf } from './fast-lane.ts';
 import { IsoMemo, liveStateOf, powerChanged, stateLabel } from './live-state.ts';
 import { ReportInterval } from './report-interval.ts';
 import type { DeviceContext, DeviceEvent, EventDraft, ReadingEvent } from './session.context.ts';
 import { type SessionMachine, sessionMachine } from './session.machine.ts';
+import { sync } from './session.steps.ts';
+import { persistedJson, SerializedSnapshot } from './snapshot-json.ts';
 import type { DeviceStore } from './stores.ts';
 import type { LiveStateListener } from './types.ts';
 
@@ -59,6 +62,8 @@ export interface DeviceEnv {
   now(): number;
   /** Park steady devices' actors (`#park`); default on. Needs the fast lane. */
   park?: boolean;
+  /** Hot state changes of a parked device without XState (direct-step.ts); default on. */
+  directSteps?: boolean;
 }
 
 export class DeviceActor {
@@ -177,8 +182,19 @@ export class DeviceActor {
    * One of its actor's timers is due (called by its ActorTimers): wakes the actor when parked, hands
    * it the fast lane's bookkeeping, then runs XState's callback.
    */
-  timerDue(run: () => void): void {
+  timerDue(run: () => void, timerId: string | null = null): void {
     const parked = this.#actor === null;
+    if (parked && timerId !== null && this.#env.directSteps !== false) {
+      const shadow = this.#shadow;
+      const ctx = shadow ? sync(this.#parked!.context, syncOf(shadow)) : undefined;
+      const direct = directTimer(this.#parked!, timerId, ctx);
+      if (direct) {
+        this.#shadow = null;
+        run(); // forgets the fired slot (no XState callback while parked)
+        this.#applyDirect(direct, false);
+        return;
+      }
+    }
     this.#wake();
     this.#sync();
     run();
@@ -224,7 +240,36 @@ export class DeviceActor {
       this.#shadow = null;
       event.sync = syncOf(shadow);
     }
+    if (this.#actor === null && this.#env.directSteps !== false) {
+      const direct = directReading(this.#parked!, event);
+      if (direct) {
+        this.#applyDirect(direct, true);
+        return;
+      }
+    }
     this.#dispatch(event, true);
+  }
+
+  /** State changes done by a direct step (direct-step.ts) instead of an XState macrostep. */
+  directSteps = 0;
+
+  /**
+   * A parked device takes a direct step: its timers as the macrostep would have left them, the new
+   * snapshot, then what follows every macrostep (persist, live state, lane). It stays parked. An
+   * error settling raised is rethrown (an input), or kept for the next send as after a timer.
+   */
+  #applyDirect(direct: DirectStep, rethrow: boolean): void {
+    for (const id of direct.cancel) this.#timers.cancelParked(id);
+    for (const t of direct.arm) this.#timers.armParked(t.id, t.delay);
+    this.#parked = direct.snapshot;
+    this.#drafts.push(...direct.drafts);
+    this.directSteps++;
+    this.#settle(direct.snapshot);
+    if (rethrow && this.#error !== undefined) {
+      const err = this.#error;
+      this.#error = undefined;
+      throw err;
+    }
   }
 
   #dispatch(event: DeviceEvent, rethrow: boolean): void {
@@ -254,9 +299,7 @@ export class DeviceActor {
   #liveStateOf(context: DeviceContext, now: number): DeviceLiveState {
     const timeoutS = context.config.message_timeout_s;
     const expected = this.#interval.estimateS(timeoutS, this.#env.now());
-    const memo = this.#iso;
-    const stable = (ms: number) => memo.format(ms);
-    return liveStateOf(context, this.#label, this.#changedAt, now, stable, expected);
+    return liveStateOf(context, this.#label, this.#changedAt, now, this.#iso, expected);
   }
 
   /** Writes the latest snapshot if anything changed since the last commit, then stops the actor. */
@@ -447,7 +490,8 @@ export class DeviceActor {
       }
     }
     try {
-      this.#env.store.commit(this.deviceId, events, persistedOf(snapshot));
+      const json = persistedJson(snapshot, () => persistedOf(snapshot));
+      this.#env.store.commit(this.deviceId, events, new SerializedSnapshot(json));
       this.#pending = [];
       this.#savedRev = ctx.rev;
       this.#savedLastMessageAt = ctx.lastMessageAt;

@@ -55,6 +55,11 @@ export interface DeviceRegistryOptions {
    */
   park?: boolean;
   /**
+   * A parked device's hot state changes without XState (direct-step.ts); default on. Off only to
+   * prove both give equal events, or to measure the difference.
+   */
+  directSteps?: boolean;
+  /**
    * The broker may deliver readings it queued while the worker was down (a persistent session):
    * devices resumed from a snapshot are held at its time until `catchUp()` (catch-up.ts), so those
    * readings count at their own time. Default off: they resume at the spawn time.
@@ -93,6 +98,7 @@ export class DeviceRegistry {
       xstateClock: options.xstateClock ?? REAL_TIMERS,
       fastLane: options.fastLane ?? true,
       park: options.park ?? true,
+      directSteps: options.directSteps ?? true,
       log: options.log,
       onLiveState: options.onLiveState,
       onPoll: options.onPoll,
@@ -289,6 +295,13 @@ export class DeviceRegistry {
       parkings += actor.parkings;
     }
     return { parked, parkings };
+  }
+
+  /** State changes the devices held now took as direct steps, without XState (direct-step.ts). */
+  directSteps(): number {
+    let steps = 0;
+    for (const actor of this.#devices.values()) steps += actor.directSteps;
+    return steps;
   }
 
   get size(): number {

@@ -10,6 +10,7 @@ import {
   type DeviceRegistryOptions,
   MemoryDeviceStore,
 } from '../../src/devices/registry.ts';
+import { snapshotText } from '../../src/devices/snapshot-json.ts';
 
 /** 2026-01-05T08:00:00.000Z: every scenario's time 0. */
 export const BASE_MS = Date.UTC(2026, 0, 5, 8, 0, 0);
@@ -150,6 +151,18 @@ export function testRegistry(
   });
 }
 
+/** Keeps every commit (its events' seqs and the snapshot's JSON), not only the latest snapshot. */
+export class HistoryStore extends MemoryDeviceStore {
+  readonly history: string[] = [];
+
+  override commit(deviceId: string, events: WorkshopEvent[], snapshot: unknown): void {
+    super.commit(deviceId, events, snapshot);
+    this.history.push(
+      `${deviceId} ${events.map((e) => e.seq).join(',')} ${snapshotText(snapshot)}`,
+    );
+  }
+}
+
 export interface Run {
   events: WorkshopEvent[];
   /** Registries built after the first one (graceful restarts, crashes, downtime). */
@@ -158,8 +171,10 @@ export interface Run {
   fastLaneReadings: number;
   /** Times a device's actor was parked, summed over every registry of the run. */
   parkings: number;
+  /** State changes taken as direct steps (direct-step.ts), summed over every registry. */
+  directSteps: number;
   polls: number[];
-  store: MemoryDeviceStore;
+  store: HistoryStore;
   registry: DeviceRegistry;
   clock: TestClock;
 }
@@ -180,9 +195,11 @@ export function runScenario(
     fastLane?: boolean;
     /** Park steady devices' actors (registry option `park`); default on. */
     park?: boolean;
+    /** Direct steps for parked devices (registry option `directSteps`); default on. */
+    directSteps?: boolean;
   } = {},
 ): Run {
-  const store = new MemoryDeviceStore();
+  const store = new HistoryStore();
   const polls: number[] = [];
   const parserType = scenario.parser_type ?? 'shelly_gen2';
   const lag = scenario.timer_lag_ms ?? 0;
@@ -197,6 +214,7 @@ export function runScenario(
       backlog,
       fastLane: opts.fastLane ?? true,
       park: opts.park ?? true,
+      directSteps: opts.directSteps ?? true,
       onPoll: () => {
         polls.push(c.now() - BASE_MS);
         if (behaviour === 'unavailable') return false;
@@ -219,9 +237,11 @@ export function runScenario(
   let restarts = 0;
   let fastLaneReadings = 0;
   let parkings = 0;
+  let directSteps = 0;
   const rebuild = (backlog = false): DeviceRegistry => {
     fastLaneReadings += registry.fastLaneReadings();
     parkings += registry.parking().parkings;
+    directSteps += registry.directSteps();
     restarts++;
     return build(backlog);
   };
@@ -285,11 +305,13 @@ export function runScenario(
   clock.advanceTo(BASE_MS + scenario.end);
   fastLaneReadings += registry.fastLaneReadings();
   parkings += registry.parking().parkings;
+  directSteps += registry.directSteps();
   return {
     events: store.eventsOf(DEVICE_ID),
     restarts,
     fastLaneReadings,
     parkings,
+    directSteps,
     polls,
     store,
     registry,

@@ -60,33 +60,46 @@ function steadyScenario(seed: number): Scenario {
 }
 
 describe('parking steady devices', () => {
-  it('gives the same events, polls and snapshots with and without parking (100 seeds)', () => {
+  it('gives the same events, polls and commits parked (with and without direct steps) and awake (100 seeds)', () => {
     let parkings = 0;
+    let directSteps = 0;
     for (let seed = 1; seed <= 100; seed++) {
       const scenario = steadyScenario(seed);
       const rnd = prng(seed * 31);
       const restartAt = rnd() < 0.3 ? [Math.floor(rnd() * scenario.end)] : [];
       const crashAt = rnd() < 0.3 ? [Math.floor(rnd() * scenario.end)] : [];
-      const parked = runScenario(scenario, { restartAt, crashAt, park: true });
-      const awake = runScenario(scenario, { restartAt, crashAt, park: false });
-      expect(flatten(parked.events), `seed ${seed}`).toEqual(flatten(awake.events));
-      expect(parked.polls, `seed ${seed}`).toEqual(awake.polls);
-      expect(parked.store.snapshots.get(DEVICE_ID), `seed ${seed}`).toEqual(
-        awake.store.snapshots.get(DEVICE_ID),
-      );
-      expect(parked.registry.liveState(DEVICE_ID)).toEqual(awake.registry.liveState(DEVICE_ID));
+      const opts = { restartAt, crashAt };
+      const direct = runScenario(scenario, { ...opts, park: true });
+      const parked = runScenario(scenario, { ...opts, park: true, directSteps: false });
+      const awake = runScenario(scenario, { ...opts, park: false });
+      for (const [name, run] of [
+        ['direct', direct],
+        ['parked', parked],
+      ] as const) {
+        const label = `seed ${seed}, ${name}`;
+        expect(flatten(run.events), label).toEqual(flatten(awake.events));
+        expect(run.polls, label).toEqual(awake.polls);
+        // Every commit, not only the last: same events with the same snapshot, at the same steps.
+        expect(run.store.history, label).toEqual(awake.store.history);
+        expect(run.registry.liveState(DEVICE_ID), label).toEqual(
+          awake.registry.liveState(DEVICE_ID),
+        );
+      }
       expect(awake.parkings).toBe(0);
+      expect(parked.directSteps).toBe(0);
       parkings += parked.parkings;
+      directSteps += direct.directSteps;
     }
-    // The seeds must actually park devices, or this compares two identical code paths.
+    // The seeds must actually park devices and take direct steps, or this compares identical paths.
     expect(parkings).toBeGreaterThanOrEqual(800);
-    // Two runs per seed on a shared 2-core machine: the default 60 s is too tight under load.
+    expect(directSteps).toBeGreaterThanOrEqual(500);
+    // Three runs per seed on a shared 2-core machine: the default 60 s is too tight under load.
   }, 240_000);
 
   it('keeps only the snapshot of a device on the fast lane and restores the same state on the next step', () => {
     const clock = new TestClock();
     const store = new MemoryDeviceStore();
-    const registry = testRegistry(store, clock);
+    const registry = testRegistry(store, clock, { directSteps: false });
     registry.apply([deviceConfig({ start_debounce_s: 0, heartbeat_interval_s: 600 })]);
     registry.input(DEVICE_ID, { kind: 'reading', power_w: 500, energy_wh: 10 });
     for (let i = 1; i <= 3; i++) {
@@ -96,14 +109,14 @@ describe('parking steady devices', () => {
     expect(registry.parking()).toEqual({ parked: 1, parkings: 1 });
     const live = registry.liveState(DEVICE_ID);
     expect(live?.state).toBe('working');
-    clock.advanceTo(BASE_MS + 5000);
+    clock.advanceTo(BASE_MS + 6000);
     registry.input(DEVICE_ID, { kind: 'reading', power_w: 50, energy_wh: 15 });
     // Woken by a reading the lane refuses: a step (working -> standby) on the same session.
     expect(registry.parking().parked).toBe(0);
     expect(registry.liveState(DEVICE_ID)).toMatchObject({
       state: 'standby',
       session_id: live?.session_id,
-      session_working_s: 5,
+      session_working_s: 6,
     });
     registry.stop({ closeSessions: true });
     const types = store.eventsOf(DEVICE_ID).map((e) => e.type);
@@ -134,7 +147,30 @@ describe('parking steady devices', () => {
     expect(flatten(parked.store.eventsOf(DEVICE_ID))).toEqual(
       flatten(awake.store.eventsOf(DEVICE_ID)),
     );
-    // Each heartbeat woke it; it went back to sleep after each.
-    expect(parked.after).toEqual({ parked: 1, parkings: 4 });
+    // Each heartbeat was a direct step: the device never woke.
+    expect(parked.after).toEqual({ parked: 1, parkings: 1 });
+    expect(parked.registry.directSteps()).toBe(3);
+  });
+
+  it('takes a state change on a parked device as a direct step and stays parked', () => {
+    const clock = new TestClock();
+    const store = new MemoryDeviceStore();
+    const registry = testRegistry(store, clock);
+    registry.apply([deviceConfig({ start_debounce_s: 0, stop_debounce_s: 0 })]);
+    for (let i = 0; i <= 3; i++) {
+      clock.advanceTo(BASE_MS + i * 1000);
+      registry.input(DEVICE_ID, { kind: 'reading', power_w: 500 + i, energy_wh: 10 + i });
+    }
+    expect(registry.parking()).toEqual({ parked: 1, parkings: 1 });
+    clock.advanceTo(BASE_MS + 5000);
+    registry.input(DEVICE_ID, { kind: 'reading', power_w: 50, energy_wh: 15 });
+    clock.advanceTo(BASE_MS + 6000);
+    registry.input(DEVICE_ID, { kind: 'reading', power_w: 0, energy_wh: 15 });
+    // working -> standby, then standby -> stopping -> idle (zero debounce) with session_stopped.
+    expect(registry.directSteps()).toBe(2);
+    expect(registry.parking()).toEqual({ parked: 1, parkings: 1 });
+    expect(registry.liveState(DEVICE_ID)?.state).toBe('idle');
+    const stopped = store.eventsOf(DEVICE_ID).find((e) => e.type === 'session_stopped');
+    expect(stopped?.payload).toMatchObject({ working_s: 5, standby_s: 1, total_s: 6 });
   });
 });
