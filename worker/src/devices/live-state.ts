@@ -31,7 +31,7 @@ export function stateLabel(snapshot: Snapshot): DeviceState {
 /**
  * Live state at instant `now` (session seconds include the open segment up to `now`). `stable`
  * formats the instants that stay put (state change, session start); a device passes its own
- * `IsoMemo`. `expectedIntervalS` is the meter's usual interval (report-interval.ts); without one,
+ * `IsoMemo` (an object, not a closure: one per call cost more than the formatting on the hot path). `expectedIntervalS` is the meter's usual interval (report-interval.ts); without one,
  * the device's message timeout.
  */
 export function liveStateOf(
@@ -39,7 +39,7 @@ export function liveStateOf(
   state: DeviceState,
   changedAt: number,
   now: number,
-  stable: (ms: number) => string = iso,
+  stable: { format(ms: number): string } = ISO,
   expectedIntervalS: number = context.config.message_timeout_s,
 ): DeviceLiveState {
   const s = context.session;
@@ -50,14 +50,17 @@ export function liveStateOf(
     state,
     power_w: context.power_w,
     session_id: open?.id ?? null,
-    session_started_at: open ? stable(open.startedAt) : null,
+    session_started_at: open ? stable.format(open.startedAt) : null,
     session_working_s: sums ? seconds(sums.workingMs) : 0,
     session_standby_s: sums ? seconds(sums.standbyMs) : 0,
     last_seen_at: context.lastMessageAt === null ? null : iso(context.lastMessageAt),
-    changed_at: stable(changedAt),
+    changed_at: stable.format(changedAt),
     expected_interval_s: expectedIntervalS,
   };
 }
+
+/** `iso` as a formatter (no memo). */
+const ISO = { format: iso };
 
 /**
  * ISO strings of one device's instants that stay put (state change, session start), formatted on

@@ -4,7 +4,7 @@
  * reads a clock or draws random numbers: times come from events or from deadlines, session ids are
  * derived from the context, so the same inputs always give the same events.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { DeviceState, OfflineReason, StopReason } from '@workshop-iot/shared';
 import { v7 } from 'uuid';
 import {
@@ -38,12 +38,21 @@ export const levelOf = (ctx: DeviceContext, power_w: number): 'standby' | 'worki
  * gives the same id) and unique (seq never repeats within an incarnation).
  */
 export function sessionIdFor(ctx: DeviceContext, seq: number, startedAt: number): string {
-  const random = createHash('sha256')
-    .update(`${ctx.workerUid}\n${ctx.deviceId}\n${ctx.incarnation}\n${seq}`)
-    .digest()
-    .subarray(0, 16);
+  const random = sha256(`${ctx.workerUid}\n${ctx.deviceId}\n${ctx.incarnation}\n${seq}`).subarray(
+    0,
+    16,
+  );
   return v7({ msecs: startedAt, random });
 }
+
+/**
+ * SHA-256 of a string: the one-shot `crypto.hash` (Node >= 20.12) where there is one, a third of
+ * `createHash().update().digest()`'s cost (it is paid once per session start); same bytes.
+ */
+const sha256: (text: string) => Buffer =
+  typeof hash === 'function'
+    ? (text) => hash('sha256', text, 'buffer')
+    : (text) => createHash('sha256').update(text).digest();
 
 // --- inputs ------------------------------------------------------------------------------------------
 
