@@ -4,9 +4,13 @@
  */
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import type { Logger } from 'pino';
+import { snapshotObject, snapshotText } from './snapshot-json.ts';
 
 export interface DeviceStore {
-  /** Atomic: the events and the persisted snapshot become durable together, or neither does. */
+  /**
+   * Atomic: the events and the persisted snapshot become durable together, or neither does. The
+   * snapshot is an object to serialise, or a SerializedSnapshot (the devices' own, already JSON).
+   */
   commit(deviceId: string, events: WorkshopEvent[], snapshot: unknown): void;
   loadSnapshot(deviceId: string): unknown | null;
   deleteSnapshot(deviceId: string): void;
@@ -24,7 +28,7 @@ export class MemoryDeviceStore implements DeviceStore {
   commit(deviceId: string, events: WorkshopEvent[], snapshot: unknown): void {
     this.commits++;
     this.events.push(...events);
-    this.snapshots.set(deviceId, JSON.stringify(snapshot));
+    this.snapshots.set(deviceId, snapshotText(snapshot) ?? 'null');
   }
 
   loadSnapshot(deviceId: string): unknown | null {
@@ -55,7 +59,7 @@ export class LoggingDeviceStore implements DeviceStore {
 
   commit(deviceId: string, events: WorkshopEvent[], snapshot: unknown): void {
     for (const event of events) this.#log.info({ device_id: deviceId, event }, 'Event');
-    this.#snapshots.set(deviceId, snapshot);
+    this.#snapshots.set(deviceId, snapshotObject(snapshot));
   }
 
   loadSnapshot(deviceId: string): unknown | null {

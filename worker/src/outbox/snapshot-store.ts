@@ -6,6 +6,7 @@
  */
 import type { WorkshopEvent } from '@workshop-iot/shared';
 import type Database from 'better-sqlite3';
+import { snapshotText } from '../devices/snapshot-json.ts';
 import type { DeviceStore } from '../devices/stores.ts';
 import type { GroupCommit } from './group-commit.ts';
 
@@ -19,7 +20,7 @@ export class SnapshotStore implements DeviceStore {
   }
 
   commit(deviceId: string, events: WorkshopEvent[], snapshot: unknown): void {
-    const json = snapshot === undefined || snapshot === null ? null : JSON.stringify(snapshot);
+    const json = snapshotText(snapshot);
     this.#commits.stage({ kind: 'commit', deviceId, events, snapshot: json });
   }
 
