@@ -59,7 +59,7 @@ async function side(name: string, park: boolean, directSteps = true): Promise<Si
   const p = await buildPipeline(devices, { park, directSteps });
   const ids = devices.map((d) => d.device_id);
   const energy = new Array<number>(DEVICES).fill(1000);
-  return {
+  const s: Side = {
     name,
     change: [],
     lane: [],
@@ -78,8 +78,8 @@ async function side(name: string, park: boolean, directSteps = true): Promise<Si
       p.flush();
       if (!measured) return;
       const used = process.cpuUsage(cpu);
-      this.flushCpuUs += used.user + used.system;
-      this.flushEvents += p.events() - before;
+      s.flushCpuUs += used.user + used.system;
+      s.flushEvents += p.events() - before;
     },
     stop() {
       p.flush();
@@ -90,6 +90,7 @@ async function side(name: string, park: boolean, directSteps = true): Promise<Si
       return { events, parked, direct };
     },
   };
+  return s;
 }
 
 async function main(): Promise<void> {

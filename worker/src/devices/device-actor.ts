@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { type Actor, type ActorOptions, createActor, type SnapshotFrom } from 'xstate';
 import { ActorTimers } from './actor-timers.ts';
 import { nextStep } from './catch-up.ts';
-import { type DirectStep, directReading, directTimer } from './direct-step.ts';
+import { compactParked, type DirectStep, directReading, directTimer } from './direct-step.ts';
 import { buildEvent } from './event-builder.ts';
 import { bookReading, type Lane, laneOf, shadowOf, syncOf } from './fast-lane.ts';
 import { IsoMemo, liveStateOf, powerChanged, stateLabel } from './live-state.ts';
@@ -361,7 +361,7 @@ export class DeviceActor {
     if (snapshot.status !== 'active') return;
     if (!this.#timers.detach(actor)) return;
     this.#actor = null;
-    this.#parked = snapshot;
+    this.#parked = compactParked(snapshot);
     this.parkings++;
   }
 

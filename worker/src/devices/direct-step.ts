@@ -345,32 +345,64 @@ export function directTimer(
 
 /** The next snapshot: the parked one with the new context, nodes and value. */
 function result(plan: Plan, snapshot: Snapshot): DirectStep {
-  const nodes = plan.nodes;
-  const next = {
-    ...snapshot,
-    context: plan.ctx,
-    _nodes: nodes,
-    value: nodes === snapshot._nodes ? snapshot.value : stateValueOf(nodes),
-  } as Snapshot;
-  return { snapshot: next, drafts: plan.drafts, cancel: plan.cancel, arm: plan.arm };
+  return {
+    snapshot: withShared(snapshot, plan.nodes, plan.ctx),
+    drafts: plan.drafts,
+    cancel: plan.cancel,
+    arm: plan.arm,
+  };
 }
 
 /**
+ * A parked snapshot that shares what every device in the same configuration has alike: the list of
+ * active nodes, the state value and the (empty) tag set, instead of a copy each (a few hundred
+ * bytes per device, times 10,000). Nothing mutates them: XState builds new ones for every step, a
+ * direct step too, and they are frozen.
+ */
+export function compactParked(snapshot: Snapshot): Snapshot {
+  return withShared(snapshot, snapshot._nodes as AnyStateNode[]);
+}
+
+function withShared(
+  snapshot: Snapshot,
+  nodes: readonly AnyStateNode[],
+  context: DeviceContext = snapshot.context,
+): Snapshot {
+  const shared = configuration(nodes);
+  const tags = snapshot.tags.size === 0 ? NO_TAGS : snapshot.tags;
+  return { ...snapshot, context, _nodes: shared.nodes, value: shared.value, tags } as Snapshot;
+}
+const NO_TAGS: Set<string> = new Set();
+
+/**
  * The state value of a configuration, as XState derives it (`getStateValue`): children in the order
- * they appear in the list of active nodes. A machine has few configurations, so each value is
- * built once, frozen and shared (nothing mutates a snapshot's value).
+ * they appear in the list of active nodes.
  */
 export function stateValueOf(nodes: readonly AnyStateNode[]): StateValue {
+  return configuration(nodes).value;
+}
+
+/**
+ * A configuration (active nodes in order) and its state value, built once, frozen and shared: a
+ * machine has few of them.
+ */
+function configuration(nodes: readonly AnyStateNode[]): {
+  nodes: AnyStateNode[];
+  value: StateValue;
+} {
   let key = '';
   for (const n of nodes) key += `${n.order},`;
-  let value = values.get(key);
-  if (value === undefined) {
-    value = deepFreeze(buildValue(nodes));
-    values.set(key, value);
+  let shared = configurations.get(key);
+  if (shared === undefined) {
+    shared = {
+      nodes: Object.freeze([...nodes]) as AnyStateNode[],
+      value: deepFreeze(buildValue(nodes)),
+    };
+    configurations.set(key, shared);
   }
-  return value;
+  return shared;
 }
-const values = new Map<string, StateValue>();
+const configurations = new Map<string, { nodes: AnyStateNode[]; value: StateValue }>();
 
 function buildValue(nodes: readonly AnyStateNode[]): StateValue {
   const children = new Map<AnyStateNode, AnyStateNode[]>();
