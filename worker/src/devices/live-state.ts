@@ -79,7 +79,9 @@ export class IsoMemo {
   format(ms: number): string {
     if (ms === this.#ms0) return this.#iso0;
     if (ms === this.#ms1) return this.#iso1;
-    const text = iso(ms);
+    // Not `iso`: its text is a rope of its cached prefix and the milliseconds (~180 bytes kept per
+    // string); this one is kept for as long as the device is in this state, 10,000 devices at once.
+    const text = new Date(Math.trunc(ms)).toISOString();
     if (this.#nextIsOne) {
       this.#ms1 = ms;
       this.#iso1 = text;
