@@ -4,7 +4,7 @@
  */
 import type { DeviceLiveState, DeviceState } from '@workshop-iot/shared';
 import type { SnapshotFrom } from 'xstate';
-import { type DeviceContext, iso, seconds, sumsAt } from './session.context.ts';
+import { type DeviceContext, iso, seconds } from './session.context.ts';
 import type { SessionMachine } from './session.machine.ts';
 
 type Snapshot = SnapshotFrom<SessionMachine>;
@@ -30,31 +30,46 @@ export function stateLabel(snapshot: Snapshot): DeviceState {
 
 /**
  * Live state at instant `now` (session seconds include the open segment up to `now`). `stable`
- * formats the instants that stay put (state change, session start); a device passes its own
- * `IsoMemo`. `expectedIntervalS` is the meter's usual interval (report-interval.ts); without one,
- * the device's message timeout.
+ * formats the instants that stay put (state change, session start): a device passes its own
+ * `IsoMemo` (the memo itself, or a function). `expectedIntervalS` is the meter's usual interval
+ * (report-interval.ts); without one, the device's message timeout.
+ *
+ * Runs on every live-state notification (about one reading in two on a meter whose load moves), so
+ * it allocates only the result: the open segment is added inline rather than through `sumsAt`.
  */
 export function liveStateOf(
   context: DeviceContext,
   state: DeviceState,
   changedAt: number,
   now: number,
-  stable: (ms: number) => string = iso,
+  stable: IsoMemo | ((ms: number) => string) = iso,
   expectedIntervalS: number = context.config.message_timeout_s,
 ): DeviceLiveState {
   const s = context.session;
   const open = s?.id ? s : null;
-  const sums = open ? sumsAt(open, Math.max(now, open.segmentStart)) : null;
+  let workingMs = 0;
+  let standbyMs = 0;
+  if (open) {
+    // sumsAt(open, max(now, segmentStart)), without its object.
+    const segment = Math.max(0, Math.max(now, open.segmentStart) - open.segmentStart);
+    workingMs = open.workingMs + (open.kind === 'working' ? segment : 0);
+    standbyMs = open.standbyMs + (open.kind === 'standby' ? segment : 0);
+  }
+  const memo = typeof stable === 'function' ? null : stable;
   return {
     device_id: context.deviceId,
     state,
     power_w: context.power_w,
     session_id: open?.id ?? null,
-    session_started_at: open ? stable(open.startedAt) : null,
-    session_working_s: sums ? seconds(sums.workingMs) : 0,
-    session_standby_s: sums ? seconds(sums.standbyMs) : 0,
+    session_started_at: open
+      ? memo
+        ? memo.format(open.startedAt)
+        : (stable as (ms: number) => string)(open.startedAt)
+      : null,
+    session_working_s: open ? seconds(workingMs) : 0,
+    session_standby_s: open ? seconds(standbyMs) : 0,
     last_seen_at: context.lastMessageAt === null ? null : iso(context.lastMessageAt),
-    changed_at: stable(changedAt),
+    changed_at: memo ? memo.format(changedAt) : (stable as (ms: number) => string)(changedAt),
     expected_interval_s: expectedIntervalS,
   };
 }
