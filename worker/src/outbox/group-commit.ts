@@ -99,10 +99,14 @@ export class GroupCommit {
     this.#dispatch({ type: 'staged' });
     // The group in flight may be durable already: then this write goes in the next group now.
     this.#writer.poll();
-    // Likewise a busy loop does not run the pacing timer: the first write after it is due sends.
+    // Likewise a busy loop does not run the pacing timer: the first write after it is due sends (or
+    // after the clock stepped back past the start of the wait: never wait on a wall-clock step).
     const state = this.#state;
-    if (state.kind === 'pacing' && this.#options.now() >= state.dueAt)
-      this.#dispatch({ type: 'paceDue', staged: true });
+    if (state.kind === 'pacing') {
+      const now = this.#options.now();
+      if (now >= state.dueAt || now < state.dueAt - state.ms)
+        this.#dispatch({ type: 'paceDue', staged: true });
+    }
   }
 
   /** The newest snapshot staged or in flight for `deviceId` (null: deleted), undefined if none. */
@@ -261,7 +265,8 @@ export class GroupCommit {
   #send(paced: boolean): void {
     if (this.#state.kind !== 'idle' || this.#staged.length === 0) return;
     const at = this.#options.now();
-    if (paced && this.#staged.length < MAX_GROUP_ITEMS) {
+    if (paced && this.#staged.length < MAX_GROUP_ITEMS && at >= this.#sentAt) {
+      // `at >= #sentAt`: a clock that stepped back never makes a group wait longer than the interval.
       const dueAt = this.#sentAt + (this.#options.groupIntervalMs ?? 0);
       if (at < dueAt) {
         this.#dispatch({ type: 'paced', dueAt, ms: dueAt - at });

@@ -240,7 +240,26 @@ describe('Outbox', () => {
       expect(groups).toHaveLength(3);
       outbox.flush();
       expect(groups.at(-1)).toEqual([f.event_uid]);
-      expect(outbox.peek(10).map((p) => p.event_uid)).toEqual(groups.flat());
+      // A wall clock stepped back (NTP) never holds a group longer than the interval.
+      now = 1_013;
+      const g = onlineEvent('g');
+      outbox.commit('g', [g], { v: 1 });
+      await new Promise((r) => setImmediate(r)); // paced until 1016
+      now = 500;
+      const h = onlineEvent('h');
+      outbox.commit('h', [h], { v: 1 }); // the step back is noticed: both leave now
+      outbox.flush();
+      expect(groups.at(-1)).toEqual([g.event_uid, h.event_uid]);
+      // Paced again from the new clock: that group left at 500.
+      const i = onlineEvent('i');
+      outbox.commit('i', [i], { v: 1 });
+      await new Promise((r) => setImmediate(r));
+      expect(groups.at(-1)).toEqual([g.event_uid, h.event_uid]);
+      now = 505;
+      vi.advanceTimersByTime(5);
+      outbox.flush();
+      expect(groups.at(-1)).toEqual([i.event_uid]);
+      expect(outbox.peek(20).map((p) => p.event_uid)).toEqual(groups.flat());
     } finally {
       vi.useRealTimers();
     }
