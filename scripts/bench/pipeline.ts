@@ -96,7 +96,7 @@ async function openStore(): Promise<OpenedStore> {
     },
   });
   return {
-    kind: 'SQLite outbox (synchronous=FULL, group commit per event-loop turn, temp dir)',
+    kind: `SQLite outbox (synchronous=FULL, group commit per event-loop turn, groups >= ${module.GROUP_INTERVAL_MS} ms apart under load, temp dir)`,
     store: outbox,
     events: () => events,
     flush: () => outbox.flush(),

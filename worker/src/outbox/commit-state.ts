@@ -6,6 +6,8 @@
  *
  *   idle --staged--> scheduled --turnEnded--> (send) --submitted--> committing
  *   committing --replied ok--> idle (+ send when more is staged)
+ *   idle --paced--> pacing --paceDue | flush--> idle (+ send): the send came too soon after the
+ *     previous group left (`groupIntervalMs`, group-commit.ts), so the group waits a few ms more
  *   committing --replied failed--> retrying --retryDue | flush--> committing (same group again)
  *   any open state --writerFailed--> writerDown --restartDue--> (restart the thread)
  *   writerDown / committing / retrying --writerRestarted--> committing (the group again) or idle
@@ -19,6 +21,12 @@ export type CommitState<F> =
   | { kind: 'idle' }
   /** Writes are staged; they leave at the end of this event-loop turn. */
   | { kind: 'scheduled' }
+  /**
+   * Writes are staged, but the previous group left less than the minimum interval ago: they leave
+   * at `dueAt` (a timer `ms` after entering, or the first `stage()` that sees the time is up), or
+   * at once on a flush. Fewer, larger transactions under load (see group-commit.ts).
+   */
+  | { kind: 'pacing'; dueAt: number; ms: number }
   /** `flight` is with the writer thread, unanswered. `failing`: the previous attempt's failure. */
   | { kind: 'committing'; flight: F; failing: Error | null }
   /** `flight` failed on the medium (disk full, locked); it is sent again after a delay. */
@@ -34,6 +42,10 @@ export type CommitEvent<F> =
   | { type: 'turnEnded'; staged: boolean }
   /** `flush()` wants everything staged on its way now. */
   | { type: 'flush'; staged: boolean }
+  /** The driver's send came too soon after the previous group: the staged writes wait until `dueAt`. */
+  | { type: 'paced'; dueAt: number; ms: number }
+  /** The pacing delay is over; `staged`: whether anything is staged. */
+  | { type: 'paceDue'; staged: boolean }
   /** The driver took the next group from the staged writes (effect `send`). */
   | { type: 'submitted'; flight: F }
   /** The thread answered for `flight`: committed (ok), or failed on the medium with `error`. */
@@ -64,13 +76,15 @@ export interface Transition<F> {
 /** The retry delay of a failed commit, and of a writer thread that could not start. */
 export const RETRY_MS = 1000;
 
-/** The one timer a state owns: end of turn (setImmediate), or a delay. */
+/** The one timer a state owns: end of turn (setImmediate), or a delay (pacing, retry). */
 export function timerOf<F>(
   state: CommitState<F>,
 ): { kind: 'immediate' } | { kind: 'delay'; ms: number } | null {
   switch (state.kind) {
     case 'scheduled':
       return { kind: 'immediate' };
+    case 'pacing':
+      return { kind: 'delay', ms: state.ms };
     case 'retrying':
     case 'writerDown':
       return { kind: 'delay', ms: RETRY_MS };
@@ -94,6 +108,8 @@ export function transition<F>(state: CommitState<F>, event: CommitEvent<F>): Tra
     case 'idle':
     case 'scheduled':
       return fromIdle<F>(state, event);
+    case 'pacing':
+      return fromPacing<F>(state, event);
     case 'committing':
       return fromCommitting<F>(state, event);
     case 'retrying':
@@ -119,7 +135,25 @@ function fromIdle<F>(
         state: { kind: 'committing', flight: event.flight, failing: null },
         effects: [{ type: 'submit', flight: event.flight }],
       };
+    case 'paced':
+      return state.kind === 'idle'
+        ? { state: { kind: 'pacing', dueAt: event.dueAt, ms: event.ms }, effects: [] }
+        : stay(state);
     default:
+      return stay<F>(state);
+  }
+}
+
+function fromPacing<F>(
+  state: CommitState<F> & { kind: 'pacing' },
+  event: CommitEvent<F>,
+): Transition<F> {
+  switch (event.type) {
+    case 'paceDue':
+    case 'flush':
+      return { state: { kind: 'idle' }, effects: sendIf(event.staged) };
+    default:
+      // Staged writes join the waiting group; nothing is in flight to reply or restart.
       return stay<F>(state);
   }
 }

@@ -43,6 +43,11 @@ export interface OutboxOptions {
   maxEvents?: number;
   synchronous?: 'FULL' | 'NORMAL';
   groupCommit?: boolean;
+  /**
+   * Under load, a group leaves at least this long after the previous one (default
+   * GROUP_INTERVAL_MS; 0: as soon as the previous one is durable). See group-commit.ts, "Pacing".
+   */
+  groupIntervalMs?: number;
   /** How long a write waits for a lock held by another process before it counts as failed. */
   busyTimeoutMs?: number;
   now?: () => number;
@@ -53,6 +58,12 @@ export interface OutboxOptions {
 }
 
 const CAP_WARNING_EVERY_MS = 60_000;
+
+/**
+ * Default pacing of the group commit: at most ~200 transactions a second under load, each event
+ * durable at most this much later than without pacing (scripts/bench/README.md, round 6).
+ */
+export const GROUP_INTERVAL_MS = 5;
 
 export class Outbox implements DeviceStore {
   readonly file: string;
@@ -89,6 +100,7 @@ export class Outbox implements DeviceStore {
         synchronous: options.synchronous ?? 'FULL',
         busyTimeoutMs: options.busyTimeoutMs ?? 5000,
         groupCommit: options.groupCommit !== false,
+        groupIntervalMs: options.groupIntervalMs ?? GROUP_INTERVAL_MS,
         now: this.#now,
         onDurable: (events) => this.#durable(events),
         onWriterReplaced: () => this.#reclaim?.writerReplaced(),

@@ -18,6 +18,7 @@ const err2 = new Error('cannot start');
 const STATES: Record<string, S> = {
   idle: { kind: 'idle' },
   scheduled: { kind: 'scheduled' },
+  pacing: { kind: 'pacing', dueAt: 1_005, ms: 3 },
   committing: { kind: 'committing', flight: 'g1', failing: null },
   committingAfterFailure: { kind: 'committing', flight: 'g1', failing: err },
   retrying: { kind: 'retrying', flight: 'g1', error: err },
@@ -42,6 +43,9 @@ const EVENTS: Record<string, E> = {
   'writerRestarted(nothing)': { type: 'writerRestarted', staged: false },
   writerFailed: { type: 'writerFailed', error: new Error('again') },
   close: { type: 'close' },
+  paced: { type: 'paced', dueAt: 1_005, ms: 3 },
+  'paceDue(staged)': { type: 'paceDue', staged: true },
+  'paceDue(nothing)': { type: 'paceDue', staged: false },
 };
 
 /** `=` when the state object is unchanged, then kind(flight, failing) [effects]. */
@@ -72,6 +76,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': 'idle []',
     writerFailed: 'writerDown(null) []',
     close: 'closed []',
+    paced: 'pacing []',
+    'paceDue(staged)': '=idle []',
+    'paceDue(nothing)': '=idle []',
   },
   scheduled: {
     staged: '=scheduled []',
@@ -90,6 +97,30 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': 'idle []',
     writerFailed: 'writerDown(null) []',
     close: 'closed []',
+    paced: '=scheduled []',
+    'paceDue(staged)': '=scheduled []',
+    'paceDue(nothing)': '=scheduled []',
+  },
+  pacing: {
+    staged: '=pacing []',
+    'turnEnded(staged)': '=pacing []',
+    'turnEnded(nothing)': '=pacing []',
+    'flush(staged)': 'idle [send]',
+    'flush(nothing)': 'idle []',
+    'submitted(g2)': '=pacing []',
+    'replied ok(g1, staged)': '=pacing []',
+    'replied ok(g1, nothing)': '=pacing []',
+    'replied failed(g1)': '=pacing []',
+    'replied ok(g0)': '=pacing []',
+    retryDue: '=pacing []',
+    restartDue: '=pacing []',
+    'writerRestarted(staged)': '=pacing []',
+    'writerRestarted(nothing)': '=pacing []',
+    writerFailed: 'writerDown(null) []',
+    close: 'closed []',
+    paced: '=pacing []',
+    'paceDue(staged)': 'idle [send]',
+    'paceDue(nothing)': 'idle []',
   },
   committing: {
     staged: '=committing(g1) []',
@@ -108,6 +139,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': '=committing(g1) [submit g1]',
     writerFailed: 'writerDown(g1) []',
     close: 'closed []',
+    paced: '=committing(g1) []',
+    'paceDue(staged)': '=committing(g1) []',
+    'paceDue(nothing)': '=committing(g1) []',
   },
   committingAfterFailure: {
     staged: '=committing(g1, failing) []',
@@ -126,6 +160,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': '=committing(g1, failing) [submit g1]',
     writerFailed: 'writerDown(g1) []',
     close: 'closed []',
+    paced: '=committing(g1, failing) []',
+    'paceDue(staged)': '=committing(g1, failing) []',
+    'paceDue(nothing)': '=committing(g1, failing) []',
   },
   retrying: {
     staged: '=retrying(g1) []',
@@ -144,6 +181,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': 'committing(g1, failing) [submit g1]',
     writerFailed: 'writerDown(g1) []',
     close: 'closed []',
+    paced: '=retrying(g1) []',
+    'paceDue(staged)': '=retrying(g1) []',
+    'paceDue(nothing)': '=retrying(g1) []',
   },
   writerDownWithGroup: {
     staged: '=writerDown(g1) []',
@@ -162,6 +202,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': 'committing(g1) [submit g1]',
     writerFailed: 'writerDown(g1) []',
     close: 'closed []',
+    paced: '=writerDown(g1) []',
+    'paceDue(staged)': '=writerDown(g1) []',
+    'paceDue(nothing)': '=writerDown(g1) []',
   },
   writerDown: {
     staged: '=writerDown(null) []',
@@ -180,6 +223,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': 'idle []',
     writerFailed: 'writerDown(null) []',
     close: 'closed []',
+    paced: '=writerDown(null) []',
+    'paceDue(staged)': '=writerDown(null) []',
+    'paceDue(nothing)': '=writerDown(null) []',
   },
   closed: {
     staged: '=closed []',
@@ -198,6 +244,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'writerRestarted(nothing)': '=closed []',
     writerFailed: '=closed []',
     close: '=closed []',
+    paced: '=closed []',
+    'paceDue(staged)': '=closed []',
+    'paceDue(nothing)': '=closed []',
   },
 };
 
@@ -235,10 +284,11 @@ describe('Commit state transition', () => {
     }
   });
 
-  it('Should own at most one timer per state: end of turn while scheduled, the retry delay while failing', () => {
+  it('Should own at most one timer per state: end of turn while scheduled, the rest of the interval while pacing, the retry delay while failing', () => {
     expect(Object.fromEntries(Object.entries(STATES).map(([n, s]) => [n, timerOf(s)]))).toEqual({
       idle: null,
       scheduled: { kind: 'immediate' },
+      pacing: { kind: 'delay', ms: 3 },
       committing: null,
       committingAfterFailure: null,
       retrying: { kind: 'delay', ms: RETRY_MS },
@@ -337,5 +387,25 @@ describe('Commit state transition', () => {
       'idle',
     ]);
     expect(effects).toEqual(['submit', 'submit', 'recovered', 'send']);
+  });
+
+  it('Should hold a group that came too soon until its pacing is due, or send it at once on flush', () => {
+    const replied = run(STATES.committing!, [
+      { type: 'replied', flight: 'g1', ok: true, staged: true },
+      { type: 'paced', dueAt: 1_005, ms: 3 },
+      { type: 'staged' },
+      { type: 'turnEnded', staged: true },
+      { type: 'paceDue', staged: true },
+    ]);
+    expect(replied.states.map((s) => s.kind)).toEqual([
+      'idle',
+      'pacing',
+      'pacing',
+      'pacing',
+      'idle',
+    ]);
+    expect(replied.effects).toEqual(['send', 'send']);
+    const flushed = run(STATES.pacing!, [{ type: 'flush', staged: true }]);
+    expect(flushed).toEqual({ states: [{ kind: 'idle' }], effects: ['send'] });
   });
 });

@@ -195,6 +195,76 @@ describe('Outbox', () => {
     expect(outbox.peek(10_000).map((p) => p.event_uid)).toEqual(all);
   });
 
+  it('paces groups under load: one that comes within groupIntervalMs of the previous waits for the rest of it, or for a flush', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let now = 1_000;
+      const groups: string[][] = [];
+      open({
+        now: () => now,
+        groupIntervalMs: 5,
+        onCommitted: (events) => groups.push(events.map((e) => e.event_uid)),
+      });
+      const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((id) => onlineEvent(id));
+      outbox.commit('a', [a!], { v: 1 });
+      await new Promise((r) => setImmediate(r)); // the first group leaves at once (t = 1000)
+      outbox.flush();
+      now = 1_002;
+      outbox.commit('b', [b!], { v: 1 });
+      await new Promise((r) => setImmediate(r)); // end of turn: too soon, it waits (3 ms)
+      await new Promise((r) => setImmediate(r));
+      expect(groups).toEqual([[a!.event_uid]]);
+      expect(outbox.loadSnapshot('b')).toEqual({ v: 1 });
+      now = 1_004;
+      outbox.commit('c', [c!], { v: 1 });
+      expect(groups).toHaveLength(1);
+      // Due: the first commit() after it sends (a busy loop runs no timer), both in one group.
+      now = 1_005;
+      outbox.commit('d', [d!], { v: 1 });
+      outbox.flush();
+      expect(groups).toEqual([[a!.event_uid], [b!, c!, d!].map((x) => x.event_uid)]);
+      // Or its timer sends it.
+      now = 1_006;
+      outbox.commit('e', [e!], { v: 1 });
+      await new Promise((r) => setImmediate(r));
+      expect(groups).toHaveLength(2);
+      now = 1_010;
+      vi.advanceTimersByTime(4);
+      outbox.flush();
+      expect(groups.at(-1)).toEqual([e!.event_uid]);
+      // A flush never waits for the pacing.
+      now = 1_011;
+      const f = onlineEvent('f');
+      outbox.commit('f', [f], { v: 1 });
+      await new Promise((r) => setImmediate(r));
+      expect(groups).toHaveLength(3);
+      outbox.flush();
+      expect(groups.at(-1)).toEqual([f.event_uid]);
+      // A wall clock stepped back (NTP) never holds a group longer than the interval.
+      now = 1_013;
+      const g = onlineEvent('g');
+      outbox.commit('g', [g], { v: 1 });
+      await new Promise((r) => setImmediate(r)); // paced until 1016
+      now = 500;
+      const h = onlineEvent('h');
+      outbox.commit('h', [h], { v: 1 }); // the step back is noticed: both leave now
+      outbox.flush();
+      expect(groups.at(-1)).toEqual([g.event_uid, h.event_uid]);
+      // Paced again from the new clock: that group left at 500.
+      const i = onlineEvent('i');
+      outbox.commit('i', [i], { v: 1 });
+      await new Promise((r) => setImmediate(r));
+      expect(groups.at(-1)).toEqual([g.event_uid, h.event_uid]);
+      now = 505;
+      vi.advanceTimersByTime(5);
+      outbox.flush();
+      expect(groups.at(-1)).toEqual([i.event_uid]);
+      expect(outbox.peek(20).map((p) => p.event_uid)).toEqual(groups.flat());
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('splits a large backlog into several groups in staging order; a staged deletion wins over older writes', async () => {
     const groups: number[] = [];
     open({ onCommitted: (events) => groups.push(events.length) });
