@@ -13,6 +13,7 @@
  * Prints one `RSS_PROBE {json}` line (ProbeFigures) for the parent; with --snapshot <file> it also
  * writes a heap snapshot of the settled state (per-device objects: heap-by-constructor.ts).
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,13 @@ export interface ProbeFigures {
   spaces: string;
   /** Everything outside the JS heap that V8 and node account for: buffers, SQLite is not in it. */
   external: number;
+  /**
+   * Settled RSS split (Linux, /proc/self/status; 0 elsewhere): anonymous = the process's own memory;
+   * file = mapped file pages, mostly node's own binary (~35 MB for any node process), which the
+   * kernel shares and can drop under pressure.
+   */
+  rssAnon: number;
+  rssFile: number;
   feedS: number;
   inSession: number;
   parked: number;
@@ -70,14 +78,53 @@ async function rssAfterGc(gc: (() => void) | null): Promise<number> {
   return process.memoryUsage().rss;
 }
 
+function rssSplit(): { rssAnon: number; rssFile: number } {
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    // Not Linux: the split is unknown.
+  }
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssAnon: kb('RssAnon') * 1024, rssFile: kb('RssFile') * 1024 };
+}
+
+/**
+ * Linux: resident memory by kind of mapping (/proc/self/smaps), to tell V8's heap and malloc apart:
+ * `[heap]` is the main malloc arena, `anon` V8's pages, thread arenas and large mallocs, `file` the
+ * node binary and the native addons' code.
+ */
+function rssByMapping(): string {
+  const kb: Record<string, number> = {};
+  let kind = 'anon';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1] ?? '';
+      kind = name === '' ? 'anon' : name.startsWith('[') ? name : `file ${name.split('/').pop()}`;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kb[kind] = (kb[kind] ?? 0) + Number(rss[1]);
+  }
+  return Object.entries(kb)
+    .filter(([, v]) => v >= 512)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${(v / 1024).toFixed(1)}`)
+    .join(', ');
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       devices: { type: 'string', default: '10000' },
       snapshot: { type: 'string' },
+      smaps: { type: 'boolean', default: false },
+      'settle-s': { type: 'string', default: String(SETTLE_S) },
     },
   });
   const devicesCount = Number(values.devices);
+  const settleS = Number(values['settle-s']);
   // The worker's module graph is loaded by the static import above; naming App keeps a bundler
   // from shaking it out, so both columns load what the shipped worker loads at start.
   if (typeof App.start !== 'function') throw new Error('worker App not loaded');
@@ -94,10 +141,13 @@ async function main(): Promise<void> {
   p.flush();
   const fed = await rssAfterGc(gc);
   const feedS = (performance.now() - started) / 1000;
-  for (let s = 0; s < SETTLE_S; s++) {
+  const trace: number[] = [];
+  for (let s = 0; s < settleS; s++) {
     await sleep(1000);
     gc?.();
+    trace.push(Math.round(process.memoryUsage().rss / MB));
   }
+  console.error(`settle trace MB: ${trace.join(' ')}`);
   const settled = await rssAfterGc(gc);
   const memory = process.memoryUsage();
   const mb = (bytes: number) => `${(bytes / MB).toFixed(1)}`;
@@ -115,6 +165,7 @@ async function main(): Promise<void> {
       .map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`)
       .join(', '),
     external: memory.external,
+    ...rssSplit(),
     feedS,
     inSession: p.registry.liveStates().filter((s) => s.session_id !== null).length,
     parked: p.registry.parking().parked,
@@ -122,6 +173,7 @@ async function main(): Promise<void> {
     storeKind: p.storeKind,
     gcForced: gc !== null,
   };
+  if (values.smaps) console.error(`settled RSS by mapping MB: ${rssByMapping()}`);
   if (values.snapshot) v8.writeHeapSnapshot(values.snapshot);
   p.stop();
   console.log(`${PROBE_PREFIX}${JSON.stringify(figures)}`);

@@ -20,24 +20,51 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkerEntry } from '../../worker/build.mjs';
+import { startBenchBroker } from './broker.ts';
 import { printResult } from './result.ts';
 import { PROBE_PREFIX, type ProbeFigures } from './worker-rss-probe.ts';
+import { measureShippedWorker, type ShippedFigures } from './worker-rss-shipped.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBE = join(here, 'worker-rss-probe.ts');
 /** Beside worker.mjs (gitignored): better-sqlite3 and ../package.json resolve as for the worker. */
 const BUNDLE = join(here, '../../worker/dist/worker-rss-probe.mjs');
+const WORKER = join(here, '../../worker/dist/worker.mjs');
 const MB = 1024 * 1024;
 
 interface Variant {
   name: string;
   /** node's arguments before the script. */
   node: string[];
+  /** Extra environment (e.g. glibc's MALLOC_ARENA_MAX). */
+  env?: Record<string, string>;
   script: 'tsx' | 'bundle';
 }
 
+/**
+ * `--try="<tokens>"`: one more bundle variant. NAME=value tokens are environment variables, the
+ * others node flags: `--try="--max-semi-space-size=1 MALLOC_ARENA_MAX=2"`.
+ */
+function triedVariant(spec: string): Variant {
+  const tokens = spec.split(/\s+/).filter(Boolean);
+  const isEnv = (t: string) => /^[A-Z_][A-Z0-9_]*=/.test(t);
+  return {
+    name: `bundle ${spec}`,
+    node: tokens.filter((t) => !isEnv(t)),
+    env: Object.fromEntries(tokens.filter(isEnv).map((t) => t.split('=', 2) as [string, string])),
+    script: 'bundle',
+  };
+}
+
 /** The flags docs/small-boards.md recommends for the shipped worker. */
-export const SMALL_BOARD_FLAGS = ['--max-semi-space-size=1'];
+export const SMALL_BOARD_FLAGS = ['--optimize-for-size'];
+
+/** node flags the shipped worker is started with: the Dockerfile's, then with the small-board ones. */
+const SHIPPED_FLAGS = [
+  ['--enable-source-maps'],
+  ['--enable-source-maps', ...SMALL_BOARD_FLAGS],
+  SMALL_BOARD_FLAGS,
+];
 
 const VARIANTS: Variant[] = [
   { name: 'tsx', node: ['--import', 'tsx'], script: 'tsx' },
@@ -49,7 +76,10 @@ function runProbe(variant: Variant, devices: number): Promise<ProbeFigures> {
   const script = variant.script === 'tsx' ? PROBE : BUNDLE;
   const args = ['--expose-gc', ...variant.node, script, '--devices', String(devices)];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...variant.env },
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
@@ -75,16 +105,36 @@ async function main(): Promise<void> {
     options: {
       devices: { type: 'string', default: '10000' },
       only: { type: 'string' },
+      try: { type: 'string', multiple: true, default: [] },
+      runs: { type: 'string', default: '1' },
+      // The shipped worker.mjs started with the devices configured (worker-rss-shipped.ts).
+      shipped: { type: 'boolean', default: true },
     },
   });
   const devices = Number(values.devices);
   const only = values.only?.split(',').map((s) => s.trim());
-  const variants = VARIANTS.filter((v) => !only || only.includes(v.name));
+  const variants = [
+    ...VARIANTS.filter((v) => !only || only.includes(v.name)),
+    ...(values.try ?? []).map(triedVariant),
+  ];
   mkdirSync(dirname(BUNDLE), { recursive: true });
   await bundleWorkerEntry(PROBE, BUNDLE, { logLevel: 'warning' });
+  await bundleWorkerEntry(join(here, '../../worker/src/main.ts'), WORKER, { logLevel: 'warning' });
   const loadBefore = load();
   const results: [Variant, ProbeFigures][] = [];
-  for (const variant of variants) results.push([variant, await runProbe(variant, devices)]);
+  // Variants interleaved run by run, so a change in the machine's load hits them all alike; each
+  // keeps its run with the lowest settled RSS (the spread is printed).
+  const runs: ProbeFigures[][] = variants.map(() => []);
+  for (let r = 0; r < Number(values.runs); r++)
+    for (const [i, variant] of variants.entries()) runs[i]!.push(await runProbe(variant, devices));
+  for (const [i, variant] of variants.entries()) {
+    const best = runs[i]!.reduce((a, b) => (b.settled < a.settled ? b : a));
+    results.push([variant, best]);
+  }
+  const spread = (i: number) => {
+    const settled = runs[i]!.map((f) => f.settled);
+    return `${mb(Math.min(...settled))}-${mb(Math.max(...settled))}`;
+  };
   const first = results[0]?.[1];
   if (!first) throw new Error(`no variant named ${values.only}`);
   console.log(
@@ -99,15 +149,19 @@ async function main(): Promise<void> {
       'baseline MB',
       'after feed MB',
       'settled MB',
+      'settled spread',
+      'settled anon/file MB',
       'heap live/committed MB',
       'bytes/device',
       'feed s',
     ],
-    ...results.map(([v, f]) => [
+    ...results.map(([v, f], i) => [
       v.name,
       mb(f.baseline),
       mb(f.fed),
       mb(f.settled),
+      spread(i),
+      `${mb(f.rssAnon)}/${mb(f.rssFile)}`,
       `${mb(f.heapUsed)}/${mb(f.heapTotal)}`,
       Math.round((f.settled - f.baseline) / devices).toLocaleString('en-US'),
       f.feedS.toFixed(1),
@@ -116,35 +170,75 @@ async function main(): Promise<void> {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(widths[i]!)).join('  '));
   for (const [v, f] of results) console.log(`${v.name}: V8 spaces committed/used MB: ${f.spaces}`);
+  const shipped: [string, ShippedFigures][] = [];
+  let brokerKind = '';
+  if (values.shipped && process.platform === 'linux') {
+    const broker = await startBenchBroker();
+    brokerKind = broker.kind;
+    try {
+      for (const flags of SHIPPED_FLAGS)
+        shipped.push([
+          flags.join(' '),
+          await measureShippedWorker(WORKER, broker.url, devices, flags),
+        ]);
+    } finally {
+      await broker.stop();
+    }
+  }
+  if (shipped.length > 0) {
+    console.log(
+      `worker/dist/worker.mjs (main.ts, plain node), ${devices.toLocaleString('en-US')} devices configured, ` +
+        `none fed, broker ${brokerKind}, 8 s after start (no forced GC):`,
+    );
+    for (const [flags, f] of shipped)
+      console.log(
+        `  node ${flags}: RSS ${mb(f.rss)} MB (anon ${mb(f.rssAnon)}, file ${mb(f.rssFile)}), started in ${(f.startMs / 1000).toFixed(1)} s`,
+      );
+  }
   const label = devices.toLocaleString('en-US');
   printResult({
     bench: 'worker-rss',
-    metrics: results.flatMap(([v, f]) => [
-      {
-        name: `RSS, ${label} devices, settled (${v.name})`,
-        value: round1(f.settled / MB),
-        unit: 'MB',
-        ...(v.name === 'bundle' ? { target: '< 150' } : { better: 'lower' as const }),
-      },
-      {
-        name: `RSS, ${label} devices, after the feed (${v.name})`,
-        value: round1(f.fed / MB),
-        unit: 'MB',
-        better: 'lower' as const,
-      },
-      {
-        name: `RSS baseline, modules loaded (${v.name})`,
-        value: round1(f.baseline / MB),
-        unit: 'MB',
-        better: 'lower' as const,
-      },
-      {
-        name: `JS heap used, settled (${v.name})`,
-        value: round1(f.heapUsed / MB),
-        unit: 'MB',
-        better: 'lower' as const,
-      },
-    ]),
+    metrics: results
+      .flatMap(([v, f]) => [
+        {
+          name: `RSS, ${label} devices, settled (${v.name})`,
+          value: round1(f.settled / MB),
+          unit: 'MB',
+          ...(v.name === 'bundle' ? { target: '< 150' } : { better: 'lower' as const }),
+        },
+        {
+          name: `RSS anonymous (not file pages), settled (${v.name})`,
+          value: round1(f.rssAnon / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+        {
+          name: `RSS, ${label} devices, after the feed (${v.name})`,
+          value: round1(f.fed / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+        {
+          name: `RSS baseline, modules loaded (${v.name})`,
+          value: round1(f.baseline / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+        {
+          name: `JS heap used, settled (${v.name})`,
+          value: round1(f.heapUsed / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+      ])
+      .concat(
+        shipped.map(([flags, f]) => ({
+          name: `RSS, worker.mjs with ${label} devices configured, not fed (node ${flags})`,
+          value: round1(f.rss / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        })),
+      ),
     notes: [
       `store: ${first.storeKind}`,
       `${first.inSession} of ${devices} devices in a session, ${first.parked} parked`,
