@@ -57,7 +57,9 @@ function main(): void {
     all += size;
   }
   const rows = [...totals].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(values.top));
-  console.log(`${(all / 1024 / 1024).toFixed(1)} MB in ${snap.nodes.length / fields.length} objects`);
+  console.log(
+    `${(all / 1024 / 1024).toFixed(1)} MB in ${snap.nodes.length / fields.length} objects`,
+  );
   console.log(['count', 'MB', `count/${per}`, `bytes/${per}`, 'constructor'].join('\t'));
   for (const [key, t] of rows)
     console.log(
