@@ -1,17 +1,21 @@
 /**
  * Worker memory with 10,000 devices, measured the way the worker ships and the way it is developed:
- * `node --expose-gc --import tsx scripts/bench/worker-rss.ts [--devices N] [--only name,name]`.
+ *   node --expose-gc --import tsx scripts/bench/worker-rss.ts [--devices N] [--runs 2]
+ *     [--only tsx,bundle] [--try="--some-v8-flag NAME=value"]... [--skip-shipped]
  *
  * Each variant runs worker-rss-probe.ts (what one measurement does: see its header) in a child
- * process of its own, one after the other, and the figures are printed side by side:
+ * process of its own, and the figures are printed side by side:
  *   tsx      `node --import tsx` on the TypeScript sources (npm start, the tests, the other benches):
  *            tsx adds a module-hooks thread (one more V8 isolate) and esbuild's transform work;
  *   bundle   the probe bundled by worker/build.mjs's own options (`bundleWorkerEntry`) and run with
  *            plain `node`, as worker/Dockerfile runs worker/dist/worker.mjs;
- *   bundle + <flags>  the same bundle under the V8 flags a small board could run with (docs/).
+ *   bundle <SMALL_BOARD_FLAGS>  the same bundle with the flags docs/small-boards.md recommends;
+ *   --try    more bundle variants: node flags, and NAME=value environment (e.g. MALLOC_ARENA_MAX=2).
  * Baseline = the worker's start-up modules loaded, no device; then right after feeding 100,000
- * messages, and settled 6 s later (the target: < 150 MB for the shipped worker, issue 20).
- * The MQTT client's subscription list (5 topics per device) is not included: no broker here.
+ * messages, and settled 6 s later (the target: < 150 MB for the shipped worker, issue 20). With
+ * --runs N the variants alternate run by run and each keeps its lowest settled figure (spread shown).
+ * The probe has no MQTT client, HTTP server or Odoo link; so the shipped worker.mjs itself is also
+ * started with the devices configured and none fed (worker-rss-shipped.ts; Linux, private mosquitto).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -100,43 +104,18 @@ const load = () =>
 const mb = (bytes: number) => (bytes / MB).toFixed(1);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      devices: { type: 'string', default: '10000' },
-      only: { type: 'string' },
-      try: { type: 'string', multiple: true, default: [] },
-      runs: { type: 'string', default: '1' },
-      // The shipped worker.mjs started with the devices configured (worker-rss-shipped.ts).
-      shipped: { type: 'boolean', default: true },
-    },
-  });
-  const devices = Number(values.devices);
-  const only = values.only?.split(',').map((s) => s.trim());
-  const variants = [
-    ...VARIANTS.filter((v) => !only || only.includes(v.name)),
-    ...(values.try ?? []).map(triedVariant),
-  ];
-  mkdirSync(dirname(BUNDLE), { recursive: true });
-  await bundleWorkerEntry(PROBE, BUNDLE, { logLevel: 'warning' });
-  await bundleWorkerEntry(join(here, '../../worker/src/main.ts'), WORKER, { logLevel: 'warning' });
-  const loadBefore = load();
-  const results: [Variant, ProbeFigures][] = [];
-  // Variants interleaved run by run, so a change in the machine's load hits them all alike; each
-  // keeps its run with the lowest settled RSS (the spread is printed).
-  const runs: ProbeFigures[][] = variants.map(() => []);
-  for (let r = 0; r < Number(values.runs); r++)
-    for (const [i, variant] of variants.entries()) runs[i]!.push(await runProbe(variant, devices));
-  for (const [i, variant] of variants.entries()) {
-    const best = runs[i]!.reduce((a, b) => (b.settled < a.settled ? b : a));
-    results.push([variant, best]);
-  }
+/** The probe's figures, one row per variant (each its best run), and V8's heap spaces. */
+function printProbeTable(
+  results: [Variant, ProbeFigures][],
+  runs: ProbeFigures[][],
+  devices: number,
+  loadBefore: string,
+): void {
+  const first = results[0]![1];
   const spread = (i: number) => {
     const settled = runs[i]!.map((f) => f.settled);
     return `${mb(Math.min(...settled))}-${mb(Math.max(...settled))}`;
   };
-  const first = results[0]?.[1];
-  if (!first) throw new Error(`no variant named ${values.only}`);
   console.log(
     `${devices.toLocaleString('en-US')} devices, ${first.messages.toLocaleString('en-US')} messages, ` +
       `${first.inSession.toLocaleString('en-US')} in a session, ${first.events} events, ` +
@@ -170,9 +149,43 @@ async function main(): Promise<void> {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(widths[i]!)).join('  '));
   for (const [v, f] of results) console.log(`${v.name}: V8 spaces committed/used MB: ${f.spaces}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string', default: '10000' },
+      only: { type: 'string' },
+      try: { type: 'string', multiple: true, default: [] },
+      runs: { type: 'string', default: '1' },
+      // The shipped worker.mjs started with the devices configured (worker-rss-shipped.ts).
+      'skip-shipped': { type: 'boolean', default: false },
+    },
+  });
+  const devices = Number(values.devices);
+  const only = values.only?.split(',').map((s) => s.trim());
+  const variants = [
+    ...VARIANTS.filter((v) => !only || only.includes(v.name)),
+    ...(values.try ?? []).map(triedVariant),
+  ];
+  mkdirSync(dirname(BUNDLE), { recursive: true });
+  await bundleWorkerEntry(PROBE, BUNDLE, { logLevel: 'warning' });
+  await bundleWorkerEntry(join(here, '../../worker/src/main.ts'), WORKER, { logLevel: 'warning' });
+  const loadBefore = load();
+  const results: [Variant, ProbeFigures][] = [];
+  // Variants interleaved run by run, so a change in the machine's load hits them all alike; each
+  // keeps its run with the lowest settled RSS (the spread is printed).
+  const runs: ProbeFigures[][] = variants.map(() => []);
+  for (let r = 0; r < Number(values.runs); r++)
+    for (const [i, variant] of variants.entries()) runs[i]!.push(await runProbe(variant, devices));
+  for (const [i, variant] of variants.entries()) {
+    const best = runs[i]!.reduce((a, b) => (b.settled < a.settled ? b : a));
+    results.push([variant, best]);
+  }
+  if (results.length > 0) printProbeTable(results, runs, devices, loadBefore);
   const shipped: [string, ShippedFigures][] = [];
   let brokerKind = '';
-  if (values.shipped && process.platform === 'linux') {
+  if (!values['skip-shipped'] && process.platform === 'linux') {
     const broker = await startBenchBroker();
     brokerKind = broker.kind;
     try {
@@ -196,6 +209,7 @@ async function main(): Promise<void> {
       );
   }
   const label = devices.toLocaleString('en-US');
+  const first = results[0]?.[1];
   printResult({
     bench: 'worker-rss',
     metrics: results
@@ -240,8 +254,12 @@ async function main(): Promise<void> {
         })),
       ),
     notes: [
-      `store: ${first.storeKind}`,
-      `${first.inSession} of ${devices} devices in a session, ${first.parked} parked`,
+      ...(first
+        ? [
+            `store: ${first.storeKind}`,
+            `${first.inSession} of ${devices} devices in a session, ${first.parked} parked`,
+          ]
+        : []),
       `load average ${loadBefore} -> ${load()}`,
     ],
   });
