@@ -10,8 +10,9 @@
  *   right after the feed  100,000 messages in a few seconds leave V8 with committed but unused heap;
  *   settled               SETTLE_S later, once V8's memory reducer has given that back, which is
  *                         the resting state of a worker whose devices report every few seconds.
- * Prints one `RSS_PROBE {json}` line (ProbeFigures) for the parent; with --snapshot <file> it also
- * writes a heap snapshot of the settled state (per-device objects: heap-by-constructor.ts).
+ * Prints one `RSS_PROBE {json}` line (ProbeFigures) for the parent, and on stderr the RSS of each
+ * settle second. Options: --settle-s N (default 6); --smaps (stderr: settled RSS by kind of mapping);
+ * --snapshot <file> (a heap snapshot of the settled state: heap-by-constructor.ts sums it).
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
