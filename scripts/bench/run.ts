@@ -41,7 +41,8 @@ const BENCHES: Bench[] = [
   { name: 'worker-pipeline', file: 'worker-pipeline.ts' },
   // Two QoS variants of 3 rounds: well under a minute on a quiet 2-core VM, minutes on a busy one.
   { name: 'worker-replay', file: 'worker-replay.ts', timeoutMs: 600_000 },
-  { name: 'worker-rss', file: 'worker-rss.ts' },
+  // Six child processes one after the other (three probes, three started workers): ~2 min when quiet.
+  { name: 'worker-rss', file: 'worker-rss.ts', timeoutMs: 600_000 },
   { name: 'state-change', file: 'state-change.ts' },
   { name: 'outbox', file: 'outbox.ts' },
   { name: 'sender-batching', file: 'sender-batching.ts' },

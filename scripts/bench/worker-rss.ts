@@ -1,135 +1,269 @@
 /**
- * Worker memory with 10,000 devices: `npx tsx scripts/bench/worker-rss.ts [--devices N]`.
+ * Worker memory with 10,000 devices, measured the way the worker ships and the way it is developed:
+ *   node --expose-gc --import tsx scripts/bench/worker-rss.ts [--devices N] [--runs 2]
+ *     [--only tsx,bundle] [--try="--some-v8-flag NAME=value"]... [--skip-shipped]
  *
- * Baseline = RSS after loading the worker modules; then Ingest + DeviceRegistry + store (the SQLite
- * outbox when present, as in production) get 10,000 devices, and each device is fed its first
- * ~3 ticks of the bench stream through `Ingest.handle` (online, status, NotifyStatus, energy), which
- * leaves about 80 % of them in a session. RSS is read after a forced full GC, twice:
- *   right after the feed  100,000 messages in a few seconds leave V8 with committed but unused heap;
- *   settled               SETTLE_S later, once V8's memory reducer has given that back, which is
- *                         the resting state of a worker whose devices report every few seconds.
- * Target (settled): < 300 MB in total. Both figures are printed; the live JS heap too.
- * The MQTT client's subscription list (5 topics per device) is not included: no broker here.
+ * Each variant runs worker-rss-probe.ts (what one measurement does: see its header) in a child
+ * process of its own, and the figures are printed side by side:
+ *   tsx      `node --import tsx` on the TypeScript sources (npm start, the tests, the other benches):
+ *            tsx adds a module-hooks thread (one more V8 isolate) and esbuild's transform work;
+ *   bundle   the probe bundled by worker/build.mjs's own options (`bundleWorkerEntry`) and run with
+ *            plain `node`, as worker/Dockerfile runs worker/dist/worker.mjs;
+ *   bundle <SMALL_BOARD_FLAGS>  the same bundle with the flags docs/small-boards.md recommends;
+ *   --try    more bundle variants: node flags, and NAME=value environment (e.g. MALLOC_ARENA_MAX=2).
+ * Baseline = the worker's start-up modules loaded, no device; then right after feeding 100,000
+ * messages, and settled 6 s later (the target: < 150 MB for the shipped worker, issue 20). With
+ * --runs N the variants alternate run by run and each keeps its lowest settled figure (spread shown).
+ * The probe has no MQTT client, HTTP server or Odoo link; so the shipped worker.mjs itself is also
+ * started with the devices configured and none fed (worker-rss-shipped.ts; Linux, private mosquitto).
  */
-import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { buildPipeline } from './pipeline.ts';
+import { bundleWorkerEntry } from '../../worker/build.mjs';
+import { startBenchBroker } from './broker.ts';
 import { printResult } from './result.ts';
-import { benchDevices, benchMessages } from './stream.ts';
+import { PROBE_PREFIX, type ProbeFigures } from './worker-rss-probe.ts';
+import { measureShippedWorker, type ShippedFigures } from './worker-rss-shipped.ts';
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '10000' } } });
-const DEVICES = Number(values.devices);
-/** Messages per device: about three ticks of a Gen2 meter (see the header). */
-const MESSAGES_PER_DEVICE = 10;
-/** V8's memory reducer shrinks the heap a few seconds after allocation calms down. */
-const SETTLE_S = 6;
+const here = dirname(fileURLToPath(import.meta.url));
+const PROBE = join(here, 'worker-rss-probe.ts');
+/** Beside worker.mjs (gitignored): better-sqlite3 and ../package.json resolve as for the worker. */
+const BUNDLE = join(here, '../../worker/dist/worker-rss-probe.mjs');
+const WORKER = join(here, '../../worker/dist/worker.mjs');
 const MB = 1024 * 1024;
 
-/** A full GC, enabled at run time when node did not get --expose-gc. */
-function gcFunction(): (() => void) | null {
-  if (typeof globalThis.gc === 'function') return globalThis.gc;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('gc') as () => void;
-  } catch {
-    return null;
-  }
+interface Variant {
+  name: string;
+  /** node's arguments before the script. */
+  node: string[];
+  /** Extra environment (e.g. glibc's MALLOC_ARENA_MAX). */
+  env?: Record<string, string>;
+  script: 'tsx' | 'bundle';
 }
 
-async function rssAfterGc(gc: (() => void) | null): Promise<number> {
-  for (let i = 0; i < 2; i++) {
-    gc?.();
-    await turn();
-  }
-  return process.memoryUsage().rss;
+/**
+ * `--try="<tokens>"`: one more bundle variant. NAME=value tokens are environment variables, the
+ * others node flags: `--try="--max-semi-space-size=1 MALLOC_ARENA_MAX=2"`.
+ */
+function triedVariant(spec: string): Variant {
+  const tokens = spec.split(/\s+/).filter(Boolean);
+  const isEnv = (t: string) => /^[A-Z_][A-Z0-9_]*=/.test(t);
+  return {
+    name: `bundle ${spec}`,
+    node: tokens.filter((t) => !isEnv(t)),
+    env: Object.fromEntries(tokens.filter(isEnv).map((t) => t.split('=', 2) as [string, string])),
+    script: 'bundle',
+  };
 }
 
-async function main(): Promise<void> {
-  const gc = gcFunction();
-  const baseline = await rssAfterGc(gc);
-  const started = performance.now();
-  const devices = benchDevices(DEVICES);
-  const p = await buildPipeline(devices);
-  let sent = 0;
-  for (const msg of benchMessages(DEVICES, DEVICES * MESSAGES_PER_DEVICE)) {
-    p.ingest.handle(msg.topic, Buffer.from(msg.payload), false);
-    // Let the outbox group-commit now and then, as it does between socket reads.
-    if (++sent % 1000 === 0) await turn();
-  }
-  p.flush();
-  const fed = await rssAfterGc(gc);
-  const feedS = (performance.now() - started) / 1000;
-  for (let s = 0; s < SETTLE_S; s++) {
-    await sleep(1000);
-    gc?.();
-  }
-  const settled = await rssAfterGc(gc);
-  const heapMb = process.memoryUsage().heapUsed / MB;
-  const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
-  const heap = process.memoryUsage();
-  // Committed vs live: what the heap holds beyond live objects after the feed's garbage.
-  console.log(
-    `V8 heap committed ${mb(heap.heapTotal)}, live ${mb(heap.heapUsed)}; ` +
-      v8
-        .getHeapSpaceStatistics()
-        .filter((s) => s.space_size > MB)
-        .map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`)
-        .join(', '),
-  );
-  const inSession = p.registry.liveStates().filter((s) => s.session_id !== null).length;
-  const parking = p.registry.parking();
-  const perDevice = (settled - baseline) / DEVICES;
-  console.log(`store: ${p.storeKind}; GC ${gc ? 'forced' : 'NOT forced (no gc available)'}`);
-  console.log(
-    `${DEVICES.toLocaleString('en-US')} devices, ${sent.toLocaleString('en-US')} messages in ` +
-      `${feedS.toFixed(1)} s, ${inSession.toLocaleString('en-US')} in a session, ${p.events()} events, ` +
-      `${parking.parked.toLocaleString('en-US')} parked (device-actor.ts)`,
-  );
-  console.log(
-    `RSS baseline ${mb(baseline)}, right after the feed ${mb(fed)}, settled ${mb(settled)} ` +
-      `(JS heap used ${heapMb.toFixed(1)} MB), ${Math.round(perDevice).toLocaleString('en-US')} bytes/device`,
-  );
-  p.stop();
-  const devicesLabel = DEVICES.toLocaleString('en-US');
-  printResult({
-    bench: 'worker-rss',
-    metrics: [
-      {
-        name: `RSS, ${devicesLabel} devices (settled)`,
-        value: round1(settled / MB),
-        unit: 'MB',
-        target: '< 300',
-      },
-      {
-        name: `RSS, ${devicesLabel} devices (right after the feed)`,
-        value: round1(fed / MB),
-        unit: 'MB',
-        better: 'lower',
-      },
-      {
-        name: 'RSS baseline (modules loaded)',
-        value: round1(baseline / MB),
-        unit: 'MB',
-        better: 'lower',
-      },
-      {
-        name: 'RSS per device (settled - baseline)',
-        value: Math.round(perDevice),
-        unit: 'bytes',
-        better: 'lower',
-      },
-      { name: 'JS heap used (settled)', value: round1(heapMb), unit: 'MB', better: 'lower' },
-    ],
-    notes: [
-      `store: ${p.storeKind}`,
-      `GC ${gc ? 'forced' : 'not forced'}; ${inSession} of ${DEVICES} devices in a session, ${parking.parked} parked`,
-    ],
+/** The flags docs/small-boards.md recommends for the shipped worker. */
+export const SMALL_BOARD_FLAGS = ['--optimize-for-size'];
+
+/** node flags the shipped worker is started with: the Dockerfile's, then with the small-board ones. */
+const SHIPPED_FLAGS = [
+  ['--enable-source-maps'],
+  ['--enable-source-maps', ...SMALL_BOARD_FLAGS],
+  SMALL_BOARD_FLAGS,
+];
+
+const VARIANTS: Variant[] = [
+  { name: 'tsx', node: ['--import', 'tsx'], script: 'tsx' },
+  { name: 'bundle', node: [], script: 'bundle' },
+  { name: `bundle ${SMALL_BOARD_FLAGS.join(' ')}`, node: SMALL_BOARD_FLAGS, script: 'bundle' },
+];
+
+function runProbe(variant: Variant, devices: number): Promise<ProbeFigures> {
+  const script = variant.script === 'tsx' ? PROBE : BUNDLE;
+  const args = ['--expose-gc', ...variant.node, script, '--devices', String(devices)];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...variant.env },
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(PROBE_PREFIX));
+      if (code !== 0 || !line) reject(new Error(`${variant.name}: exit ${code}\n${out}`));
+      else resolve(JSON.parse(line.slice(PROBE_PREFIX.length)) as ProbeFigures);
+    });
   });
 }
 
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+const mb = (bytes: number) => (bytes / MB).toFixed(1);
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** The probe's figures, one row per variant (each its best run), and V8's heap spaces. */
+function printProbeTable(
+  results: [Variant, ProbeFigures][],
+  runs: ProbeFigures[][],
+  devices: number,
+  loadBefore: string,
+): void {
+  const first = results[0]![1];
+  const spread = (i: number) => {
+    const settled = runs[i]!.map((f) => f.settled);
+    return `${mb(Math.min(...settled))}-${mb(Math.max(...settled))}`;
+  };
+  console.log(
+    `${devices.toLocaleString('en-US')} devices, ${first.messages.toLocaleString('en-US')} messages, ` +
+      `${first.inSession.toLocaleString('en-US')} in a session, ${first.events} events, ` +
+      `${first.parked.toLocaleString('en-US')} parked; store: ${first.storeKind}; ` +
+      `GC ${first.gcForced ? 'forced' : 'NOT forced'}; load average ${loadBefore} -> ${load()}`,
+  );
+  const rows = [
+    [
+      'variant',
+      'baseline MB',
+      'after feed MB',
+      'settled MB',
+      'settled spread',
+      'settled anon/file MB',
+      'heap live/committed MB',
+      'bytes/device',
+      'feed s',
+    ],
+    ...results.map(([v, f], i) => [
+      v.name,
+      mb(f.baseline),
+      mb(f.fed),
+      mb(f.settled),
+      spread(i),
+      `${mb(f.rssAnon)}/${mb(f.rssFile)}`,
+      `${mb(f.heapUsed)}/${mb(f.heapTotal)}`,
+      Math.round((f.settled - f.baseline) / devices).toLocaleString('en-US'),
+      f.feedS.toFixed(1),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(widths[i]!)).join('  '));
+  for (const [v, f] of results) console.log(`${v.name}: V8 spaces committed/used MB: ${f.spaces}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string', default: '10000' },
+      only: { type: 'string' },
+      try: { type: 'string', multiple: true, default: [] },
+      runs: { type: 'string', default: '1' },
+      // The shipped worker.mjs started with the devices configured (worker-rss-shipped.ts).
+      'skip-shipped': { type: 'boolean', default: false },
+    },
+  });
+  const devices = Number(values.devices);
+  const only = values.only?.split(',').map((s) => s.trim());
+  const variants = [
+    ...VARIANTS.filter((v) => !only || only.includes(v.name)),
+    ...(values.try ?? []).map(triedVariant),
+  ];
+  mkdirSync(dirname(BUNDLE), { recursive: true });
+  await bundleWorkerEntry(PROBE, BUNDLE, { logLevel: 'warning' });
+  await bundleWorkerEntry(join(here, '../../worker/src/main.ts'), WORKER, { logLevel: 'warning' });
+  const loadBefore = load();
+  const results: [Variant, ProbeFigures][] = [];
+  // Variants interleaved run by run, so a change in the machine's load hits them all alike; each
+  // keeps its run with the lowest settled RSS (the spread is printed).
+  const runs: ProbeFigures[][] = variants.map(() => []);
+  for (let r = 0; r < Number(values.runs); r++)
+    for (const [i, variant] of variants.entries()) runs[i]!.push(await runProbe(variant, devices));
+  for (const [i, variant] of variants.entries()) {
+    const best = runs[i]!.reduce((a, b) => (b.settled < a.settled ? b : a));
+    results.push([variant, best]);
+  }
+  if (results.length > 0) printProbeTable(results, runs, devices, loadBefore);
+  const shipped: [string, ShippedFigures][] = [];
+  let brokerKind = '';
+  if (!values['skip-shipped'] && process.platform === 'linux') {
+    const broker = await startBenchBroker();
+    brokerKind = broker.kind;
+    try {
+      for (const flags of SHIPPED_FLAGS)
+        shipped.push([
+          flags.join(' '),
+          await measureShippedWorker(WORKER, broker.url, devices, flags),
+        ]);
+    } finally {
+      await broker.stop();
+    }
+  }
+  if (shipped.length > 0) {
+    console.log(
+      `worker/dist/worker.mjs (main.ts, plain node), ${devices.toLocaleString('en-US')} devices configured, ` +
+        `none fed, broker ${brokerKind}, 8 s after start (no forced GC):`,
+    );
+    for (const [flags, f] of shipped)
+      console.log(
+        `  node ${flags}: RSS ${mb(f.rss)} MB (anon ${mb(f.rssAnon)}, file ${mb(f.rssFile)}), started in ${(f.startMs / 1000).toFixed(1)} s`,
+      );
+  }
+  const label = devices.toLocaleString('en-US');
+  const first = results[0]?.[1];
+  printResult({
+    bench: 'worker-rss',
+    metrics: results
+      .flatMap(([v, f]) => [
+        {
+          name: `RSS, ${label} devices, settled (${v.name})`,
+          value: round1(f.settled / MB),
+          unit: 'MB',
+          ...(v.name === 'bundle' ? { target: '< 150' } : { better: 'lower' as const }),
+        },
+        {
+          name: `RSS anonymous (not file pages), settled (${v.name})`,
+          value: round1(f.rssAnon / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+        {
+          name: `RSS, ${label} devices, after the feed (${v.name})`,
+          value: round1(f.fed / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+        {
+          name: `RSS baseline, modules loaded (${v.name})`,
+          value: round1(f.baseline / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+        {
+          name: `JS heap used, settled (${v.name})`,
+          value: round1(f.heapUsed / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        },
+      ])
+      .concat(
+        shipped.map(([flags, f]) => ({
+          name: `RSS, worker.mjs with ${label} devices configured, not fed (node ${flags})`,
+          value: round1(f.rss / MB),
+          unit: 'MB',
+          better: 'lower' as const,
+        })),
+      ),
+    notes: [
+      ...(first
+        ? [
+            `store: ${first.storeKind}`,
+            `${first.inSession} of ${devices} devices in a session, ${first.parked} parked`,
+          ]
+        : []),
+      `load average ${loadBefore} -> ${load()}`,
+    ],
+  });
+}
 
 void main().then(
   () => process.exit(0),

@@ -42,7 +42,7 @@ import { createLogger, type Logger } from './log.ts';
 import { availabilityTopic, MachineSummaries, statusPrefix } from './mqtt/availability.ts';
 import { brokerEventsTo } from './mqtt/broker-events.ts';
 import { clientIdFor, MqttConnection, type ResolvedBrokerConfig, safeUrl } from './mqtt/client.ts';
-import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
+import type { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { Ingest } from './mqtt/ingest.ts';
 import { OdooLink } from './odoo/link.ts';
 import { type OdooApi, OdooRpcClient } from './odoo/rpc-client.ts';
@@ -552,6 +552,8 @@ export class App {
 
   private async startEmbedded(): Promise<void> {
     if (this.embedded) return;
+    // Loaded only when used: a worker beside its own broker (mosquitto) never needs aedes.
+    const { EmbeddedBroker } = await import('./mqtt/embedded-broker.ts');
     const broker = new EmbeddedBroker({ ...this.settings.embedded_broker, log: this.log });
     try {
       await broker.start();
