@@ -341,6 +341,10 @@ export class MqttConnection {
       connectTimeout: this.#connectTimeoutMs,
       resubscribe: false,
       queueQoSZero: false,
+      // mqtt-packet otherwise builds a cache of 65,536 two-byte Buffers (~6 MB of heap) on the first
+      // packet written, to save an allocation per packet id; the worker writes few packets (PUBACKs,
+      // SUBSCRIBEs, polls), and a worker must fit a small board.
+      writeCache: false,
     };
     if (this.#availability) {
       const { topic, offline } = this.#availability;

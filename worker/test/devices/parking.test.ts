@@ -106,7 +106,8 @@ describe('parking steady devices', () => {
       clock.advanceTo(BASE_MS + i * 1000);
       registry.input(DEVICE_ID, { kind: 'reading', power_w: 500 + i, energy_wh: 10 + i });
     }
-    expect(registry.parking()).toEqual({ parked: 1, parkings: 1 });
+    // Parked when configured, woken by the first reading (no direct steps here), parked again.
+    expect(registry.parking()).toEqual({ parked: 1, parkings: 2 });
     const live = registry.liveState(DEVICE_ID);
     expect(live?.state).toBe('working');
     clock.advanceTo(BASE_MS + 6000);
@@ -147,9 +148,10 @@ describe('parking steady devices', () => {
     expect(flatten(parked.store.eventsOf(DEVICE_ID))).toEqual(
       flatten(awake.store.eventsOf(DEVICE_ID)),
     );
-    // Each heartbeat was a direct step: the device never woke.
+    // Parked when configured; the first reading (idle -> working, zero debounce) and each heartbeat
+    // were direct steps: the device never woke.
     expect(parked.after).toEqual({ parked: 1, parkings: 1 });
-    expect(parked.registry.directSteps()).toBe(3);
+    expect(parked.registry.directSteps()).toBe(4);
   });
 
   it('takes a state change on a parked device as a direct step and stays parked', () => {
@@ -166,8 +168,9 @@ describe('parking steady devices', () => {
     registry.input(DEVICE_ID, { kind: 'reading', power_w: 50, energy_wh: 15 });
     clock.advanceTo(BASE_MS + 6000);
     registry.input(DEVICE_ID, { kind: 'reading', power_w: 0, energy_wh: 15 });
-    // working -> standby, then standby -> stopping -> idle (zero debounce) with session_stopped.
-    expect(registry.directSteps()).toBe(2);
+    // idle -> working at the first reading, working -> standby, then standby -> stopping -> idle
+    // (zero debounce) with session_stopped: all direct, the device parked since it was configured.
+    expect(registry.directSteps()).toBe(3);
     expect(registry.parking()).toEqual({ parked: 1, parkings: 1 });
     expect(registry.liveState(DEVICE_ID)?.state).toBe('idle');
     const stopped = store.eventsOf(DEVICE_ID).find((e) => e.type === 'session_stopped');
