@@ -20,7 +20,13 @@ import type { Logger } from 'pino';
 import { type Actor, type ActorOptions, createActor, type SnapshotFrom } from 'xstate';
 import { ActorTimers } from './actor-timers.ts';
 import { nextStep } from './catch-up.ts';
-import { compactParked, type DirectStep, directReading, directTimer } from './direct-step.ts';
+import {
+  compactParked,
+  type DirectStep,
+  directAlive,
+  directReading,
+  directTimer,
+} from './direct-step.ts';
 import { buildEvent } from './event-builder.ts';
 import { bookReading, type Lane, laneOf, shadowOf, syncOf } from './fast-lane.ts';
 import { IsoMemo, liveStateOf, powerChanged, stateLabel } from './live-state.ts';
@@ -34,10 +40,11 @@ import type { LiveStateListener } from './types.ts';
 
 /**
  * Parking: after this many readings in a row booked on the fast lane (no macrostep in between), the
- * device keeps its snapshot and lets its XState actor go (see `#park`). A steady meter reaches it
- * within a few reports; a device that is switching keeps its actor.
+ * device keeps its snapshot and lets its XState actor go (see `#park`). One: a parked device takes
+ * its common state changes as direct steps (direct-step.ts), so a device woken by a rarer step
+ * (a poll, a config change, coming back online) goes back to sleep at its next plain reading.
  */
-export const PARK_AFTER_LANE_READINGS = 3;
+export const PARK_AFTER_LANE_READINGS = 1;
 
 /** Upper bound on how stale a persisted last-seen time may be after a crash. */
 const LAST_SEEN_PERSIST_MS = 60_000;
@@ -224,6 +231,20 @@ export class DeviceActor {
 
   /** Sends an event (after syncing the fast lane); rethrows an error its settling raised. */
   send(event: DeviceEvent, rethrow = true): void {
+    if (
+      this.#actor === null &&
+      this.#env.directSteps !== false &&
+      (event.type === 'ALIVE' || event.type === 'AVAILABILITY')
+    ) {
+      const shadow = this.#shadow;
+      const ctx = shadow ? sync(this.#parked!.context, syncOf(shadow)) : undefined;
+      const direct = directAlive(this.#parked!, event, ctx);
+      if (direct) {
+        this.#shadow = null;
+        this.#applyDirect(direct, rethrow);
+        return;
+      }
+    }
     this.#sync();
     this.#dispatch(event, rethrow);
   }

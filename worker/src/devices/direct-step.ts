@@ -9,6 +9,7 @@
  * Covered, on a parked device that is online:
  *   - a fresh reading that crosses a threshold (idle -> starting, starting -> idle, standby <->
  *     working, standby/working -> stopping, stopping -> standby/working), when no deadline is due;
+ *   - a sign of life while listening (ALIVE, availability online, retained or not);
  *   - its own timers firing: start and stop debounce, heartbeat, the silence timer re-arming;
  *   - the eventless transitions these lead to (a zero debounce confirms or ends at once, a due
  *     heartbeat), as long as exactly the expected one is enabled.
@@ -23,6 +24,7 @@
 import type { AnyStateNode, StateValue } from 'xstate';
 import {
   type DeviceContext,
+  type DeviceEvent,
   deadline,
   type EventDraft,
   type ReadingEvent,
@@ -304,6 +306,29 @@ export function directReading(snapshot: Snapshot, event: ReadingEvent): DirectSt
     if (!readingMove(plan, state, event) || !settle(plan)) return null;
   } catch {
     return null; // a step function threw (a bug): left to XState, which reports it
+  }
+  return result(plan, snapshot);
+}
+
+/**
+ * A sign of life on a parked, online, listening device: ALIVE, or an availability message saying
+ * online (retained ones too: a reconnect replays one per device). The machine only books it
+ * (`noteAlive`); the eventless transitions it may lead to are as for any step. `ctx`: as for
+ * `directTimer`. Offline availability (the device goes offline) is XState's.
+ */
+export function directAlive(
+  snapshot: Snapshot,
+  event: Extract<DeviceEvent, { type: 'ALIVE' | 'AVAILABILITY' }>,
+  ctx: DeviceContext = snapshot.context,
+): DirectStep | null {
+  if (snapshot.status !== 'active' || (event.type === 'AVAILABILITY' && !event.online)) return null;
+  const plan = new Plan(snapshot, ctx);
+  if (!plan.has(N.listening) || eventless(plan).length > 0) return null;
+  try {
+    plan.ctx = step.noteAlive(plan.ctx, event);
+    if (!settle(plan)) return null;
+  } catch {
+    return null;
   }
   return result(plan, snapshot);
 }

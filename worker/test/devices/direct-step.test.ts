@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { type AnyActorRef, createActor } from 'xstate';
 import {
   type DirectStep,
+  directAlive,
   directReading,
   directTimer,
   TIMER,
@@ -87,7 +88,7 @@ function walk(seed: number) {
   actor.on('draft', (e) => drafts.push(e.draft));
   actor.start();
 
-  const stats = { compared: 0, declined: 0, readings: 0, timers: 0 };
+  const stats = { compared: 0, declined: 0, readings: 0, timers: 0, alive: 0 };
   const check = (
     direct: DirectStep | null,
     before: { id: string; delay: number }[],
@@ -129,6 +130,21 @@ function walk(seed: number) {
     const at = clock.now + dt;
     fireUntil(at);
     clock.now = at;
+    if (rnd() < 0.15) {
+      // A sign of life: ALIVE or availability (online mostly; offline is XState's).
+      const retained = rnd() < 0.3;
+      const event =
+        rnd() < 0.5
+          ? ({ type: 'ALIVE', at, retained } as const)
+          : ({ type: 'AVAILABILITY', at, online: rnd() < 0.9, retained } as const);
+      const before = timersOf(actor);
+      const direct = directAlive(actor.getSnapshot(), event);
+      drafts = [];
+      actor.send(event);
+      if (direct) stats.alive++;
+      check(direct, before);
+      continue;
+    }
     const power_w = pick([0, 5, 9.9, 10, 50, 99.9, 100, 500]);
     energy += power_w * 0.001;
     const event: ReadingEvent = {
@@ -150,8 +166,8 @@ function walk(seed: number) {
 }
 
 describe('direct steps', () => {
-  it('leave exactly what XState leaves: nodes, value, context, drafts, timers (150 random walks)', () => {
-    const total = { compared: 0, declined: 0, readings: 0, timers: 0 };
+  it('leave exactly what XState leaves (readings, signs of life, timers): nodes, value, context, drafts, timers (150 random walks)', () => {
+    const total = { compared: 0, declined: 0, readings: 0, timers: 0, alive: 0 };
     for (let seed = 1; seed <= 150; seed++) {
       const s = walk(seed);
       for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += s[k];
@@ -159,6 +175,7 @@ describe('direct steps', () => {
     // The walks must exercise both kinds of direct step, or this proves nothing.
     expect(total.readings).toBeGreaterThan(5_000);
     expect(total.timers).toBeGreaterThan(5_000);
+    expect(total.alive).toBeGreaterThan(1_000);
     expect(total.declined).toBeGreaterThan(0);
   }, 120_000);
 
