@@ -14,10 +14,12 @@
 
 import type { SnapshotFrom } from 'xstate';
 import {
+  ctxWith,
   type DeviceContext,
   deadline,
   meterStep,
   type ReadingEvent,
+  sessionWith,
   type SyncEvent,
 } from './session.context.ts';
 import type { SessionMachine } from './session.machine.ts';
@@ -93,10 +95,8 @@ export function bookReading(lane: Lane, shadow: DeviceContext, event: ReadingEve
 }
 
 /** A private copy of the actor's context for the fast lane to update in place. */
-export const shadowOf = (ctx: DeviceContext): DeviceContext => ({
-  ...ctx,
-  session: ctx.session && { ...ctx.session },
-});
+export const shadowOf = (ctx: DeviceContext): DeviceContext =>
+  ctxWith(ctx, { session: ctx.session && sessionWith(ctx.session, {}) });
 
 /** The SYNC that hands the fast lane's shadow to the actor. */
 export const syncOf = (shadow: DeviceContext): SyncEvent => ({

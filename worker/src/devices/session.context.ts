@@ -249,3 +249,54 @@ export function meterStep(
   if (wh < lastWh * METER_RESET_RATIO) return { meterWh: wh, delta: wh, reset: true };
   return { meterWh: lastWh, delta: 0, reset: false };
 }
+
+/**
+ * `{ ...c, ...patch }`, built as one object literal so that every context has the same shape. V8
+ * copies a spread on its slow path once contexts come in many shapes (a field that held an integer,
+ * then a fraction, then null): in a stream of real meter readings that made the object copies the
+ * top cost of a state change. No field of a context is ever undefined, so an absent key is one
+ * whose patch value is undefined.
+ */
+export function ctxWith(c: DeviceContext, p: Partial<DeviceContext>): DeviceContext {
+  return {
+    version: p.version !== undefined ? p.version : c.version,
+    deviceId: p.deviceId !== undefined ? p.deviceId : c.deviceId,
+    workerUid: p.workerUid !== undefined ? p.workerUid : c.workerUid,
+    incarnation: p.incarnation !== undefined ? p.incarnation : c.incarnation,
+    config: p.config !== undefined ? p.config : c.config,
+    seq: p.seq !== undefined ? p.seq : c.seq,
+    rev: p.rev !== undefined ? p.rev : c.rev,
+    now: p.now !== undefined ? p.now : c.now,
+    power_w: p.power_w !== undefined ? p.power_w : c.power_w,
+    meterWh: p.meterWh !== undefined ? p.meterWh : c.meterWh,
+    lastMessageAt: p.lastMessageAt !== undefined ? p.lastMessageAt : c.lastMessageAt,
+    listenSince: p.listenSince !== undefined ? p.listenSince : c.listenSince,
+    silenceDueAt: p.silenceDueAt !== undefined ? p.silenceDueAt : c.silenceDueAt,
+    pollSentAt: p.pollSentAt !== undefined ? p.pollSentAt : c.pollSentAt,
+    session: p.session !== undefined ? p.session : c.session,
+  };
+}
+
+/** `{ ...s, ...patch }` for a session, one object literal (see `ctxWith`). */
+export function sessionWith(s: SessionAcc, p: Partial<SessionAcc>): SessionAcc {
+  return {
+    id: p.id !== undefined ? p.id : s.id,
+    startedAt: p.startedAt !== undefined ? p.startedAt : s.startedAt,
+    kind: p.kind !== undefined ? p.kind : s.kind,
+    segmentStart: p.segmentStart !== undefined ? p.segmentStart : s.segmentStart,
+    workingMs: p.workingMs !== undefined ? p.workingMs : s.workingMs,
+    standbyMs: p.standbyMs !== undefined ? p.standbyMs : s.standbyMs,
+    energyWh: p.energyWh !== undefined ? p.energyWh : s.energyWh,
+    droppedAt: p.droppedAt !== undefined ? p.droppedAt : s.droppedAt,
+    energyAtDropWh: p.energyAtDropWh !== undefined ? p.energyAtDropWh : s.energyAtDropWh,
+    hbAnchor: p.hbAnchor !== undefined ? p.hbAnchor : s.hbAnchor,
+    intervalStart: p.intervalStart !== undefined ? p.intervalStart : s.intervalStart,
+    intervalBaseWorkingMs:
+      p.intervalBaseWorkingMs !== undefined ? p.intervalBaseWorkingMs : s.intervalBaseWorkingMs,
+    intervalBaseStandbyMs:
+      p.intervalBaseStandbyMs !== undefined ? p.intervalBaseStandbyMs : s.intervalBaseStandbyMs,
+    intervalBaseEnergyWh:
+      p.intervalBaseEnergyWh !== undefined ? p.intervalBaseEnergyWh : s.intervalBaseEnergyWh,
+  };
+}
+

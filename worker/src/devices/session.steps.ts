@@ -8,6 +8,7 @@ import { createHash, hash } from 'node:crypto';
 import type { DeviceState, OfflineReason, StopReason } from '@workshop-iot/shared';
 import { v7 } from 'uuid';
 import {
+  ctxWith,
   type DeviceContext,
   type DeviceEvent,
   deadline,
@@ -18,6 +19,7 @@ import {
   roundWh,
   type SessionAcc,
   seconds,
+  sessionWith,
   sumsAt,
 } from './session.context.ts';
 
@@ -66,10 +68,9 @@ export function noteReading(before: DeviceContext, event: ReadingEvent): DeviceC
   const m = meterStep(ctx.meterWh, event.energy_wh);
   let session = ctx.session;
   if (session && m.meterWh !== null && (session.energyWh === null || m.delta)) {
-    session = { ...session, energyWh: (session.energyWh ?? 0) + (m.delta ?? 0) };
+    session = sessionWith(session, { energyWh: (session.energyWh ?? 0) + (m.delta ?? 0) });
   }
-  return {
-    ...ctx,
+  return ctxWith(ctx, {
     now: at(ctx, event),
     power_w: event.power_w,
     lastMessageAt: event.at,
@@ -78,7 +79,7 @@ export function noteReading(before: DeviceContext, event: ReadingEvent): DeviceC
     // A counter reset is persisted at once: after a crash, a pre-reset counter would read the
     // post-reset values as another reset and lose the energy in between.
     rev: m.reset ? ctx.rev + 1 : ctx.rev,
-  };
+  });
 }
 
 /**
@@ -89,28 +90,27 @@ export function sync(ctx: DeviceContext, event: DeviceEvent): DeviceContext {
   if (event.type !== 'SYNC') return ctx;
   const session =
     ctx.session && ctx.session.energyWh !== event.energyWh
-      ? { ...ctx.session, energyWh: event.energyWh }
+      ? sessionWith(ctx.session, { energyWh: event.energyWh })
       : ctx.session;
-  return {
-    ...ctx,
+  return ctxWith(ctx, {
     now: at(ctx, event),
     power_w: event.power_w,
     lastMessageAt: event.lastMessageAt,
     meterWh: event.meterWh,
     session,
-  };
+  });
 }
 
 /** A retained replay (MQTT reconnect): a sign of life only, never power, energy or a state change. */
 export function noteRetained(before: DeviceContext, event: DeviceEvent): DeviceContext {
   const ctx = event.type === 'READING' && event.sync ? sync(before, event.sync) : before;
-  return { ...ctx, now: at(ctx, event), listenSince: at(ctx, event) };
+  return ctxWith(ctx, { now: at(ctx, event), listenSince: at(ctx, event) });
 }
 
 /** ALIVE or AVAILABILITY online: liveness only; retained ones restart the silence clock. */
 export function noteAlive(ctx: DeviceContext, event: DeviceEvent): DeviceContext {
   if ('retained' in event && event.retained) return noteRetained(ctx, event);
-  return { ...ctx, now: at(ctx, event), lastMessageAt: event.at };
+  return ctxWith(ctx, { now: at(ctx, event), lastMessageAt: event.at });
 }
 
 const reading = (event: DeviceEvent): ReadingEvent => {
@@ -118,14 +118,14 @@ const reading = (event: DeviceEvent): ReadingEvent => {
   return event;
 };
 
-const bump = (ctx: DeviceContext, patch: Partial<DeviceContext>): DeviceContext => ({
-  ...ctx,
-  ...patch,
-  rev: ctx.rev + 1,
-});
+function bump(ctx: DeviceContext, patch: Partial<DeviceContext>): DeviceContext {
+  const next = ctxWith(ctx, patch);
+  next.rev = ctx.rev + 1;
+  return next;
+}
 
 const withSession = (ctx: DeviceContext, patch: Partial<SessionAcc>): DeviceContext =>
-  bump(ctx, { session: { ...ctx.session!, ...patch } });
+  bump(ctx, { session: sessionWith(ctx.session!, patch) });
 
 /** Closes the open segment at `t` and opens `kind`. */
 const switchTo = (s: SessionAcc, t: number, kind: SessionAcc['kind']): Partial<SessionAcc> => ({
@@ -194,15 +194,14 @@ export function confirmSession(ctx: DeviceContext): StepResult {
   const s = ctx.session!;
   const seq = ctx.seq + 1;
   const id = sessionIdFor(ctx, seq, s.startedAt);
-  const session: SessionAcc = {
-    ...s,
+  const session = sessionWith(s, {
     id,
     hbAnchor: ctx.now,
     intervalStart: s.startedAt,
     intervalBaseWorkingMs: 0,
     intervalBaseStandbyMs: 0,
     intervalBaseEnergyWh: s.energyWh === null ? null : 0,
-  };
+  });
   const draft: EventDraft = {
     type: 'session_started',
     seq,
@@ -260,14 +259,13 @@ export function heartbeat(ctx: DeviceContext): StepResult {
       energy_wh: s.energyWh === null ? null : roundWh(s.energyWh),
     },
   };
-  const session: SessionAcc = {
-    ...s,
+  const session = sessionWith(s, {
     hbAnchor: ctx.now,
     intervalStart: t,
     intervalBaseWorkingMs: sums.workingMs,
     intervalBaseStandbyMs: sums.standbyMs,
     intervalBaseEnergyWh: s.energyWh,
-  };
+  });
   return { ctx: bump(ctx, { seq, session }), drafts: [draft] };
 }
 
@@ -303,7 +301,7 @@ export function closeSession(ctx: DeviceContext, reason: StopReason, endAt: numb
 
 /** REMOVE / SHUTDOWN: close now (or at the drop when stopping). */
 export function closeOnCommand(ctx: DeviceContext, event: DeviceEvent, reason: StopReason) {
-  const next = { ...ctx, now: at(ctx, event) };
+  const next = ctxWith(ctx, { now: at(ctx, event) });
   return closeSession(next, reason, next.now);
 }
 
@@ -315,7 +313,7 @@ export function closeOnCommand(ctx: DeviceContext, event: DeviceEvent, reason: S
  */
 export function goOffline(ctx: DeviceContext, event: DeviceEvent, reason: OfflineReason) {
   const now = at(ctx, event);
-  const closed = closeSession({ ...ctx, now }, 'timeout', ctx.lastMessageAt ?? now);
+  const closed = closeSession(ctxWith(ctx, { now }), 'timeout', ctx.lastMessageAt ?? now);
   const seq = closed.ctx.seq + 1;
   const draft: EventDraft = {
     type: 'device_offline',
@@ -360,33 +358,26 @@ export function applyConfig(ctx: DeviceContext, event: DeviceEvent): DeviceConte
 export function resume(ctx: DeviceContext, event: DeviceEvent): DeviceContext {
   if (event.type !== 'RESUME') return ctx;
   const now = at(ctx, event);
-  const next = { ...ctx, now, listenSince: now, pollSentAt: null };
+  const next = ctxWith(ctx, { now, listenSince: now, pollSentAt: null });
   return event.config === ctx.config ? next : bump(next, { config: event.config });
 }
 
-export const advanceNow = (ctx: DeviceContext, event: DeviceEvent): DeviceContext => ({
-  ...ctx,
-  now: at(ctx, event),
-});
+export const advanceNow = (ctx: DeviceContext, event: DeviceEvent): DeviceContext =>
+  ctxWith(ctx, { now: at(ctx, event) });
 
-export const listenFrom = (ctx: DeviceContext, event: DeviceEvent): DeviceContext => ({
-  ...ctx,
-  now: at(ctx, event),
-  listenSince: at(ctx, event),
-});
+export const listenFrom = (ctx: DeviceContext, event: DeviceEvent): DeviceContext =>
+  ctxWith(ctx, { now: at(ctx, event), listenSince: at(ctx, event) });
 
 /**
  * Entry of `listening`: arm the silence timer for the current deadline. No poll is pending any more
  * (answered, or the silence clock restarted), so heartbeats count up to their own time again.
  */
-export const armSilence = (ctx: DeviceContext): DeviceContext => ({
-  ...ctx,
-  silenceDueAt: deadline.silence(ctx),
-  pollSentAt: null,
-});
+export const armSilence = (ctx: DeviceContext): DeviceContext =>
+  ctxWith(ctx, { silenceDueAt: deadline.silence(ctx), pollSentAt: null });
 
-export const startPoll = (ctx: DeviceContext): DeviceContext => ({ ...ctx, pollSentAt: ctx.now });
+export const startPoll = (ctx: DeviceContext): DeviceContext =>
+  ctxWith(ctx, { pollSentAt: ctx.now });
 
 /** A timer fired: logical time moves to its deadline (never backwards if an input was later). */
 export const advanceTo = (ctx: DeviceContext, due: number): DeviceContext =>
-  due > ctx.now ? { ...ctx, now: due } : ctx;
+  due > ctx.now ? ctxWith(ctx, { now: due }) : ctx;
