@@ -19,8 +19,8 @@ import {
   deadline,
   meterStep,
   type ReadingEvent,
-  sessionWith,
   type SyncEvent,
+  sessionWith,
 } from './session.context.ts';
 import type { SessionMachine } from './session.machine.ts';
 import { levelOf } from './session.steps.ts';

@@ -299,4 +299,3 @@ export function sessionWith(s: SessionAcc, p: Partial<SessionAcc>): SessionAcc {
       p.intervalBaseEnergyWh !== undefined ? p.intervalBaseEnergyWh : s.intervalBaseEnergyWh,
   };
 }
-
