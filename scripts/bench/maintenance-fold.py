@@ -31,10 +31,9 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 
 from odoo_bench_db import install_and_open  # beside this script (its folder is on sys.path)
+from odoo_bench_events import session_events
 
 DEVICES = 20
 
@@ -47,43 +46,6 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--keep-db", action="store_true")
     return parser.parse_args()
-
-
-def ts(value):
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (value.microsecond // 1000)
-
-
-def event_stream(worker_uid, count):
-    """``count`` events: per machine a session of start, 29 heartbeats and stop, interleaved."""
-    now = datetime.now(timezone.utc) - timedelta(seconds=120)
-    seqs = dict.fromkeys(range(DEVICES), 0)
-    sessions, out, step = {}, [], 0
-    while len(out) < count:
-        device = step % DEVICES
-        step += 1
-        seqs[device] += 1
-        at = now + timedelta(milliseconds=step)
-        session = sessions.get(device)
-        if session is None:
-            session = sessions[device] = {"id": str(uuid.uuid4()), "start": at, "beats": 0}
-            kind, payload = "session_started", {"session_id": session["id"], "started_at": ts(at),
-                                                "state": "working", "power_w": 420.0}
-        else:
-            session["beats"] += 1
-            worked = 60.0 * session["beats"]
-            common = {"session_id": session["id"], "started_at": ts(session["start"]),
-                      "working_s": worked * 5 / 6, "standby_s": worked / 6, "total_s": worked}
-            if session["beats"] < 30:
-                kind, payload = "session_heartbeat", dict(
-                    common, interval_start=ts(at - timedelta(seconds=60)), interval_end=ts(at),
-                    interval_working_s=50.0, interval_standby_s=10.0, state="working", power_w=410.0,
-                    interval_energy_wh=None, energy_wh=None)
-            else:
-                kind, payload = "session_stopped", dict(common, ended_at=ts(at), reason="power_off", energy_wh=None)
-                sessions[device] = None
-        out.append({"event_uid": str(uuid.uuid4()), "type": kind, "device_id": "bench-%02d" % device,
-                    "worker_uid": worker_uid, "seq": seqs[device], "occurred_at": ts(at), "payload": payload})
-    return out
 
 
 def setup_database(args):
@@ -156,7 +118,8 @@ def main():
         for round_ in range(args.rounds):
             sides = (None, "idle", "busy")
             for linked in (sides if round_ % 2 == 0 else sides[::-1]):
-                n, t, requests, flagged = run_side(registry, linked, event_stream("wk-bench", args.events))
+                events, _ = session_events("wk-bench", args.events, DEVICES)
+                n, t, requests, flagged = run_side(registry, linked, events)
                 rate = n / t
                 if rate > best.get(linked, (0,))[0]:
                     best[linked] = (rate, n, t, requests, flagged)

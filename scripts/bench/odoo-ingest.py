@@ -27,10 +27,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from odoo_bench_db import install_and_open  # beside this script (its folder is on sys.path)
+from odoo_bench_events import session_events
 
 DEVICES = 20
 
@@ -52,49 +52,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def ts(value):
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (value.microsecond // 1000)
-
-
-def event_stream(worker_uid, count, seq_start):
-    """``count`` events: per machine a session of start, heartbeats and stop, machines interleaved."""
-    now = datetime.now(timezone.utc) - timedelta(seconds=120)
-    seqs = {d: seq_start for d in range(DEVICES)}
-    sessions = {}
-    out = []
-    step = 0
-    while len(out) < count:
-        device = step % DEVICES
-        step += 1
-        seqs[device] += 1
-        key = "bench-%02d" % device
-        at = now + timedelta(milliseconds=step)
-        session = sessions.get(device)
-        if session is None:
-            session = sessions[device] = {"id": str(uuid.uuid4()), "start": at, "beats": 0}
-            kind, payload = "session_started", {"session_id": session["id"], "started_at": ts(at),
-                                                "state": "working", "power_w": 420.0}
-        else:
-            session["beats"] += 1
-            worked = 60.0 * session["beats"]
-            if session["beats"] < 30:
-                kind, payload = "session_heartbeat", {
-                    "session_id": session["id"], "started_at": ts(session["start"]),
-                    "interval_start": ts(at - timedelta(seconds=60)), "interval_end": ts(at),
-                    "interval_working_s": 50.0, "interval_standby_s": 10.0, "working_s": worked * 5 / 6,
-                    "standby_s": worked / 6, "total_s": worked, "state": "working", "power_w": 410.0,
-                    "interval_energy_wh": 6.8, "energy_wh": 6.8 * session["beats"]}
-            else:
-                kind, payload = "session_stopped", {
-                    "session_id": session["id"], "started_at": ts(session["start"]), "ended_at": ts(at),
-                    "reason": "power_off", "working_s": worked * 5 / 6, "standby_s": worked / 6,
-                    "total_s": worked, "energy_wh": 6.8 * session["beats"]}
-                sessions[device] = None
-        out.append({"event_uid": str(uuid.uuid4()), "type": kind, "device_id": key, "worker_uid": worker_uid,
-                    "seq": seqs[device], "occurred_at": ts(at), "payload": payload})
-    return out, max(seqs.values())
 
 
 def setup_database(args):
@@ -308,14 +265,14 @@ def main():
     seq = 0
     try:
         for batch in (100, 1000):
-            events, seq = event_stream("wk-bench", args.events + 1, seq)
+            events, seq = session_events("wk-bench", args.events + 1, DEVICES, seq, 6.8)
             phases = {}
             n_ingest, t_ingest = bench_ingest(port, key, events, batch, phases)
             all_phases[batch] = phases
             n_fold, t_fold = bench_fold(registry, batch)
-            orm_events, seq = event_stream("wk-bench", args.events, seq)
+            orm_events, seq = session_events("wk-bench", args.events, DEVICES, seq, 6.8)
             n_orm, t_orm = bench_orm(registry, orm_events)
-            orm_events, seq = event_stream("wk-bench", args.events, seq)
+            orm_events, seq = session_events("wk-bench", args.events, DEVICES, seq, 6.8)
             n_batched, t_batched = bench_orm_batches(registry, orm_events, batch)
             rows.append((batch, n_ingest, t_ingest, n_ingest / t_ingest, n_orm / t_orm, n_batched / t_batched,
                          n_fold / t_fold))
