@@ -196,11 +196,8 @@ export class DeviceActor {
   timerDue(run: () => void, timerId: string | null = null): void {
     const parked = this.#actor === null;
     if (parked && timerId !== null && this.#env.directSteps !== false) {
-      const shadow = this.#shadow;
-      const ctx = shadow ? sync(this.#parked!.context, syncOf(shadow)) : undefined;
-      const direct = directTimer(this.#parked!, timerId, ctx);
+      const direct = directTimer(this.#parked!, timerId, this.#parkedContext());
       if (direct) {
-        this.#shadow = null;
         run(); // forgets the fired slot (no XState callback while parked)
         this.#applyDirect(direct, false);
         return;
@@ -236,11 +233,8 @@ export class DeviceActor {
       this.#env.directSteps !== false &&
       (event.type === 'ALIVE' || event.type === 'AVAILABILITY')
     ) {
-      const shadow = this.#shadow;
-      const ctx = shadow ? sync(this.#parked!.context, syncOf(shadow)) : undefined;
-      const direct = directAlive(this.#parked!, event, ctx);
+      const direct = directAlive(this.#parked!, event, this.#parkedContext());
       if (direct) {
-        this.#shadow = null;
         this.#applyDirect(direct, rethrow);
         return;
       }
@@ -275,6 +269,16 @@ export class DeviceActor {
     this.#dispatch(event, true);
   }
 
+  /**
+   * The parked snapshot's context with the fast lane's bookkeeping taken over, as the SYNC that
+   * precedes a timer or a sign of life would (it never moves the machine); unchanged without any.
+   */
+  #parkedContext(): DeviceContext {
+    const shadow = this.#shadow;
+    const context = this.#parked!.context;
+    return shadow ? sync(context, syncOf(shadow)) : context;
+  }
+
   /** State changes done by a direct step (direct-step.ts) instead of an XState macrostep. */
   directSteps = 0;
 
@@ -284,6 +288,8 @@ export class DeviceActor {
    * error settling raised is rethrown (an input), or kept for the next send as after a timer.
    */
   #applyDirect(direct: DirectStep, rethrow: boolean): void {
+    // The step started from the lane's bookkeeping (`#parkedContext`, or the reading's own `sync`).
+    this.#shadow = null;
     for (const id of direct.cancel) this.#timers.cancelParked(id);
     for (const t of direct.arm) this.#timers.armParked(t.id, t.delay);
     this.#parked = direct.snapshot;

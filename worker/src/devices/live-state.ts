@@ -4,7 +4,7 @@
  */
 import type { DeviceLiveState, DeviceState } from '@workshop-iot/shared';
 import type { SnapshotFrom } from 'xstate';
-import { type DeviceContext, iso, seconds } from './session.context.ts';
+import { type DeviceContext, iso, seconds, sumsAt } from './session.context.ts';
 import type { SessionMachine } from './session.machine.ts';
 
 type Snapshot = SnapshotFrom<SessionMachine>;
@@ -34,9 +34,6 @@ export function stateLabel(snapshot: Snapshot): DeviceState {
  * `IsoMemo` (an object, not a closure: under tsx a closure made per call cost more than the
  * formatting). `expectedIntervalS` is the meter's usual interval (report-interval.ts); without one,
  * the device's message timeout.
- *
- * Runs on every live-state notification (about one reading in two on a meter whose load moves), so
- * it allocates only the result: the open segment is added inline rather than through `sumsAt`.
  */
 export function liveStateOf(
   context: DeviceContext,
@@ -48,22 +45,15 @@ export function liveStateOf(
 ): DeviceLiveState {
   const s = context.session;
   const open = s?.id ? s : null;
-  let workingMs = 0;
-  let standbyMs = 0;
-  if (open) {
-    // sumsAt(open, max(now, segmentStart)), without its object.
-    const segment = Math.max(0, Math.max(now, open.segmentStart) - open.segmentStart);
-    workingMs = open.workingMs + (open.kind === 'working' ? segment : 0);
-    standbyMs = open.standbyMs + (open.kind === 'standby' ? segment : 0);
-  }
+  const sums = open ? sumsAt(open, Math.max(now, open.segmentStart)) : null;
   return {
     device_id: context.deviceId,
     state,
     power_w: context.power_w,
     session_id: open?.id ?? null,
     session_started_at: open ? stable.format(open.startedAt) : null,
-    session_working_s: open ? seconds(workingMs) : 0,
-    session_standby_s: open ? seconds(standbyMs) : 0,
+    session_working_s: sums ? seconds(sums.workingMs) : 0,
+    session_standby_s: sums ? seconds(sums.standbyMs) : 0,
     last_seen_at: context.lastMessageAt === null ? null : iso(context.lastMessageAt),
     changed_at: stable.format(changedAt),
     expected_interval_s: expectedIntervalS,
