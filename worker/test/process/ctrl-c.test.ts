@@ -1,6 +1,6 @@
 /**
- * Ctrl-C under `npm start`, for real: the terminal signals the whole process group (npm, sh, tsx,
- * the worker) and a copy follows ~30 ms later (the tsx relay). The worker must still run its graceful
+ * Ctrl-C under `npm start`, for real: the terminal signals the whole process group (npm, sh, the
+ * worker) and a copy may follow ~30 ms later (a wrapper's relay). The worker must still run its graceful
  * shutdown to the end. To make the shutdown outlast both signals, Odoo (a local fake) never answers,
  * so the sender flush holds the shutdown for its 5 s deadline; the worker talks to the real mosquitto.
  */
