@@ -1,6 +1,7 @@
 /**
- * Small pure helpers of `MqttConnection` (client.ts): client id, the keys that decide when a config
- * change needs a new connection or a new session, URLs for logs, ending a client.
+ * Small helpers of `MqttConnection` (client.ts): client id, the keys that decide when a config
+ * change needs a new connection or a new session, URLs for logs, the socket's send mode, ending a
+ * client.
  */
 import { createHash } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
@@ -29,6 +30,18 @@ export function connectionKey(broker: ResolvedBrokerConfig): string {
 /** Which broker session a config resumes: the broker's address and the client id. */
 export function sessionKey(broker: ResolvedBrokerConfig, defaultClientId: string | null): string {
   return JSON.stringify([safeUrl(broker.url), broker.client_id ?? defaultClientId]);
+}
+
+/**
+ * Sends every packet as soon as it is written (TCP_NODELAY) instead of holding small writes until
+ * the broker ACKs the previous ones (Nagle's algorithm): mosquitto delays that ACK, so each
+ * 500-filter SUBSCRIBE stalled ~60 ms, and a worker with 10,000 meters (90,000 filters) first polled
+ * its meters 13.4 s after start instead of 5.8 s (issue 20; PUBACKs and polls were held the same
+ * way). WebSocket streams have no such socket option: nothing to do there.
+ */
+export function sendWithoutDelay(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (noDelay?: boolean) => unknown } | undefined;
+  if (typeof stream?.setNoDelay === 'function') stream.setNoDelay(true);
 }
 
 /** The URL without user info, for logs and status. */

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   freePort,
   Mosquitto,
@@ -183,6 +184,30 @@ describe('MqttConnection (mosquitto child process)', () => {
       w.connection.setBroker({ url: broker.url, username: 'worker', password: 'c0rrect-horse' });
       await w.events.waitFor((e) => e.type === 'connected', 'connect with fixed credentials');
     });
+  });
+
+  it('sends each packet at once (TCP_NODELAY) over plain TCP and TLS alike', async () => {
+    // With Nagle's algorithm each big SUBSCRIBE waited for mosquitto's delayed ACK (~60 ms a
+    // packet: 13 s instead of 6 to subscribe 10,000 meters).
+    const setNoDelay = vi.spyOn(net.Socket.prototype, 'setNoDelay');
+    cleanup.push(async () => setNoDelay.mockRestore());
+    const plain = await mosquitto();
+    const secure = await mosquitto({ tls });
+    const brokers = [
+      { url: plain.url, tls: undefined },
+      { url: secure.url, tls: { ca: tls.pem.ca } },
+    ];
+    for (const broker of brokers) {
+      const w = side(broker.tls ? broker : { url: broker.url }, [SAW]);
+      w.connection.start();
+      await w.events.waitFor((e) => e.type === 'subscribed', `SUBACK from ${broker.url}`);
+      const port = Number(new URL(broker.url).port);
+      const ours = setNoDelay.mock.contexts.filter(
+        (socket, i) =>
+          (socket as net.Socket).remotePort === port && setNoDelay.mock.calls[i]?.[0] === true,
+      );
+      expect(ours, broker.url).toHaveLength(1);
+    }
   });
 
   describe('TLS (mqtts)', () => {
