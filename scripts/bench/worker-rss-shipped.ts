@@ -1,31 +1,89 @@
 /**
  * The shipped worker itself (worker/dist/worker.mjs, main.ts, plain node) with N configured devices
- * and nothing fed: its RSS some seconds after "Workshop IoT worker started", read from
- * /proc/<pid>/status (Linux only). Used by worker-rss.ts beside the probe's figures: this one has
- * everything the probe leaves out (HTTP server, metrics, MQTT client with its subscription list,
- * Odoo link) but no traffic and no forced GC.
+ * and nothing fed: when it is ready (every SUBSCRIBE answered: it then polls every meter once), and
+ * its RSS at two points after start, read from /proc/<pid>/status (Linux only). Used by
+ * worker-rss.ts beside the probe's figures: this one has everything the probe leaves out (HTTP
+ * server, metrics, MQTT client with its subscription list, Odoo link) but no traffic and no forced
+ * GC.
+ *
+ * Two points, because V8 gives memory back late: start-up garbage sits in the old space until a
+ * mark-compact, and V8's memory reducer shrinks the heap only some seconds after one (EARLY_MS is
+ * what earlier rounds reported as "settled"; SETTLED_MS is past the reducer).
+ *
+ * `board`: the worker runs in a memory cgroup with that limit, as on a board with that much RAM.
+ * Node sizes V8's heap from the memory it may use (the cgroup limit, else the machine's RAM): on
+ * this 24 GB VM the young generation alone may take 32 MB, under 1 GiB it takes 8 MB. Needs root
+ * and a writable cgroup memory controller (v1 or v2); otherwise `board` is refused with the reason.
  *
  * The broker is the benches' private mosquitto (broker.ts), so the worker subscribes every device's
  * topics and polls every meter, which stays silent; Odoo is not configured; the data dir is a temp
  * dir. (With an unreachable broker mqtt.js would hold its queue of unsent SUBSCRIBEs instead.)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import mqtt from 'mqtt';
 import { benchDevices } from './stream.ts';
 
-/** Long enough for start-up garbage to be collected by the worker's own GCs. */
-const AFTER_START_MS = 8000;
+/** RSS points after start (ms). */
+export const EARLY_MS = 8000;
+export const SETTLED_MS = 30_000;
 const START_TIMEOUT_MS = 60_000;
 
 export interface ShippedFigures {
+  /** VmRSS at EARLY_MS and SETTLED_MS after spawn. */
+  rssEarly: number;
   rss: number;
   rssAnon: number;
   rssFile: number;
   /** ms from spawn to the "started" log line. */
   startMs: number;
+  /** ms from spawn until the worker polled every meter (sent once every SUBSCRIBE is answered). */
+  readyMs: number | null;
+}
+
+/** A memory cgroup limiting its members to `bytes`: where to write a pid, and how to remove it. */
+interface MemoryCgroup {
+  procs: string;
+  remove(): void;
+}
+
+/** Makes a memory cgroup (v2 unified or v1 memory controller); throws with the reason it cannot. */
+function memoryCgroup(bytes: number): MemoryCgroup {
+  const name = `wiot-bench-${process.pid}-${Date.now()}`;
+  const layouts = [
+    { root: '/sys/fs/cgroup', limit: 'memory.max', marker: 'cgroup.controllers' },
+    { root: '/sys/fs/cgroup/unified', limit: 'memory.max', marker: 'cgroup.controllers' },
+    {
+      root: '/sys/fs/cgroup/memory',
+      limit: 'memory.limit_in_bytes',
+      marker: 'memory.limit_in_bytes',
+    },
+  ];
+  const reasons: string[] = [];
+  for (const layout of layouts) {
+    if (!existsSync(join(layout.root, layout.marker))) continue;
+    const dir = join(layout.root, name);
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, layout.limit), String(bytes));
+      return { procs: join(dir, 'cgroup.procs'), remove: () => rmdirSync(dir) };
+    } catch (err) {
+      reasons.push(`${layout.root}: ${(err as Error).message}`);
+      if (existsSync(dir)) rmdirSync(dir);
+    }
+  }
+  throw new Error(`no writable memory cgroup (${reasons.join('; ') || 'none mounted'})`);
 }
 
 export async function measureShippedWorker(
@@ -33,22 +91,43 @@ export async function measureShippedWorker(
   brokerUrl: string,
   devices: number,
   nodeFlags: string[],
+  board?: { memoryBytes: number },
 ): Promise<ShippedFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rss-worker-'));
   const settings = join(dir, 'settings.json');
+  const configured = benchDevices(devices);
   writeFileSync(
     settings,
     JSON.stringify({
       log_level: 'info',
       data_dir: join(dir, 'data'),
       http: { host: '127.0.0.1', port: 0 },
-      config: { version: 1, broker: { url: brokerUrl }, devices: benchDevices(devices) },
+      config: { version: 1, broker: { url: brokerUrl }, devices: configured },
     }),
   );
+  // The worker's polls (Shelly.GetStatus on <topic>/rpc) tell when it is ready.
+  const watcher = await mqtt.connectAsync(brokerUrl, { reconnectPeriod: 0 });
+  await watcher.subscribeAsync('#');
+  const cgroup = board ? memoryCgroup(board.memoryBytes) : null;
+  const node = [...nodeFlags, bundle, '--config', settings];
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, bundle, '--config', settings], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // In a cgroup: a shell joins it, then becomes node (exec), so node starts inside the limit.
+  const child = cgroup
+    ? spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...node], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(process.execPath, node, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let readyMs: number | null = null;
+  let polls = 0;
+  watcher.on('message', (_topic, payload) => {
+    if (!payload.toString().includes('GetStatus')) return;
+    if (++polls === devices) readyMs = performance.now() - started;
   });
+  const rssOf = () => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return (field: string) =>
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('worker did not start')), START_TIMEOUT_MS);
@@ -65,16 +144,25 @@ export async function measureShippedWorker(
       );
     });
     const startMs = performance.now() - started;
-    await sleep(AFTER_START_MS);
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    const kb = (field: string) =>
-      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-    return { rss: kb('VmRSS'), rssAnon: kb('RssAnon'), rssFile: kb('RssFile'), startMs };
+    await sleep(EARLY_MS - (performance.now() - started));
+    const rssEarly = rssOf()('VmRSS');
+    await sleep(SETTLED_MS - (performance.now() - started));
+    const kb = rssOf();
+    return {
+      rssEarly,
+      rss: kb('VmRSS'),
+      rssAnon: kb('RssAnon'),
+      rssFile: kb('RssFile'),
+      startMs,
+      readyMs,
+    };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) =>
       child.exitCode !== null ? resolve(null) : child.on('exit', resolve),
     );
+    await watcher.endAsync();
+    cgroup?.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 }
