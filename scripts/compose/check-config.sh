@@ -6,6 +6,8 @@
 #   - every published port listens on 127.0.0.1 unless ODOO_BIND / MQTT_BIND / WORKER_BIND open it;
 #   - Odoo: database manager off (list_db = False) and the master password from .env, read back by
 #     Odoo's own config parser when an Odoo tree is at ODOO_SRC;
+#   - worker: a memory limit (1 GiB unless WORKER_MEM_LIMIT says otherwise): Node sizes V8's heap
+#     from it, as on a small board;
 #   - mosquitto: no anonymous access, a password file with a login per role, an ACL that a real
 #     mosquitto enforces (check-mosquitto.sh).
 # Uses `docker compose` when the plugin exists, else Debian's docker-compose; prints `N passed, N failed`.
@@ -88,6 +90,19 @@ ports=$(entries ports "$(render "$tmp/env-open" 2>&1)")
 want=$'mosquitto 192.0.2.2 1883 1883\nodoo 192.0.2.1 8069 8069\nworker 192.0.2.3 8787 8787'
 if [ "$ports" = "$want" ]; then ok "ODOO_BIND, MQTT_BIND, WORKER_BIND open their own service's port"
 else ko "ODOO_BIND, MQTT_BIND, WORKER_BIND open their own service's port; published: [$(tr '\n' ';' <<<"$ports")]"; fi
+
+# --- worker: a memory limit (Node sizes V8's heap from it), WORKER_MEM_LIMIT overrides it -------
+# v1 renders `mem_limit: 1g`, the v2 plugin the bytes.
+limit() { service_block worker | sed -nE 's/^ +mem_limit: "?([0-9a-z]+)"?$/\1/p'; }
+got=$(limit)
+rendered_default=$rendered
+printf 'WORKER_MEM_LIMIT=2g\n' | cat "$tmp/env" - >"$tmp/env-mem"
+rendered=$(render "$tmp/env-mem" 2>&1)
+got_override=$(limit)
+rendered=$rendered_default
+if [[ "$got" =~ ^(1g|1073741824)$ && "$got_override" =~ ^(2g|2147483648)$ ]]; then
+  ok "worker: memory limit 1 GiB by default, WORKER_MEM_LIMIT sets it"
+else ko "worker: memory limit 1 GiB by default, WORKER_MEM_LIMIT sets it (got '$got', '$got_override')"; fi
 
 # --- Odoo: no database manager, master password from .env -----------------------------------------
 odoo=$(service_block odoo)
