@@ -32,13 +32,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type Backoff, backoff, backoffDelay } from '../util/backoff.ts';
-import {
-  connectionKey,
-  endClient,
-  safeUrl,
-  sendWithoutDelay,
-  sessionKey,
-} from './client-helpers.ts';
+import { connectionKey, endClient, safeUrl, sessionKey } from './client-helpers.ts';
 import type {
   AvailabilityTopic,
   ConnectionEvent,
@@ -263,7 +257,6 @@ export class MqttConnection {
     // torn down may still emit, and must not touch the state of its successor.
     const onConnect = (connack: { sessionPresent?: boolean }) => {
       if (client !== this.#client) return;
-      sendWithoutDelay(client);
       if (reset) this.#sessionReset(client);
       else this.#handleConnect(client, connack.sessionPresent === true);
     };

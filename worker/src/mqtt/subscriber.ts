@@ -2,7 +2,8 @@
  * `Subscriber`: sends the SUBSCRIBE/UNSUBSCRIBE packets `SubscriptionTracker` decides on, over the
  * current mqtt.js client of `MqttConnection`, and says when that connection counts as healthy.
  *
- * - One SUBSCRIBE in flight at a time (see subscriptions.ts for why).
+ * - One SUBSCRIBE in flight at a time (see subscriptions.ts for why), each sent at once (TCP_NODELAY)
+ *   while more follow, back to Nagle's algorithm when none is due (client-helpers.ts `sendAtOnce`).
  * - A refused filter is logged with its topic and device(s), reported as `subscription_failed`, and
  *   retried by a timer when its own backoff is due.
  * - `onSettled` fires once per connection when every due filter was answered (polls sent from then
@@ -13,6 +14,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { MAX_TIMEOUT_MS } from '../util/backoff.ts';
+import { sendAtOnce } from './client-helpers.ts';
 import type { FailedSubscription, SubscriptionTracker } from './subscriptions.ts';
 
 export interface SubscriberOptions {
@@ -37,6 +39,8 @@ export class Subscriber {
   #stableTimer: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #settledOnce = false;
+  /** Whether the current client's socket sends at once (TCP_NODELAY), set while subscribing. */
+  #atOnce = false;
 
   constructor(options: SubscriberOptions) {
     this.#o = options;
@@ -47,6 +51,7 @@ export class Subscriber {
     this.detach(false);
     this.#client = client;
     this.#settledOnce = false;
+    this.#atOnce = false;
     this.sync();
   }
 
@@ -84,9 +89,11 @@ export class Subscriber {
     if (client.disconnecting || !client.connected) return;
     const packet = this.#o.tracker.next();
     if (!packet) {
+      this.#sendAtOnce(client, false);
       this.#whenIdle(client);
       return;
     }
+    this.#sendAtOnce(client, true);
     client.subscribe(packet, { qos: this.#o.qos }, (err, _subs, suback) => {
       if (client !== this.#client) return;
       // A close fails the packet too; detach(true) blames it (it may run before or after this).
@@ -107,6 +114,12 @@ export class Subscriber {
       }
       this.sync();
     });
+  }
+
+  #sendAtOnce(client: MqttClient, on: boolean): void {
+    if (this.#atOnce === on) return;
+    this.#atOnce = on;
+    sendAtOnce(client, on);
   }
 
   #whenIdle(client: MqttClient): void {
