@@ -20,19 +20,12 @@
  * dir. (With an unreachable broker mqtt.js would hold its queue of unsent SUBSCRIBEs instead.)
  */
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
+import { memoryCgroup, spawnInCgroup } from './memory-cgroup.ts';
 import { benchDevices } from './stream.ts';
 
 /** RSS points after start (ms). */
@@ -50,40 +43,6 @@ export interface ShippedFigures {
   startMs: number;
   /** ms from spawn until the worker polled every meter (sent once every SUBSCRIBE is answered). */
   readyMs: number | null;
-}
-
-/** A memory cgroup limiting its members to `bytes`: where to write a pid, and how to remove it. */
-interface MemoryCgroup {
-  procs: string;
-  remove(): void;
-}
-
-/** Makes a memory cgroup (v2 unified or v1 memory controller); throws with the reason it cannot. */
-function memoryCgroup(bytes: number): MemoryCgroup {
-  const name = `wiot-bench-${process.pid}-${Date.now()}`;
-  const layouts = [
-    { root: '/sys/fs/cgroup', limit: 'memory.max', marker: 'cgroup.controllers' },
-    { root: '/sys/fs/cgroup/unified', limit: 'memory.max', marker: 'cgroup.controllers' },
-    {
-      root: '/sys/fs/cgroup/memory',
-      limit: 'memory.limit_in_bytes',
-      marker: 'memory.limit_in_bytes',
-    },
-  ];
-  const reasons: string[] = [];
-  for (const layout of layouts) {
-    if (!existsSync(join(layout.root, layout.marker))) continue;
-    const dir = join(layout.root, name);
-    try {
-      mkdirSync(dir);
-      writeFileSync(join(dir, layout.limit), String(bytes));
-      return { procs: join(dir, 'cgroup.procs'), remove: () => rmdirSync(dir) };
-    } catch (err) {
-      reasons.push(`${layout.root}: ${(err as Error).message}`);
-      if (existsSync(dir)) rmdirSync(dir);
-    }
-  }
-  throw new Error(`no writable memory cgroup (${reasons.join('; ') || 'none mounted'})`);
 }
 
 export async function measureShippedWorker(
@@ -111,11 +70,8 @@ export async function measureShippedWorker(
   const cgroup = board ? memoryCgroup(board.memoryBytes) : null;
   const node = [...nodeFlags, bundle, '--config', settings];
   const started = performance.now();
-  // In a cgroup: a shell joins it, then becomes node (exec), so node starts inside the limit.
   const child = cgroup
-    ? spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...node], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
+    ? spawnInCgroup(cgroup, process.execPath, node, { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, node, { stdio: ['ignore', 'pipe', 'pipe'] });
   let readyMs: number | null = null;
   let polls = 0;
@@ -132,7 +88,7 @@ export async function measureShippedWorker(
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('worker did not start')), START_TIMEOUT_MS);
       let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk;
         if (out.includes('Workshop IoT worker started')) {
           clearTimeout(timer);

@@ -20,7 +20,7 @@
  * heap from the memory it may use; needs root, else skipped with the reason), and with the
  * small-board flags; RSS 8 s and 30 s after start, and when every meter was subscribed and polled.
  */
-import { spawn } from 'node:child_process';
+import { type SpawnOptions, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkerEntry } from '../../worker/build.mjs';
 import { startBenchBroker } from './broker.ts';
+import { memoryCgroup, spawnInCgroup } from './memory-cgroup.ts';
 import { printResult } from './result.ts';
 import { PROBE_PREFIX, type ProbeFigures } from './worker-rss-probe.ts';
 import {
@@ -51,6 +52,8 @@ interface Variant {
   /** Extra environment (e.g. glibc's MALLOC_ARENA_MAX). */
   env?: Record<string, string>;
   script: 'tsx' | 'bundle';
+  /** Run in a memory cgroup of this size, as on a board with that much RAM (memory-cgroup.ts). */
+  board?: { memoryBytes: number };
 }
 
 /**
@@ -94,18 +97,23 @@ const VARIANTS: Variant[] = [
   { name: 'tsx', node: ['--import', 'tsx'], script: 'tsx' },
   { name: 'bundle', node: [], script: 'bundle' },
   { name: `bundle ${SMALL_BOARD_FLAGS.join(' ')}`, node: SMALL_BOARD_FLAGS, script: 'bundle' },
+  { name: 'bundle, 1 GiB board', node: [], script: 'bundle', board: { memoryBytes: GIB } },
 ];
 
 function runProbe(variant: Variant, devices: number): Promise<ProbeFigures> {
   const script = variant.script === 'tsx' ? PROBE : BUNDLE;
   const args = ['--expose-gc', ...variant.node, script, '--devices', String(devices)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...variant.env },
-    });
+  const options: SpawnOptions = {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...variant.env },
+  };
+  const cgroup = variant.board ? memoryCgroup(variant.board.memoryBytes) : null;
+  return new Promise<ProbeFigures>((resolve, reject) => {
+    const child = cgroup
+      ? spawnInCgroup(cgroup, process.execPath, args, options)
+      : spawn(process.execPath, args, options);
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
     });
     child.on('error', reject);
@@ -114,7 +122,7 @@ function runProbe(variant: Variant, devices: number): Promise<ProbeFigures> {
       if (code !== 0 || !line) reject(new Error(`${variant.name}: exit ${code}\n${out}`));
       else resolve(JSON.parse(line.slice(PROBE_PREFIX.length)) as ProbeFigures);
     });
-  });
+  }).finally(() => cgroup?.remove());
 }
 
 const load = () =>
@@ -187,7 +195,16 @@ async function main(): Promise<void> {
   const variants = [
     ...VARIANTS.filter((v) => !only || only.includes(v.name)),
     ...(values.try ?? []).map(triedVariant),
-  ];
+  ].filter((v) => {
+    if (!v.board) return true;
+    try {
+      memoryCgroup(v.board.memoryBytes).remove();
+      return true;
+    } catch (err) {
+      console.log(`${v.name}: skipped, ${(err as Error).message}`);
+      return false;
+    }
+  });
   mkdirSync(dirname(BUNDLE), { recursive: true });
   await bundleWorkerEntry(PROBE, BUNDLE, { logLevel: 'warning' });
   await bundleWorkerEntry(join(here, '../../worker/src/main.ts'), WORKER, { logLevel: 'warning' });
