@@ -118,7 +118,7 @@ export class SubscriptionTracker {
       const reason = 'the broker closed the connection on SUBSCRIBE';
       return { failed: [this.#fail(packet[0] as string, reason)], suspects: [] };
     }
-    this.#suspect(packet);
+    for (const filter of packet) this.#suspects.add(filter);
     return { failed: [], suspects: packet };
   }
 
@@ -168,7 +168,7 @@ export class SubscriptionTracker {
     const packet = (this.#inFlight ?? []).filter((f) => this.#wanted.has(f));
     this.#inFlight = null;
     if (packet.length === 1) return [this.#fail(packet[0] as string, reason)];
-    this.#suspect(packet);
+    for (const filter of packet) this.#suspects.add(filter);
     return [];
   }
 
@@ -254,10 +254,6 @@ export class SubscriptionTracker {
   #replan(): void {
     this.#queue = [...this.#wanted];
     this.#cursor = 0;
-  }
-
-  #suspect(filters: readonly string[]): void {
-    for (const filter of filters) this.#suspects.add(filter);
   }
 
   #fail(filter: string, reason: string): FailedSubscription {
