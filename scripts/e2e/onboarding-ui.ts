@@ -8,6 +8,8 @@ import type { Locator, Page } from 'playwright-core';
 import { waitFor } from '../lib/wait.ts';
 
 const TIMEOUT_MS = 30_000;
+/** How long a click on Activate may take to send its install request before it is tried again. */
+const INSTALL_CLICK_MS = 10_000;
 
 export interface SessionRowText {
   machine: string;
@@ -37,9 +39,28 @@ export class OdooUi {
     await search.fill(name);
     await search.press('Enter');
     const card = this.page.locator('.o_kanban_record', { hasText: name }).first();
+    const activate = card.locator('button[name=button_immediate_install]');
     // Odoo reloads the web client once the install committed.
     const reloaded = this.page.waitForEvent('load', { timeout: 180_000 });
-    await card.locator('button[name=button_immediate_install]').click();
+    // The kanban renders again while the search settles (two searches after Enter); a click on a
+    // card that is being replaced is lost (seen once in CI: no install request, 180 s timeout).
+    // So the click counts only once the install request left, and is repeated otherwise.
+    for (let attempt = 1; ; attempt++) {
+      const sent = this.page
+        .waitForRequest(
+          (r) => r.url().includes('/call_button/ir.module.module/button_immediate_install'),
+          {
+            timeout: INSTALL_CLICK_MS,
+          },
+        )
+        .then(
+          () => true,
+          () => false,
+        );
+      await activate.click();
+      if (await sent) break;
+      if (attempt === 3) throw new Error(`Activate on ${name} sent no install request (3 clicks)`);
+    }
     await reloaded;
     await this.page.waitForSelector('.o_main_navbar');
   }
