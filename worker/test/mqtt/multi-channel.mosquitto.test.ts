@@ -14,7 +14,7 @@ import { Ingest } from '../../src/mqtt/ingest.ts';
 import { BASE_MS, silentLog, TestClock } from '../devices/harness.ts';
 import { device } from './helpers/devices.ts';
 import { Recorder } from './helpers/wait.ts';
-import { FAST_RECONNECT, perTest } from './helpers/worker.ts';
+import { answer, FAST_RECONNECT, perTest } from './helpers/worker.ts';
 import { SHELLY_PRO4PM_SWITCH_STATUS } from './parsers/fixtures/real-payloads.ts';
 
 const T = 'shellypro4pm-30c6f78400e8';
@@ -106,13 +106,13 @@ describe('two machines on one Pro 4PM (mosquitto child process)', () => {
     pro4pm.on('message', (_topic, payload) => {
       const request = JSON.parse(payload.toString()) as { id: number; src: string; method: string };
       if (request.method !== 'Shelly.GetStatus') return;
-      const answer = {
+      const reply = {
         id: request.id,
         src: T,
         dst: request.src,
         result: allChannels(now.watts, now.totals),
       };
-      void pro4pm.publishAsync(`${request.src}/rpc`, JSON.stringify(answer), { qos: 1 });
+      answer(pro4pm, `${request.src}/rpc`, JSON.stringify(reply), { qos: 1 });
     });
     const waitFor = (id: string, w: number, what: string) =>
       readings.waitFor(([d, p]) => d === id && p === w, what);

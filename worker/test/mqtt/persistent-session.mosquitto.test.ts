@@ -16,7 +16,7 @@ import { Ingest } from '../../src/mqtt/ingest.ts';
 import { BASE_MS, silentLog, TestClock } from '../devices/harness.ts';
 import { device } from './helpers/devices.ts';
 import { Recorder } from './helpers/wait.ts';
-import { FAST_RECONNECT, perTest } from './helpers/worker.ts';
+import { answer, FAST_RECONNECT, perTest } from './helpers/worker.ts';
 
 /** The dev stack's settings (the same as deploy/mosquitto/mosquitto.conf, which check-config.sh checks). */
 const QUEUE_SETTINGS = [...PERSISTENT_SESSION_SETTINGS];
@@ -145,10 +145,10 @@ describe('persistent MQTT session (mosquitto child process)', () => {
     await saw.subscribeAsync('cmnd/tasmota_saw/STATUS');
     saw.on('message', (topic) => {
       if (topic !== 'cmnd/tasmota_saw/STATUS') return;
-      const answer = {
+      const reply = {
         StatusSNS: { Time: '2026-01-05T08:01:00', ENERGY: { Power: 0, Total: 1.6 } },
       };
-      void saw.publishAsync('stat/tasmota_saw/STATUS8', JSON.stringify(answer));
+      answer(saw, 'stat/tasmota_saw/STATUS8', JSON.stringify(reply));
     });
 
     const restartAt = BASE_MS + 60_000;

@@ -3,7 +3,7 @@
  * delivered input and connection event recorded for event-driven assertions.
  */
 import type { DeviceConfig } from '@workshop-iot/shared';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { afterEach } from 'vitest';
 import type { DeviceInput } from '../../../src/devices/types.ts';
@@ -63,6 +63,23 @@ export function workerSide(
 /** A device-side publisher (what a meter would be). */
 export function publisher(url: string, options: IClientOptions = {}): Promise<MqttClient> {
   return mqtt.connectAsync(url, { reconnectPeriod: 0, ...options });
+}
+
+/**
+ * A simulated meter's answer, published from inside its message handler, where nothing awaits it.
+ * The test's cleanup force-ends the meter, which rejects a publish still in flight: that rejection is
+ * expected and dropped. Any other failure is rethrown (an unhandled rejection fails the run), and a
+ * lost answer fails the test through its own waits.
+ */
+export function answer(
+  client: MqttClient,
+  topic: string,
+  payload: string,
+  options: IClientPublishOptions = {},
+): void {
+  client.publishAsync(topic, payload, options).catch((err: unknown) => {
+    if (!client.disconnecting && !client.disconnected) throw err;
+  });
 }
 
 export const isReading =
