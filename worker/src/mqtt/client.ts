@@ -41,6 +41,7 @@ import type {
   MqttStatus,
   ResolvedBrokerConfig,
 } from './client-types.ts';
+import { decodePublishesFirst, type SplitterCounts } from './inbound-publish.ts';
 import { Subscriber } from './subscriber.ts';
 import { SubscriptionTracker } from './subscriptions.ts';
 
@@ -72,6 +73,8 @@ export class MqttConnection {
   readonly #availability: AvailabilityTopic | null;
 
   #client: MqttClient | null = null;
+  /** PUBLISHes of the current connection decoded by the worker / handed to mqtt.js. */
+  #inbound: () => SplitterCounts = () => ({ decoded: 0, forwarded: 0 });
   #timer: NodeJS.Timeout | null = null;
   #state: 'new' | 'started' | 'stopped' = 'new';
   #connected = false;
@@ -229,6 +232,11 @@ export class MqttConnection {
     });
   }
 
+  /** Packets of the current connection: PUBLISHes decoded by the worker, packets left to mqtt.js. */
+  inboundCounts(): SplitterCounts {
+    return { ...this.#inbound() };
+  }
+
   status(): MqttStatus {
     return {
       connected: this.#connected,
@@ -251,7 +259,10 @@ export class MqttConnection {
   #connect(): void {
     const broker = this.#broker;
     const reset = this.#resetSession;
-    const client = mqtt.connect(broker.url, this.#clientOptions(broker, reset));
+    const client = mqtt.connect(broker.url, {
+      ...this.#clientOptions(broker, reset),
+      manualConnect: true,
+    });
     this.#client = client;
     // Each handler first checks it still belongs to the current client: an old client that is being
     // torn down may still emit, and must not touch the state of its successor.
@@ -260,18 +271,22 @@ export class MqttConnection {
       if (reset) this.#sessionReset(client);
       else this.#handleConnect(client, connack.sessionPresent === true);
     };
-    const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }) => {
+    const deliver = (topic: string, payload: Buffer, retain: boolean) => {
       if (client !== this.#client) return;
       if (!this.#subs.matches(topic)) {
         this.#unsubscribeStale(client, topic);
         return;
       }
       try {
-        this.#onMessage(topic, payload, packet.retain);
+        this.#onMessage(topic, payload, retain);
       } catch (err) {
         this.#log?.error({ err, topic }, 'Message handler threw');
       }
     };
+    // Most PUBLISHes are decoded before mqtt.js sees them (inbound-publish.ts); the rest arrive here.
+    const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }) =>
+      deliver(topic, payload, packet.retain);
+    this.#inbound = decodePublishesFirst(client, deliver);
     const onError = (err: Error) => {
       if (client !== this.#client) return;
       this.#lastError = err.message;
@@ -284,6 +299,7 @@ export class MqttConnection {
     client.on('message', onMessage);
     client.on('error', onError);
     client.on('close', onClose);
+    client.connect();
     // mqtt.js registers its own 'connect'/'close' listeners (keepalive, queues): remove only ours.
     this.#detachers.set(client, () => {
       client.off('connect', onConnect);

@@ -76,6 +76,39 @@ describe('persistent MQTT session (mosquitto child process)', () => {
     ]);
   });
 
+  it('decodes the PUBLISHes itself, in order, and acknowledges QoS 1: a resumed session gets none again', async () => {
+    const m = await broker();
+    const first = await worker(m.url, [DRILL]);
+    await first.events.waitFor((e) => e.type === 'ready', 'first connection ready');
+    const plug = await meter(m.url);
+    const topic = 'shellies/shellyplug-s-drill/relay/0/power';
+    const sent = Array.from({ length: 60 }, (_, i) => i + 1);
+    await Promise.all(sent.map((w) => plug.publishAsync(topic, String(w), { qos: w % 2 ? 1 : 0 })));
+    const powers = (s: typeof first) =>
+      s.inputs.items.map((d) => (d.input.kind === 'reading' ? d.input.power_w : null));
+    await first.inputs.waitFor(() => first.inputs.items.length === 60, 'all 60 readings');
+    // The broker keeps each QoS's order (QoS 1 may wait for the in-flight window, QoS 0 does not).
+    const odd = (w: number | null) => (w ?? 0) % 2 === 1;
+    expect(powers(first).filter(odd)).toEqual(sent.filter(odd));
+    expect(powers(first).filter((w) => !odd(w))).toEqual(sent.filter((w) => !odd(w)));
+    // The worker read them, not mqtt.js (which would have acknowledged them itself).
+    expect(first.connection.inboundCounts().decoded).toBe(60);
+    await first.connection.stop();
+
+    // Unacknowledged QoS 1 messages the broker would send again to the resumed session.
+    await plug.publishAsync(topic, '99', { qos: 1 });
+    const second = await worker(m.url, [DRILL]);
+    await second.inputs.waitFor(
+      (d) => d.input.kind === 'reading' && d.input.power_w === 99,
+      'the one queued reading',
+    );
+    await second.events.waitFor((e) => e.type === 'ready', 'second connection ready');
+    expect(second.events.items.find((e) => e.type === 'connected')).toMatchObject({
+      session_present: true,
+    });
+    expect(powers(second)).toEqual([99]);
+  });
+
   it('unsubscribes a topic the broker kept for a device removed while the worker was down', async () => {
     const m = await broker();
     const first = await worker(m.url, [DRILL, OLD]);
