@@ -9,6 +9,7 @@
  * from its first message to its last one (pipeline: the last one processed and committed), so the
  * sender's speed and the connection setup do not count.
  */
+import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { MqttConnection } from '../../worker/src/mqtt/client.ts';
 import { buildPipeline } from './pipeline.ts';
@@ -38,6 +39,12 @@ export interface Run {
    * count time spent waiting for a core.
    */
   cpuUsPerMsg: number;
+  /**
+   * CPU time of the main thread alone per message (Linux: the thread's schedstat; null elsewhere):
+   * the thread both sides run their per-message work on, unaffected by helper threads and by
+   * waiting for a core, so the steadiest figure on a shared VM.
+   */
+  mainCpuUsPerMsg: number | null;
 }
 
 export interface PipelineRun {
@@ -52,6 +59,7 @@ class Meter {
   first = 0;
   last = 0;
   cpuAtFirst: NodeJS.CpuUsage | undefined;
+  mainCpuAtFirst: number | null = null;
   #resolve!: () => void;
   readonly done = new Promise<void>((resolve) => {
     this.#resolve = resolve;
@@ -64,6 +72,7 @@ class Meter {
     if (this.received++ === 0) {
       this.first = now;
       this.cpuAtFirst = process.cpuUsage();
+      this.mainCpuAtFirst = mainThreadCpuNs();
     }
     this.last = now;
     if (this.received !== this.expected) return false;
@@ -93,6 +102,7 @@ async function measure(source: StreamSource, meter: Meter): Promise<Run> {
     });
   });
   const cpu = process.cpuUsage(meter.cpuAtFirst);
+  const mainCpu = mainThreadCpuNs();
   const seconds = (meter.last - meter.first) / 1000;
   return {
     received: meter.received,
@@ -100,7 +110,20 @@ async function measure(source: StreamSource, meter: Meter): Promise<Run> {
     rate: seconds > 0 ? meter.received / seconds : 0,
     senderSeconds: sent.seconds,
     cpuUsPerMsg: meter.received > 0 ? (cpu.user + cpu.system) / meter.received : 0,
+    mainCpuUsPerMsg:
+      mainCpu !== null && meter.mainCpuAtFirst !== null && meter.received > 0
+        ? (mainCpu - meter.mainCpuAtFirst) / 1000 / meter.received
+        : null,
   };
+}
+
+/** Nanoseconds the main thread has run on a CPU (Linux), else null. */
+function mainThreadCpuNs(): number | null {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
 }
 
 export async function bare(
@@ -159,13 +182,15 @@ export async function pipeline(
   conn.start();
   await ready;
   const run = await measure(source, meter);
+  const inbound = conn.inboundCounts();
   await conn.stop();
   const stats = p.ingest.stats();
   const events = p.events();
   printRun('pipeline', run, messages);
   console.log(
     `          ${stats.inputs} inputs, ${events} events committed, ${stats.parse_errors} parse errors, ` +
-      `${stats.unknown_topic} unknown topics; store: ${p.storeKind}`,
+      `${stats.unknown_topic} unknown topics; store: ${p.storeKind}; PUBLISHes decoded by the ` +
+      `worker ${inbound.decoded}, packets left to mqtt.js ${inbound.forwarded}`,
   );
   p.stop();
   return { run, storeKind: p.storeKind, events };
@@ -177,6 +202,7 @@ export function printRun(name: string, run: Run, messages: number): void {
     `${name.padEnd(9)} ${run.received.toLocaleString('en-US')}/${messages.toLocaleString('en-US')} msgs` +
       `${lost > 0 ? ` (LOST ${lost})` : ''} in ${run.seconds.toFixed(2)} s = ` +
       `${Math.round(run.rate).toLocaleString('en-US')} msg/s, CPU ${run.cpuUsPerMsg.toFixed(1)} µs/msg ` +
+      `${run.mainCpuUsPerMsg === null ? '' : `(main thread ${run.mainCpuUsPerMsg.toFixed(1)}) `}` +
       `(sender burst ${run.senderSeconds.toFixed(2)} s)`,
   );
 }

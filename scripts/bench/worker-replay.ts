@@ -13,7 +13,8 @@
  * message), `--rounds` rounds, each running both sides once, the order alternating; each side keeps
  * its best round. Reports messages/s (first to last message; pipeline: last one committed) and CPU
  * per message (`process.cpuUsage()`, the whole process: for the pipeline that includes the outbox's
- * writer thread, which does the SQLite work the pipeline owes per event; see sides.ts).
+ * writer thread, which does the SQLite work the pipeline owes per event; see sides.ts), and on Linux
+ * the main thread's own CPU per message, the figure least moved by a shared machine.
  * Target: pipeline >= 0.5 x the bare subscriber's messages/s. Every message must arrive.
  */
 import { parseArgs } from 'node:util';
@@ -86,15 +87,39 @@ function metricsOf(v: Variant): BenchMetric[] {
   const bestPipe = Math.max(...v.pipes.map((p) => p.run.rate));
   const cpuBare = Math.min(...v.bares.map((b) => b.cpuUsPerMsg));
   const cpuPipe = Math.min(...v.pipes.map((p) => p.run.cpuUsPerMsg));
+  const mainBare = bestOf(v.bares.map((b) => b.mainCpuUsPerMsg));
+  const mainPipe = bestOf(v.pipes.map((p) => p.run.mainCpuUsPerMsg));
   const lost =
     ROUNDS * 2 * MESSAGES -
     [...v.bares, ...v.pipes.map((p) => p.run)].reduce((n, x) => n + x.received, 0);
   const q = `QoS ${v.qos}`;
   console.log(
     `${q}: pipeline / bare ${(bestPipe / bestBare).toFixed(3)} msg/s (target >= ${TARGET}), ` +
-      `bare / pipeline CPU per message ${(cpuBare / cpuPipe).toFixed(3)}; lost ${lost}`,
+      `bare / pipeline CPU per message ${(cpuBare / cpuPipe).toFixed(3)}` +
+      (mainBare !== null && mainPipe !== null
+        ? `, main thread only ${(mainBare / mainPipe).toFixed(3)} (${mainBare.toFixed(1)} / ${mainPipe.toFixed(1)} µs)`
+        : '') +
+      `; lost ${lost}`,
   );
+  const mainThread: BenchMetric[] =
+    mainBare !== null && mainPipe !== null
+      ? [
+          {
+            name: `${q} bare / pipeline main-thread CPU per message`,
+            value: round(mainBare / mainPipe, 3),
+            unit: 'x',
+            better: 'higher',
+          },
+          {
+            name: `${q} pipeline main-thread CPU per message`,
+            value: round(mainPipe, 2),
+            unit: 'µs',
+            better: 'lower',
+          },
+        ]
+      : [];
   return [
+    ...mainThread,
     {
       name: `${q} pipeline / bare mqtt.js msg/s`,
       value: round(bestPipe / bestBare, 3),
@@ -133,6 +158,12 @@ function metricsOf(v: Variant): BenchMetric[] {
     },
     { name: `${q} messages lost (all rounds)`, value: lost, unit: 'msgs', target: '<= 0' },
   ];
+}
+
+/** The lowest of the figures a platform gave (null: none, e.g. not Linux). */
+function bestOf(values: (number | null)[]): number | null {
+  const known = values.filter((x): x is number => x !== null);
+  return known.length > 0 ? Math.min(...known) : null;
 }
 
 async function main(): Promise<void> {
