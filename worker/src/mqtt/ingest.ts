@@ -130,8 +130,12 @@ export class Ingest {
   readonly #logIntervalMs: number;
   readonly #now: () => number;
   readonly #parsers: ParserRegistry;
-  /** topic -> routes: one per device on that topic (several for a multi-channel meter). */
-  #byTopic = new Map<string, Route[]>();
+  /**
+   * topic -> the route of the one device on that topic, or the routes of several (a multi-channel
+   * meter). One route is kept as it is, not in an array: 10,000 Shelly Gen2 meters are 90,000
+   * topics, and an array each was ~7 MB of the worker's heap.
+   */
+  #byTopic = new Map<string, Route | Route[]>();
   #byDevice = new Map<string, Route>();
   /** topic -> badge readers on that topic (several only if two readers share one, e.g. a bridge). */
   #readersByTopic = new Map<string, ReaderRoute[]>();
@@ -161,7 +165,7 @@ export class Ingest {
    * kept, so /metrics counters never go backwards for a device that was only edited.
    */
   setDevices(devices: readonly DeviceConfig[]): Set<string> {
-    const byTopic = new Map<string, Route[]>();
+    const byTopic = new Map<string, Route | Route[]>();
     const byDevice = new Map<string, Route>();
     for (const device of devices) {
       const parser = this.#parsers[device.parser_type];
@@ -182,8 +186,9 @@ export class Ingest {
       byDevice.set(device.device_id, route);
       for (const topic of parser.subscriptions(device)) {
         const routes = byTopic.get(topic);
-        if (!routes) byTopic.set(topic, [route]);
-        else routes.push(route);
+        if (routes === undefined) byTopic.set(topic, route);
+        else if (Array.isArray(routes)) routes.push(route);
+        else byTopic.set(topic, [routes, route]);
       }
     }
     for (const [deviceId, route] of this.#byDevice) {
@@ -235,7 +240,9 @@ export class Ingest {
       this.#totals.unknown_topic++;
       return;
     }
-    if (routes) for (const route of routes) this.#deliver(route, topic, payload, retained);
+    if (Array.isArray(routes))
+      for (const route of routes) this.#deliver(route, topic, payload, retained);
+    else if (routes) this.#deliver(routes, topic, payload, retained);
     if (readers) for (const route of readers) this.#deliverCard(route, topic, payload, retained);
   }
 
@@ -245,7 +252,7 @@ export class Ingest {
    */
   devicesFor(topic: string): string[] {
     return [
-      ...(this.#byTopic.get(topic) ?? []).map((route) => route.id),
+      ...[this.#byTopic.get(topic) ?? []].flat().map((route) => route.id),
       ...(this.#readersByTopic.get(topic) ?? []).map((route) => route.id),
     ];
   }

@@ -72,11 +72,16 @@ interface OpenBlock {
   gen: number;
 }
 
-interface Machine {
-  bytes: number;
-  blocks: number;
-  lastAt: number;
-  open: OpenBlock | null;
+/**
+ * A machine's recording state. A class, not an object literal: V8 kept the literal's 10,000
+ * instances in dictionary mode (a 448-byte property table each, 4.5 MB of a fed worker's heap,
+ * heap snapshot of issue 20); a class's instances share their own shape.
+ */
+class Machine {
+  bytes = 0;
+  blocks = 0;
+  lastAt = Number.NEGATIVE_INFINITY;
+  open: OpenBlock | null = null;
 }
 
 /** A machine's share of the file as the size bound counts it (bounds.ts `blockBytes`). */
@@ -280,7 +285,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
   #machine(deviceId: string): Machine {
     let machine = this.#machines.get(deviceId);
     if (!machine) {
-      machine = { bytes: 0, blocks: 0, lastAt: Number.NEGATIVE_INFINITY, open: null };
+      machine = new Machine();
       this.#machines.set(deviceId, machine);
     }
     return machine;
