@@ -1,7 +1,7 @@
 /**
  * Worker memory with 10,000 devices, measured the way the worker ships and the way it is developed:
  *   node --expose-gc --import tsx scripts/bench/worker-rss.ts [--devices N] [--runs 2]
- *     [--only tsx,bundle] [--try="--some-v8-flag NAME=value"]... [--skip-shipped]
+ *     [--only tsx,bundle] [--try="--some-v8-flag NAME=value"]... [--skip-shipped] [--skip-feed]
  *
  * Each variant runs worker-rss-probe.ts (what one measurement does: see its header) in a child
  * process of its own, and the figures are printed side by side:
@@ -18,7 +18,9 @@
  * started with the devices configured and none fed (worker-rss-shipped.ts; Linux, private mosquitto):
  * as the Dockerfile starts it, the same in a 1 GiB memory cgroup (a small board: Node sizes V8's
  * heap from the memory it may use; needs root, else skipped with the reason), and with the
- * small-board flags; RSS 8 s and 30 s after start, and when every meter was subscribed and polled.
+ * small-board flags; RSS 8 s and 30 s after start, and when every meter was subscribed and polled;
+ * then every meter reports through the broker (paced) and RSS is read 30 s after the worker's last
+ * event (--skip-feed: not).
  */
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -33,6 +35,8 @@ import { printResult } from './result.ts';
 import { PROBE_PREFIX, type ProbeFigures } from './worker-rss-probe.ts';
 import {
   EARLY_MS,
+  FED_SETTLED_MS,
+  FEED_RATE,
   measureShippedWorker,
   SETTLED_MS,
   type ShippedFigures,
@@ -188,6 +192,8 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '1' },
       // The shipped worker.mjs started with the devices configured (worker-rss-shipped.ts).
       'skip-shipped': { type: 'boolean', default: false },
+      // ... and then fed through the broker until every meter reported (worker-rss-shipped.ts).
+      'skip-feed': { type: 'boolean', default: false },
     },
   });
   const devices = Number(values.devices);
@@ -230,7 +236,14 @@ async function main(): Promise<void> {
         try {
           shipped.push([
             variant.name,
-            await measureShippedWorker(WORKER, broker.url, devices, variant.flags, variant.board),
+            await measureShippedWorker(
+              WORKER,
+              broker.url,
+              devices,
+              variant.flags,
+              variant.board,
+              !values['skip-feed'],
+            ),
           ]);
         } catch (err) {
           if (!variant.board) throw err;
@@ -252,6 +265,18 @@ async function main(): Promise<void> {
           `started in ${(f.startMs / 1000).toFixed(1)} s, every meter polled after ` +
           `${f.readyMs === null ? 'never' : `${(f.readyMs / 1000).toFixed(1)} s`}`,
       );
+    for (const [name, f] of shipped) {
+      if (!f.fed) continue;
+      const machines = Object.entries(f.fed.machines)
+        .map(([state, n]) => `${state} ${n}`)
+        .join(', ');
+      console.log(
+        `  ${name}, then fed ${f.fed.messages.toLocaleString('en-US')} messages through the broker at ` +
+          `${FEED_RATE.toLocaleString('en-US')}/s (${f.fed.feedS.toFixed(1)} s; ${f.fed.events.toLocaleString('en-US')} ` +
+          `events committed; machines: ${machines}): RSS ${mb(f.fed.rss)} MB ${FED_SETTLED_MS / 1000} s ` +
+          `after the last event (anon ${mb(f.fed.rssAnon)})`,
+      );
+    }
   }
   const label = devices.toLocaleString('en-US');
   const first = results[0]?.[1];
@@ -304,6 +329,16 @@ async function main(): Promise<void> {
             unit: 'MB',
             better: 'lower' as const,
           },
+          ...(f.fed === null
+            ? []
+            : [
+                {
+                  name: `RSS, worker.mjs with ${label} devices, every meter reported, settled (${name})`,
+                  value: round1(f.fed.rss / MB),
+                  unit: 'MB',
+                  ...(name.includes('board') ? { target: '< 150' } : { better: 'lower' as const }),
+                },
+              ]),
           ...(f.readyMs === null
             ? []
             : [
