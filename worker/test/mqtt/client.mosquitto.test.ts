@@ -44,6 +44,7 @@ describe('MqttConnection (mosquitto child process)', () => {
     await w.inputs.waitFor(isReading('saw', 640), 'tasmota reading');
     await w.inputs.waitFor(isReading('drill', 55.5), 'gen1 reading');
     expect(w.ingest.stats()).toMatchObject({ inputs: 2, parse_errors: 0, unknown_topic: 0 });
+    expect(w.connection.inboundCounts().decoded).toBe(2);
   });
 
   it('passes the retained flag of a replayed last will through', async () => {
@@ -219,6 +220,8 @@ describe('MqttConnection (mosquitto child process)', () => {
       const m = await meter(broker.url, { ca: tls.pem.ca });
       await m.publishAsync('tele/tasmota_saw/SENSOR', sensor(20));
       await w.inputs.waitFor(isReading('saw', 20), 'reading over TLS');
+      // Decoded by the worker from the TLS socket's plaintext, not by mqtt.js.
+      expect(w.connection.inboundCounts().decoded).toBe(1);
     });
 
     it('refuses an unknown CA, and connects with the insecure flag', async () => {
