@@ -113,6 +113,17 @@ function readsDifferently(
   );
 }
 
+/**
+ * `text` as one flat string. A topic built by concatenation (`${device.topic}/status/switch:0`) is
+ * a V8 cons string: kept as a map key it stays a 32-byte cons cell around its flattened copy, for
+ * as long as the device is configured (10,000 Gen2 meters: 90,000 cells, 2.9 MB of heap). Built
+ * once per topic and config push; a string UTF-8 cannot carry (a lone surrogate) stays as it is.
+ */
+function flatString(text: string): string {
+  const flat = Buffer.from(text, 'utf8').toString('utf8');
+  return flat === text ? flat : text;
+}
+
 const newDeviceStats = (): DeviceIngestStats => ({
   messages: 0,
   inputs: 0,
@@ -184,7 +195,8 @@ export class Ingest {
         pendingSuppressed: previous?.pendingSuppressed ?? 0,
       };
       byDevice.set(device.device_id, route);
-      for (const topic of parser.subscriptions(device)) {
+      for (const built of parser.subscriptions(device)) {
+        const topic = flatString(built);
         const routes = byTopic.get(topic);
         if (routes === undefined) byTopic.set(topic, route);
         else if (Array.isArray(routes)) routes.push(route);

@@ -132,7 +132,7 @@ export class SubscriptionTracker {
       const filter = queue[i++] as string;
       if (this.#isPlain(filter)) packet.push(filter);
     }
-    this.#cursor = i;
+    this.#moveCursor(i);
     if (packet.length === 0) {
       // Only suspects and failed filters are left: one alone, the first due in wanted order.
       const due = this.#firstDueAlone();
@@ -245,9 +245,19 @@ export class SubscriptionTracker {
   /** Whether a plain filter is left after the cursor (moved past those that are not). */
   #plainLeft(): boolean {
     const queue = this.#queue;
-    while (this.#cursor < queue.length && !this.#isPlain(queue[this.#cursor] as string))
-      this.#cursor++;
-    return this.#cursor < queue.length;
+    let i = this.#cursor;
+    while (i < queue.length && !this.#isPlain(queue[i] as string)) i++;
+    this.#moveCursor(i);
+    return this.#cursor < this.#queue.length;
+  }
+
+  /** A queue gone through is dropped: 90,000 filters kept for nothing are 0.7 MB. */
+  #moveCursor(i: number): void {
+    if (i < this.#queue.length) this.#cursor = i;
+    else {
+      this.#queue = [];
+      this.#cursor = 0;
+    }
   }
 
   /** Every wanted filter is queued again, in wanted order (`next()` skips what is not plain). */
