@@ -27,6 +27,7 @@ import type { WorkshopEvent } from '@workshop-iot/shared';
 import Database from 'better-sqlite3';
 import type { DeviceStore } from '../devices/stores.ts';
 import type { Logger } from '../log.ts';
+import { pageCachePragma } from '../util/sqlite-cache.ts';
 import { type DeadLetter, DeadLetters } from './dead-letters.ts';
 import { GroupCommit } from './group-commit.ts';
 import { type PendingEvent, PendingEvents, type Rejected } from './queries.ts';
@@ -91,6 +92,7 @@ export class Outbox implements DeviceStore {
     try {
       enableIncrementalVacuum(this.#db, options.log);
       this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(pageCachePragma());
       // A concurrent writer (our thread, the crash test, sqlite3 CLI) must not make a read fail at once.
       this.#db.pragma('busy_timeout = 5000');
       this.#db.exec(SCHEMA_SQL);

@@ -27,8 +27,8 @@ import { workerData } from 'node:worker_threads';
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3');
 
-/** @type {{ file: string, synchronous: string, busyTimeoutMs: number, statements: string[], port: import('node:worker_threads').MessagePort, signal: Int32Array }} */
-const { file, synchronous, busyTimeoutMs, statements, port, signal } = workerData;
+/** @type {{ file: string, synchronous: string, busyTimeoutMs: number, cachePragma: string, statements: string[], port: import('node:worker_threads').MessagePort, signal: Int32Array }} */
+const { file, synchronous, busyTimeoutMs, cachePragma, statements, port, signal } = workerData;
 
 /** Same rule as outbox.ts: failures of the medium, worth retrying the same write later. */
 const TRANSIENT = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|CANTOPEN|READONLY|PROTOCOL|NOMEM)/;
@@ -51,6 +51,8 @@ try {
   db = new Database(file);
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma(`busy_timeout = ${Number(busyTimeoutMs)}`);
+  // util/sqlite-cache.ts: better-sqlite3's default would let this cache grow to 16 MB.
+  db.pragma(cachePragma);
   // Our SQL has no '?' inside literals, so the count of '?' is the number of parameters.
   prepared = statements.map((sql) => ({
     statement: db.prepare(sql),

@@ -16,6 +16,7 @@ import {
   receiveMessageOnPort,
   Worker,
 } from 'node:worker_threads';
+import { pageCachePragma } from '../util/sqlite-cache.ts';
 
 /** The result of one request: `changes` per op in order (-1 for the ops of a failed item). */
 export type WriteReply =
@@ -110,6 +111,7 @@ export class OutboxWriter {
         file,
         synchronous: settings.synchronous,
         busyTimeoutMs: settings.busyTimeoutMs,
+        cachePragma: pageCachePragma(),
         statements: names.map((name) => settings.statements[name]),
         port: port2,
         signal: this.#signal,

@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../log.ts';
+import { pageCachePragma } from '../util/sqlite-cache.ts';
 import { ageOut, blockBytes, blocksBytes, trimToSize } from './bounds.ts';
 import { BlockEncoder } from './codec.ts';
 import { RecordingImport } from './import.ts';
@@ -127,6 +128,7 @@ export class RecordingStore implements InputRecorder, RecordingReader {
     this.#db = new Database(this.file);
     try {
       this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(pageCachePragma());
       // Diagnostic data: no fsync per flush (WAL survives a process crash; a power cut may lose
       // the last flushes, never corrupt the file).
       this.#db.pragma('synchronous = NORMAL');
