@@ -17,6 +17,12 @@ const ROUND_S = 10;
  */
 const CYCLE = 40;
 
+/**
+ * Messages per meter when the memory benches feed every meter (worker-rss-probe.ts into Ingest,
+ * worker-rss-shipped.ts through the broker): about three ticks of a Gen2 meter.
+ */
+export const FEED_MESSAGES_PER_DEVICE = 10;
+
 export const benchTopic = (i: number) => `bench/shellyplus1pm-${i.toString(16).padStart(6, '0')}`;
 
 export function benchDevices(count: number): DeviceConfig[] {

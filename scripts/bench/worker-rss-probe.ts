@@ -22,7 +22,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { App } from '../../worker/src/app.ts';
 import { buildPipeline } from './pipeline.ts';
-import { benchDevices, benchMessages } from './stream.ts';
+import { benchDevices, benchMessages, FEED_MESSAGES_PER_DEVICE } from './stream.ts';
 
 export const PROBE_PREFIX = 'RSS_PROBE ';
 
@@ -54,8 +54,6 @@ export interface ProbeFigures {
   gcForced: boolean;
 }
 
-/** Messages per device: about three ticks of a Gen2 meter (see the header). */
-const MESSAGES_PER_DEVICE = 10;
 /** V8's memory reducer shrinks the heap a few seconds after allocation calms down. */
 const SETTLE_S = 6;
 const MB = 1024 * 1024;
@@ -134,7 +132,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const p = await buildPipeline(benchDevices(devicesCount));
   let sent = 0;
-  for (const msg of benchMessages(devicesCount, devicesCount * MESSAGES_PER_DEVICE)) {
+  for (const msg of benchMessages(devicesCount, devicesCount * FEED_MESSAGES_PER_DEVICE)) {
     p.ingest.handle(msg.topic, Buffer.from(msg.payload), false);
     // Let the outbox group-commit now and then, as it does between socket reads.
     if (++sent % 1000 === 0) await turn();

@@ -29,19 +29,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { memoryCgroup, spawnInCgroup } from './memory-cgroup.ts';
-import { benchDevices, benchMessages } from './stream.ts';
+import { benchDevices, benchMessages, FEED_MESSAGES_PER_DEVICE } from './stream.ts';
 
 /** RSS points after start (ms). */
 export const EARLY_MS = 8000;
 export const SETTLED_MS = 30_000;
 const START_TIMEOUT_MS = 60_000;
 /**
- * The feed after the settled reading: every meter reports MESSAGES_PER_DEVICE messages of the bench
+ * The feed after the settled reading: every meter reports FEED_MESSAGES_PER_DEVICE messages of the bench
  * stream (about three ticks of a Gen2 meter: status + NotifyStatus each, as in the probe), paced at
  * FEED_RATE messages/s (10,000 meters reporting every 10 s send ~2,000 a second; this is a busier
  * hour), then RSS is read FED_SETTLED_MS after the worker committed its last event.
  */
-export const MESSAGES_PER_DEVICE = 10;
 export const FEED_RATE = 5000;
 export const FED_SETTLED_MS = 30_000;
 const FEED_QUIET_MS = 2000;
@@ -151,6 +150,8 @@ export async function measureShippedWorker(
         } else if (performance.now() - quietSince >= FEED_QUIET_MS) break;
         await sleep(250);
       }
+      // A feed that never reached the worker must not pass for a fed worker's figure.
+      if (last <= 0) throw new Error('the worker committed no event from the feed');
       const feedS = (performance.now() - fedAt - FEED_QUIET_MS) / 1000;
       await sleep(FED_SETTLED_MS);
       const after = rssOf();
@@ -177,13 +178,13 @@ export async function measureShippedWorker(
   }
 }
 
-/** Publishes the bench stream's first MESSAGES_PER_DEVICE messages of every meter, paced. */
+/** Publishes the bench stream's first FEED_MESSAGES_PER_DEVICE messages of every meter, paced. */
 async function publishFeed(brokerUrl: string, devices: number): Promise<number> {
   const meter = await mqtt.connectAsync(brokerUrl, { reconnectPeriod: 0 });
   const started = performance.now();
   let sent = 0;
   try {
-    for (const msg of benchMessages(devices, devices * MESSAGES_PER_DEVICE)) {
+    for (const msg of benchMessages(devices, devices * FEED_MESSAGES_PER_DEVICE)) {
       meter.publish(msg.topic, msg.payload);
       if (++sent % 500 === 0) {
         const ahead = (sent / FEED_RATE) * 1000 - (performance.now() - started);

@@ -252,12 +252,8 @@ function pipeThroughSplitter(
     },
   });
   parser.on('drain', () => stream.resume());
-  // A WebSocket stream may hand out Uint8Arrays; the splitter reads Buffers (a view, no copy).
-  stream.on('data', (chunk: Uint8Array) =>
-    splitter.push(
-      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length),
-    ),
-  );
+  // mqtt:// and mqtts:// only (the config schema): TCP and TLS sockets hand out Buffers.
+  stream.on('data', (chunk: Buffer) => splitter.push(chunk));
   stream.on('end', () => parser.end());
   return splitter;
 }
